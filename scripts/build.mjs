@@ -1,0 +1,15 @@
+// Build: compile TypeScript to dist/ and write oclif.manifest.json, so a
+// fresh `npm ci` leaves working binaries. No bundler, no network.
+import {execFileSync} from 'node:child_process'
+import {rmSync, writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+rmSync(join(root, 'dist'), {recursive: true, force: true})
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], {stdio: 'inherit'})
+
+const {Plugin} = await import('@oclif/core')
+const plugin = new Plugin({root, type: 'core', isRoot: true, ignoreManifest: true, errorOnManifestCreate: true})
+await plugin.load()
+writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify(plugin.manifest, null, 2) + '\n')

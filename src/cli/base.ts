@@ -1,0 +1,28 @@
+// The base of every oclif command: the global flags, and one error path that
+// prints `aplab: message` with the right exit code and never a stack trace.
+
+import {Command, Errors, Flags} from '@oclif/core'
+
+import {errorMessage, processEnv, type Env} from './env.js'
+
+export abstract class AplabCommand extends Command {
+  static override baseFlags = {
+    state: Flags.string({description: 'state file (default: $APLAB_STATE, else ~/.local/state/aplab/state.yaml)', helpGroup: 'GLOBAL'}),
+    host: Flags.string({description: 'host to act on (default: $APLAB_HOST, else the current host)', helpGroup: 'GLOBAL'}),
+  }
+
+  protected env(flags: {state?: string; host?: string}): Env {
+    return processEnv(flags.state, flags.host)
+  }
+
+  protected override async catch(err: Error & {oclif?: {exit?: number}; skipOclifErrorHandling?: boolean}): Promise<unknown> {
+    if (err instanceof Errors.ExitError) throw err
+    const parseFailed = !this.parsed
+    const {message, exitCode} = parseFailed ? {message: err.message.split('\n')[0], exitCode: 1} : errorMessage(err)
+    process.stderr.write(`aplab: ${message}\n`)
+    if (parseFailed) process.stderr.write(`Try 'aplab ${this.id?.replace(/:/g, ' ')} --help' for more information.\n`)
+    err.oclif = {...err.oclif, exit: exitCode}
+    err.skipOclifErrorHandling = true
+    throw err
+  }
+}

@@ -1,0 +1,51 @@
+// Entry points of the binaries. The mirrored tools are dispatched directly,
+// without loading oclif: each call is a new process and scripts make many of
+// them, so `lszcrypt`, `aplab lszcrypt` and friends start as fast as Node
+// allows. Every other `aplab` command goes through oclif.
+
+import {type DropIn, runDropIn} from './dropin.js'
+import {errorMessage, processEnv} from './env.js'
+
+const DROP_INS: readonly string[] = ['lszcrypt', 'chzcrypt']
+
+/** A C tool killed by SIGPIPE prints nothing; do the same when a reader goes away. */
+function quietPipes(): void {
+  for (const s of [process.stdout, process.stderr])
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(141)
+      throw e
+    })
+}
+
+export async function dropInMain(tool: DropIn, argv: string[]): Promise<void> {
+  quietPipes()
+  let code: number
+  try {
+    code = await runDropIn(tool, argv, processEnv())
+  } catch (e) {
+    const {message, exitCode} = errorMessage(e)
+    process.stderr.write(`${tool}: ${message}\n`)
+    code = exitCode
+  }
+  process.exitCode = code
+}
+
+/**
+ * `aplab [--state FILE] [--host NAME] COMMAND ...`: global options before
+ * the command apply to every command, the mirrored tools included.
+ */
+export async function aplabMain(argv: string[]): Promise<void> {
+  const args = [...argv]
+  while (args.length > 0) {
+    const m = /^--(state|host)(?:=(.*))?$/.exec(args[0])
+    if (!m) break
+    const value = m[2] ?? args[1]
+    if (value === undefined) break
+    args.splice(0, m[2] === undefined ? 2 : 1)
+    process.env[m[1] === 'state' ? 'APLAB_STATE' : 'APLAB_HOST'] = value
+  }
+  if (args.length > 0 && DROP_INS.includes(args[0])) return dropInMain(args[0] as DropIn, args.slice(1))
+  quietPipes()
+  const {execute} = await import('@oclif/core')
+  await execute({args, dir: import.meta.url})
+}

@@ -1,0 +1,26 @@
+import {Args, Flags} from '@oclif/core'
+
+import {AplabCommand} from '../cli/base.js'
+import {pickHost} from '../cli/env.js'
+import {UsageError} from '../core/errors.js'
+import {load} from '../state/store.js'
+import {exportHost} from '../sysfs/export.js'
+
+export default class Export extends AplabCommand {
+  static override summary = 'Write the host as real files under ROOT (ROOT/sys, ROOT/proc, ROOT/etc)'
+  static override description = 'Tools that read sysfs from a directory see the same host: SYSFS_ROOT=ROOT/sys lszcrypt -V.'
+  static override examples = ['<%= config.bin %> export /tmp/host && SYSFS_ROOT=/tmp/host/sys lszcrypt -V']
+  static override args = {root: Args.directory({description: 'folder to write the tree into', required: true})}
+  static override flags = {force: Flags.boolean({char: 'f', description: 'replace ROOT/sys, ROOT/proc and ROOT/etc if they exist'})}
+
+  public async run(): Promise<void> {
+    const {args, flags} = await this.parse(Export)
+    const env = this.env(flags)
+    const host = pickHost(await load(env.state), env.host)
+    try {
+      exportHost(host, args.root, flags.force)
+    } catch (e) {
+      throw new UsageError((e as Error).message)
+    }
+  }
+}

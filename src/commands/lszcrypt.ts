@@ -1,0 +1,15 @@
+import {Command} from '@oclif/core'
+
+import {runDropIn} from '../cli/dropin.js'
+import {processEnv} from '../cli/env.js'
+
+export default class Lszcrypt extends Command {
+  static override summary = 'Display zcrypt devices and configuration, exactly like s390-tools lszcrypt'
+  static override description = 'All arguments go to lszcrypt unchanged; see lszcrypt(8) or run `aplab lszcrypt --help`.'
+  static override strict = false
+  static override usage = 'lszcrypt [OPTIONS] [DEVICE_IDS]'
+
+  public async run(): Promise<void> {
+    process.exitCode = await runDropIn('lszcrypt', this.argv, processEnv())
+  }
+}

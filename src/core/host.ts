@@ -1,0 +1,110 @@
+// A host's life cycle: what the kernel does at boot with the LPAR
+// configuration, the kernel command line and the files under /etc.
+
+import {ApBus, loadModule} from './apbus.js'
+import {Mask, kstrtoul, parseMaskWrite} from './mask.js'
+import type {Host, Lpar, Persistent, Runtime} from './model.js'
+
+/** Split a kernel command line into parameters, honouring double quotes. */
+export function parseCmdline(cmdline: string): Array<[string, string | undefined]> {
+  const out: Array<[string, string | undefined]> = []
+  const re = /(?:[^\s"]+|"[^"]*"?)+/g
+  for (const m of cmdline.matchAll(re)) {
+    const word = m[0]
+    const eq = word.indexOf('=')
+    const unq = (s: string) => s.replace(/"/g, '')
+    if (eq < 0) out.push([unq(word), undefined])
+    else out.push([unq(word.slice(0, eq)), unq(word.slice(eq + 1))])
+  }
+  return out
+}
+
+/** kstrtoint(val, 0) as module parameters use it; null when invalid. */
+function paramInt(val: string | undefined): number | null {
+  if (val === undefined) return null
+  const neg = val.startsWith('-')
+  try {
+    const v = Number(kstrtoul(neg ? val.slice(1) : val))
+    return neg ? -v : v
+  } catch {
+    return null
+  }
+}
+
+/** Modules listed in /etc/modules-load.d/*.conf, in file name order. */
+export function modulesToLoad(p: Persistent): string[] {
+  const mods: string[] = []
+  const confs = Object.keys(p.files)
+    .filter((f) => /^\/etc\/modules-load\.d\/[^/]+\.conf$/.test(f))
+    .sort()
+  for (const f of confs)
+    for (const line of p.files[f].split('\n')) {
+      const t = line.trim()
+      if (t && !t.startsWith('#') && !t.startsWith(';') && !mods.includes(t)) mods.push(t)
+    }
+  return mods
+}
+
+/** The runtime state right after the host booted. */
+export function boot(lpar: Lpar, persistent: Persistent): Runtime {
+  const rt: Runtime = {
+    apmask: Mask.full(),
+    aqmask: Mask.full(),
+    domain: -1,
+    configTime: 30,
+    pollThread: false,
+    pollTimeout: 250000,
+    useirq: true,
+    scans: 1,
+    modules: [],
+    offline: [],
+    unbound: [],
+    counters: {},
+  }
+  let pollThread = false
+  for (const [name, val] of parseCmdline(persistent.cmdline)) {
+    switch (name) {
+      case 'ap.apmask':
+      case 'ap.aqmask': {
+        // The mask starts empty; a parse error leaves it empty.
+        const which = name === 'ap.apmask' ? 'apmask' : 'aqmask'
+        rt[which] = Mask.empty()
+        try {
+          rt[which] = parseMaskWrite(Mask.empty(), val ?? '')
+        } catch {
+          /* the kernel ignores the error */
+        }
+        break
+      }
+      case 'ap.domain': {
+        const d = paramInt(val)
+        if (d !== null) rt.domain = d
+        break
+      }
+      case 'ap.poll_thread': {
+        const v = paramInt(val)
+        if (v !== null) pollThread = v !== 0
+        break
+      }
+      case 'ap.useirq': {
+        const v = paramInt(val)
+        if (v !== null) rt.useirq = v !== 0
+        break
+      }
+    }
+  }
+  const bus = new ApBus(lpar, rt)
+  if (rt.domain < -1 || rt.domain > bus.maxDomainId || (rt.domain >= 0 && !rt.aqmask.has(rt.domain))) rt.domain = -1
+  if (rt.domain < 0) rt.domain = bus.selectDomain()
+  rt.pollThread = pollThread && !bus.interrupts()
+  for (const m of modulesToLoad(persistent)) loadModule(bus, m)
+  return rt
+}
+
+export function makeHost(name: string, lpar: Lpar, persistent: Persistent): Host {
+  return {name, lpar, persistent, runtime: boot(lpar, persistent)}
+}
+
+export function hostBus(host: Host): ApBus {
+  return new ApBus(host.lpar, host.runtime)
+}

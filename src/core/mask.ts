@@ -1,0 +1,282 @@
+// 256-bit AP masks (APM, AQM, ADM, apmask, aqmask) with the kernel's bit
+// numbering: bit 0 is the leftmost bit, i.e. the most significant bit of the
+// first of eight 32-bit words.
+
+import {KernelError} from './errors.js'
+
+export const MASK_BITS = 256
+
+export class Mask {
+  private constructor(private readonly w: Uint32Array) {}
+
+  static empty(): Mask {
+    return new Mask(new Uint32Array(8))
+  }
+
+  static full(): Mask {
+    return new Mask(new Uint32Array(8).fill(0xffffffff))
+  }
+
+  static fromWords(w: Uint32Array): Mask {
+    return new Mask(Uint32Array.from(w))
+  }
+
+  static of(bits: Iterable<number>): Mask {
+    const w = new Uint32Array(8)
+    for (const b of bits) {
+      checkBit(b)
+      w[b >>> 5] |= 0x80000000 >>> (b & 31)
+    }
+    return new Mask(w)
+  }
+
+  /** All bits from `lo` to `hi` inclusive. */
+  static range(lo: number, hi: number): Mask {
+    const bits: number[] = []
+    for (let i = lo; i <= hi; i++) bits.push(i)
+    return Mask.of(bits)
+  }
+
+  has(bit: number): boolean {
+    if (bit < 0 || bit >= MASK_BITS) return false
+    return (this.w[bit >>> 5] & (0x80000000 >>> (bit & 31))) !== 0
+  }
+
+  with(bit: number): Mask {
+    checkBit(bit)
+    const w = this.w.slice()
+    w[bit >>> 5] |= 0x80000000 >>> (bit & 31)
+    return new Mask(w)
+  }
+
+  without(bit: number): Mask {
+    checkBit(bit)
+    const w = this.w.slice()
+    w[bit >>> 5] &= ~(0x80000000 >>> (bit & 31))
+    return new Mask(w)
+  }
+
+  and(o: Mask): Mask {
+    return new Mask(this.w.map((x, i) => x & o.w[i]))
+  }
+
+  or(o: Mask): Mask {
+    return new Mask(this.w.map((x, i) => x | o.w[i]))
+  }
+
+  andNot(o: Mask): Mask {
+    return new Mask(this.w.map((x, i) => x & ~o.w[i]))
+  }
+
+  isEmpty(): boolean {
+    return this.w.every((x) => x === 0)
+  }
+
+  equals(o: Mask): boolean {
+    return this.w.every((x, i) => x === o.w[i])
+  }
+
+  /** Set bits in ascending order. */
+  bits(): number[] {
+    const out: number[] = []
+    for (let i = 0; i < 8; i++) {
+      const x = this.w[i]
+      if (x === 0) continue
+      for (let j = 0; j < 32; j++) if (x & (0x80000000 >>> j)) out.push(i * 32 + j)
+    }
+    return out
+  }
+
+  count(): number {
+    return this.bits().length
+  }
+
+  /** 64 lower-case hex digits, no prefix (apmask, ap_*_mask, ap_config). */
+  hex(): string {
+    let s = ''
+    for (const x of this.w) s += x.toString(16).padStart(8, '0')
+    return s
+  }
+
+  /** The sysfs text of a bus mask attribute, without the newline. */
+  toString(): string {
+    return '0x' + this.hex()
+  }
+}
+
+function checkBit(b: number): void {
+  if (!Number.isInteger(b) || b < 0 || b >= MASK_BITS) throw new RangeError(`bit ${b} out of range`)
+}
+
+const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9a-fA-F]$/.test(c)
+
+/**
+ * The kernel's absolute hex form (ap_hex2bitmap): optional `0x` (or bare `x`),
+ * up to 64 hex digits filling the mask from bit 0, padded with zeros on the
+ * right, one optional trailing newline. Empty input is the empty mask.
+ */
+export function parseHexMask(str: string): Mask {
+  let p = 0
+  if (str[0] === '0' && str[1] === 'x') p++
+  if (str[p] === 'x') p++
+  const w = new Uint32Array(8)
+  let i = 0
+  for (; isHex(str[p]) && i < MASK_BITS; p++) {
+    const v = parseInt(str[p], 16)
+    for (let n = 0; n < 4; n++) if (v & (0x08 >> n)) w[(i + n) >>> 5] |= 0x80000000 >>> ((i + n) & 31)
+    i += 4
+  }
+  if (str[p] === '\n') p++
+  if (p < str.length) throw new KernelError('EINVAL')
+  return Mask.fromWords(w)
+}
+
+/**
+ * The kernel's relative form (modify_bitmap): terms `+N`, `-N`, `+N-M`, `-N-M`
+ * separated by runs of `,` and newlines, applied in order onto `base`.
+ */
+export function applyMaskEdits(base: Mask, str: string): Mask {
+  let m = base
+  let p = 0
+  while (p < str.length) {
+    const sign = str[p++]
+    if (sign !== '+' && sign !== '-') throw new KernelError('EINVAL')
+    const a = simpleStrtoul(str, p)
+    if (a.end === p || a.value >= MASK_BITS) throw new KernelError('EINVAL')
+    p = a.end
+    let z = a.value
+    if (str[p] === '-') {
+      p++
+      const b = simpleStrtoul(str, p)
+      if (b.end === p || a.value > b.value || b.value >= MASK_BITS) throw new KernelError('EINVAL')
+      z = b.value
+      p = b.end
+    }
+    for (let i = a.value; i <= z; i++) m = sign === '+' ? m.with(i) : m.without(i)
+    while (str[p] === ',' || str[p] === '\n') p++
+  }
+  return m
+}
+
+/** ap_parse_mask_str: the first character decides between edit and replace. */
+export function parseMaskWrite(current: Mask, str: string): Mask {
+  return str[0] === '+' || str[0] === '-' ? applyMaskEdits(current, str) : parseHexMask(str)
+}
+
+/** Radix detection shared by simple_strtoul and kstrtoul (base 0). */
+function fixupRadix(s: string, p: number): {base: number; p: number} {
+  if (s[p] === '0') {
+    if ((s[p + 1] === 'x' || s[p + 1] === 'X') && isHex(s[p + 2])) return {base: 16, p: p + 2}
+    return {base: 8, p}
+  }
+  return {base: 10, p}
+}
+
+function digitValue(c: string | undefined): number {
+  if (c === undefined) return 99
+  const v = parseInt(c, 36)
+  return Number.isNaN(v) ? 99 : v
+}
+
+/** The kernel's simple_strtoul(s, &end, 0): no sign, no blanks, no errors. */
+export function simpleStrtoul(s: string, start: number): {value: number; end: number} {
+  const {base, p: p0} = fixupRadix(s, start)
+  let p = p0
+  let value = 0
+  while (digitValue(s[p]) < base) {
+    value = value * base + digitValue(s[p])
+    p++
+  }
+  return {value, end: p}
+}
+
+/**
+ * The kernel's kstrtoul(buf, 0, &val): optional `+`, radix from the prefix,
+ * digits, one optional newline, nothing else. EINVAL for junk, ERANGE on
+ * overflow of an unsigned long.
+ */
+export function kstrtoul(buf: string): bigint {
+  let p = 0
+  if (buf[0] === '+') p++
+  const {base, p: p0} = fixupRadix(buf, p)
+  p = p0
+  let v = 0n
+  let n = 0
+  while (digitValue(buf[p]) < base) {
+    v = v * BigInt(base) + BigInt(digitValue(buf[p]))
+    if (v > 0xffffffffffffffffn) throw new KernelError('ERANGE')
+    p++
+    n++
+  }
+  if (n === 0) throw new KernelError('EINVAL')
+  if (buf[p] === '\n') p++
+  if (p !== buf.length) throw new KernelError('EINVAL')
+  return v
+}
+
+/** The kernel's kstrtobool: y/Y/1/on true, n/N/0/off false. */
+export function kstrtobool(buf: string): boolean {
+  const c = buf[0]
+  if (c === 'y' || c === 'Y' || c === '1') return true
+  if (c === 'n' || c === 'N' || c === '0') return false
+  if (c === 'o' || c === 'O') {
+    const d = buf[1]
+    if (d === 'n' || d === 'N') return true
+    if (d === 'f' || d === 'F') return false
+  }
+  throw new KernelError('EINVAL')
+}
+
+/**
+ * sscanf(buf, "%d\n") / "%i\n" as the kernel's store functions use it:
+ * leading blanks, an optional sign, digits (base 10, or auto for %i). Returns
+ * null when no number could be converted. Trailing text is ignored.
+ */
+export function kscanInt(buf: string, auto = false): number | null {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(.*)$/s.exec(buf)!
+  const sign = m[1] === '-' ? -1 : 1
+  const rest = m[2]
+  let base = 10
+  let p = 0
+  if (auto) {
+    const r = fixupRadix(rest, 0)
+    base = r.base
+    p = r.p
+  }
+  const start = p
+  let v = 0
+  while (digitValue(rest[p]) < base) v = v * base + digitValue(rest[p++])
+  if (p === start) return null
+  return sign * v
+}
+
+/** Compact, readable form used in the state file: `0x00-0x54,0xab`. */
+export function formatRanges(m: Mask): string {
+  const bits = m.bits()
+  const parts: string[] = []
+  for (let i = 0; i < bits.length; ) {
+    let j = i
+    while (j + 1 < bits.length && bits[j + 1] === bits[j] + 1) j++
+    const h = (n: number) => '0x' + n.toString(16).padStart(2, '0')
+    parts.push(i === j ? h(bits[i]) : `${h(bits[i])}-${h(bits[j])}`)
+    i = j + 1
+  }
+  return parts.join(',')
+}
+
+/** Inverse of formatRanges; accepts decimal or 0x hex numbers. Throws Error on junk. */
+export function parseRanges(s: string): Mask {
+  const bits: number[] = []
+  const text = s.trim()
+  if (text === '') return Mask.empty()
+  for (const part of text.split(',')) {
+    const m = /^\s*(0x[0-9a-f]+|\d+)\s*(?:-\s*(0x[0-9a-f]+|\d+)\s*)?$/i.exec(part)
+    if (!m) throw new Error(`'${part.trim()}' is not a number or a range`)
+    const lo = Number(m[1])
+    const hi = m[2] === undefined ? lo : Number(m[2])
+    if (lo > hi) throw new Error(`range '${part.trim()}' is reversed`)
+    if (hi >= MASK_BITS) throw new Error(`${hi} is above 255`)
+    for (let i = lo; i <= hi; i++) bits.push(i)
+  }
+  return Mask.of(bits)
+}

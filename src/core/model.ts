@@ -1,0 +1,106 @@
+// The stored model: only what cannot be derived. Everything a tool shows
+// (cards, queues, bindings, online states, masks) is computed from this.
+
+import type {Mask} from './mask.js'
+
+export type Mode = 'accel' | 'cca' | 'ep11'
+
+/** QCI feature flags, in the order the kernel prints them. */
+export const QCI_FEATURES = ['APSC', 'APXA', 'QACT', 'RC8A', 'APSB'] as const
+export type QciFeature = (typeof QCI_FEATURES)[number]
+
+/** One crypto adapter of the LPAR, as the machine (SE/HMC) configures it. */
+export interface Adapter {
+  id: number
+  /** Crypto Express generation 4..8 (hwtype 10..14). */
+  gen: number
+  mode: Mode
+  /** raw_hwtype when the hardware is newer than CEX8 (mapped to 14 via QACT). */
+  rawType?: number
+  /** ap_functions override; default derived from generation and mode. */
+  functions?: number
+  depth: number
+  maxMsgSize: number
+  serial?: string
+  /** SCLP configured (`config` reads 1). Deconfigured adapters keep their card. */
+  configured: boolean
+  checkstopped: boolean
+  /** EP11 card information (API_ordinalnr, FW_version, op_modes); unknown when unset. */
+  ep11?: {api?: number; fw?: string; opModes?: string}
+}
+
+/** Per-queue firmware state that is not derived (master keys, SE state). */
+export interface QueueHw {
+  /** TAPQ ap_functions of this queue when it differs from the card's. */
+  functions?: number
+  /** CCA current master key verification patterns (AES/APKA 16 hex, ASYM 32 hex). */
+  mk?: {aes?: string; apka?: string; asym?: string}
+  /** EP11 current wrapping key verification pattern (64 hex). */
+  wk?: string
+  /** SE association index once associated. */
+  assoc?: number
+}
+
+/** What the machine gives the LPAR: its AP configuration (QCI) and facilities. */
+export interface Lpar {
+  /** QCI (AP facility 12) available. */
+  qci: boolean
+  features: QciFeature[]
+  /** QCI Na and Nd: highest adapter and domain number (with APXA). */
+  na: number
+  nd: number
+  /** AP queue interruption facility (65). */
+  airq: boolean
+  adapters: Adapter[]
+  usage: Mask
+  control: Mask
+  queues: Record<string, QueueHw>
+}
+
+/** What survives a reboot: the kernel command line and files under /etc. */
+export interface Persistent {
+  cmdline: string
+  files: Record<string, string>
+}
+
+export interface QueueCounters {
+  requests?: number
+  requestq?: number
+  pendingq?: number
+}
+
+/** The running kernel's AP state that is not derived. */
+export interface Runtime {
+  apmask: Mask
+  aqmask: Mask
+  domain: number
+  configTime: number
+  pollThread: boolean
+  pollTimeout: number
+  useirq: boolean
+  scans: number
+  /** Loaded modules beyond the always-present ap/zcrypt ones (e.g. vfio_ap). */
+  modules: string[]
+  /** Devices (cardXX, XX.YYYY) whose online flag was cleared. */
+  offline: string[]
+  /** Devices explicitly unbound from the driver that would take them. */
+  unbound: string[]
+  counters: Record<string, QueueCounters>
+}
+
+export interface Host {
+  name: string
+  lpar: Lpar
+  persistent: Persistent
+  runtime: Runtime
+}
+
+export interface World {
+  current: string
+  hosts: Host[]
+}
+
+export const cardName = (apid: number): string => 'card' + hex2(apid)
+export const queueName = (apid: number, apqi: number): string => `${hex2(apid)}.${hex4(apqi)}`
+export const hex2 = (n: number): string => n.toString(16).padStart(2, '0')
+export const hex4 = (n: number): string => n.toString(16).padStart(4, '0')

@@ -1,0 +1,407 @@
+// The state file's schema: the core model to and from plain YAML data, with
+// validation that names the field that is wrong.
+
+import {parseTypeName, typeName} from '../core/lpar.js'
+import {type Mask, formatRanges, parseRanges} from '../core/mask.js'
+import {
+  type Adapter,
+  type Host,
+  type Lpar,
+  type Persistent,
+  QCI_FEATURES,
+  type QciFeature,
+  type QueueCounters,
+  type QueueHw,
+  type Runtime,
+  type World,
+} from '../core/model.js'
+
+export const STATE_VERSION = 1
+
+/** Thrown with the dotted path of the offending field. */
+export class SchemaError extends Error {
+  constructor(
+    readonly where: string,
+    readonly what: string,
+  ) {
+    super(`${where}: ${what}`)
+  }
+}
+
+type Obj = Record<string, unknown>
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
+const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v))
+
+class Reader {
+  constructor(
+    private readonly v: Obj,
+    readonly at: string,
+  ) {}
+
+  static root(v: unknown): Reader {
+    if (!isObj(v)) throw new SchemaError('(top level)', 'expected a mapping')
+    return new Reader(v, '')
+  }
+
+  private path(key: string): string {
+    return this.at ? `${this.at}.${key}` : key
+  }
+
+  fail(key: string, what: string): never {
+    throw new SchemaError(this.path(key), what)
+  }
+
+  has(key: string): boolean {
+    return this.v[key] !== undefined && this.v[key] !== null
+  }
+
+  /** Reject keys the schema does not know (a typo must not be silently ignored). */
+  only(...keys: string[]): this {
+    for (const k of Object.keys(this.v)) if (!keys.includes(k)) this.fail(k, `unknown field (known: ${keys.join(', ')})`)
+    return this
+  }
+
+  obj(key: string): Reader {
+    const v = this.v[key]
+    if (!isObj(v)) this.fail(key, v === undefined ? 'missing' : `expected a mapping, found ${show(v)}`)
+    return new Reader(v as Obj, this.path(key))
+  }
+
+  optObj(key: string): Reader | undefined {
+    return this.has(key) ? this.obj(key) : undefined
+  }
+
+  list(key: string): Reader[] {
+    const v = this.v[key]
+    if (!Array.isArray(v)) this.fail(key, v === undefined ? 'missing' : `expected a list, found ${show(v)}`)
+    return (v as unknown[]).map((x, i) => {
+      if (!isObj(x)) throw new SchemaError(`${this.path(key)}[${i}]`, `expected a mapping, found ${show(x)}`)
+      return new Reader(x, `${this.path(key)}[${i}]`)
+    })
+  }
+
+  strings(key: string): string[] {
+    const v = this.v[key] ?? []
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) this.fail(key, `expected a list of strings, found ${show(v)}`)
+    return [...(v as string[])]
+  }
+
+  keys(): string[] {
+    return Object.keys(this.v)
+  }
+
+  str(key: string): string {
+    const v = this.v[key]
+    if (typeof v !== 'string') this.fail(key, v === undefined ? 'missing' : `expected a string, found ${show(v)}`)
+    return v as string
+  }
+
+  optStr(key: string): string | undefined {
+    return this.has(key) ? this.str(key) : undefined
+  }
+
+  bool(key: string): boolean {
+    const v = this.v[key]
+    if (typeof v !== 'boolean') this.fail(key, v === undefined ? 'missing' : `expected true or false, found ${show(v)}`)
+    return v as boolean
+  }
+
+  optBool(key: string, dflt: boolean): boolean {
+    return this.has(key) ? this.bool(key) : dflt
+  }
+
+  int(key: string, min: number, max: number): number {
+    const v = this.v[key]
+    if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(key, v === undefined ? 'missing' : `expected a whole number, found ${show(v)}`)
+    if ((v as number) < min || (v as number) > max) this.fail(key, `${v} is out of range ${min}..${max}`)
+    return v as number
+  }
+
+  optInt(key: string, min: number, max: number, dflt: number): number
+  optInt(key: string, min: number, max: number): number | undefined
+  optInt(key: string, min: number, max: number, dflt?: number): number | undefined {
+    return this.has(key) ? this.int(key, min, max) : dflt
+  }
+
+  /** A number given as an integer or as a hex/decimal string (`0x0a`, `10`). */
+  id(key: string, max: number): number {
+    const v = this.v[key]
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : NaN
+    if (!Number.isInteger(n)) this.fail(key, v === undefined ? 'missing' : `expected a number such as 0x0a, found ${show(v)}`)
+    if (n < 0 || n > max) this.fail(key, `${show(v)} is out of range 0..${max}`)
+    return n
+  }
+
+  hexWord(key: string): number | undefined {
+    if (!this.has(key)) return undefined
+    const v = this.v[key]
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return v
+    if (typeof v === 'string' && /^0x[0-9a-f]{1,8}$/i.test(v)) return Number(v)
+    return this.fail(key, `expected a 32-bit hex value such as 0x92800000, found ${show(v)}`)
+  }
+
+  pattern(key: string, digits: number): string | undefined {
+    if (!this.has(key)) return undefined
+    const v = this.v[key]
+    const re = new RegExp(`^0x[0-9a-f]{${digits}}$`)
+    if (typeof v !== 'string' || !re.test(v)) this.fail(key, `expected 0x and ${digits} lower-case hex digits, found ${show(v)}`)
+    return v as string
+  }
+
+  mask(key: string): Mask {
+    const v = this.v[key]
+    const text = v === null ? '' : typeof v === 'number' ? String(v) : v
+    if (typeof text !== 'string') this.fail(key, v === undefined ? 'missing' : `expected a list of ranges such as 0x00-0x54, found ${show(v)}`)
+    try {
+      return parseRanges(text as string)
+    } catch (e) {
+      return this.fail(key, (e as Error).message)
+    }
+  }
+}
+
+const APQN_RE = /^[0-9a-f]{2}\.[0-9a-f]{4}$/
+const DEVICE_RE = /^(card[0-9a-f]{2}|[0-9a-f]{2}\.[0-9a-f]{4})$/
+
+function readAdapter(r: Reader): Adapter {
+  r.only('id', 'type', 'raw_hwtype', 'functions', 'depth', 'max_msg_size', 'serial', 'configured', 'checkstopped', 'ep11')
+  const t = parseTypeName(r.str('type'))
+  if (!t) r.fail('type', `${show(r.str('type'))} is not a Crypto Express type (CEX4A .. CEX8P)`)
+  const a: Adapter = {
+    id: r.id('id', 255),
+    gen: t!.gen,
+    mode: t!.mode,
+    depth: r.optInt('depth', 1, 256, 8),
+    maxMsgSize: r.optInt('max_msg_size', 0, 0xffffffff, 12288),
+    configured: r.optBool('configured', true),
+    checkstopped: r.optBool('checkstopped', false),
+  }
+  const raw = r.optInt('raw_hwtype', 1, 255)
+  if (raw !== undefined) a.rawType = raw
+  const fn = r.hexWord('functions')
+  if (fn !== undefined) a.functions = fn
+  const serial = r.optStr('serial')
+  if (serial !== undefined) a.serial = serial
+  const e = r.optObj('ep11')
+  if (e) {
+    e.only('api', 'fw', 'op_modes')
+    a.ep11 = {}
+    const api = e.optInt('api', 0, 0xffffffff)
+    if (api !== undefined) a.ep11.api = api
+    const fw = e.optStr('fw')
+    if (fw !== undefined) a.ep11.fw = fw
+    const om = e.optStr('op_modes')
+    if (om !== undefined) a.ep11.opModes = om
+  }
+  return a
+}
+
+function readQueueHw(r: Reader): QueueHw {
+  r.only('functions', 'aes_mkvp', 'apka_mkvp', 'asym_mkvp', 'wk_mkvp', 'assoc')
+  const q: QueueHw = {}
+  const fn = r.hexWord('functions')
+  if (fn !== undefined) q.functions = fn
+  const aes = r.pattern('aes_mkvp', 16)
+  const apka = r.pattern('apka_mkvp', 16)
+  const asym = r.pattern('asym_mkvp', 32)
+  if (aes || apka || asym) q.mk = {...(aes && {aes}), ...(apka && {apka}), ...(asym && {asym})}
+  const wk = r.pattern('wk_mkvp', 64)
+  if (wk) q.wk = wk
+  const assoc = r.optInt('assoc', 0, 65535)
+  if (assoc !== undefined) q.assoc = assoc
+  return q
+}
+
+function readLpar(r: Reader): Lpar {
+  r.only('qci', 'features', 'na', 'nd', 'interrupts', 'adapters', 'usage_domains', 'control_domains', 'queues')
+  const features = r.strings('features')
+  for (const f of features)
+    if (!(QCI_FEATURES as readonly string[]).includes(f)) r.fail('features', `unknown feature '${f}' (known: ${QCI_FEATURES.join(' ')})`)
+  const adapters = r.list('adapters').map(readAdapter)
+  const seen = new Set<number>()
+  adapters.forEach((a, i) => {
+    if (seen.has(a.id)) throw new SchemaError(`${r.at}.adapters[${i}].id`, `adapter 0x${a.id.toString(16).padStart(2, '0')} is listed twice`)
+    seen.add(a.id)
+  })
+  const queues: Record<string, QueueHw> = {}
+  const qr = r.optObj('queues')
+  if (qr) for (const k of qr.keys()) {
+    if (!APQN_RE.test(k)) qr.fail(k, 'expected a queue id such as 05.0004')
+    queues[k] = readQueueHw(qr.obj(k))
+  }
+  return {
+    qci: r.optBool('qci', true),
+    features: features as QciFeature[],
+    na: r.optInt('na', 0, 255, 0),
+    nd: r.optInt('nd', 0, 255, 0),
+    airq: r.optBool('interrupts', true),
+    adapters: adapters.sort((x, y) => x.id - y.id),
+    usage: r.mask('usage_domains'),
+    control: r.mask('control_domains'),
+    queues,
+  }
+}
+
+function readPersistent(r: Reader): Persistent {
+  r.only('cmdline', 'files')
+  const files: Record<string, string> = {}
+  const fr = r.optObj('files')
+  if (fr) for (const k of fr.keys()) {
+    if (!k.startsWith('/etc/')) fr.fail(k, 'persistent files live below /etc/')
+    files[k] = fr.str(k)
+  }
+  return {cmdline: r.has('cmdline') ? r.str('cmdline') : '', files}
+}
+
+function readRuntime(r: Reader): Runtime {
+  r.only('apmask', 'aqmask', 'ap_domain', 'config_time', 'poll_thread', 'poll_timeout', 'useirq', 'scans', 'modules', 'offline', 'unbound', 'counters')
+  const devices = (key: string) => {
+    const list = r.strings(key)
+    for (const d of list) if (!DEVICE_RE.test(d)) r.fail(key, `'${d}' is not a device name such as card05 or 05.0004`)
+    return list
+  }
+  const counters: Record<string, QueueCounters> = {}
+  const cr = r.optObj('counters')
+  if (cr) for (const k of cr.keys()) {
+    if (!DEVICE_RE.test(k)) cr.fail(k, 'expected a device name such as card05 or 05.0004')
+    const c = cr.obj(k).only(...(k.startsWith('card') ? ['requests'] : ['requests', 'requestq', 'pendingq']))
+    const n: QueueCounters = {}
+    const max = Number.MAX_SAFE_INTEGER
+    for (const f of ['requests', 'requestq', 'pendingq'] as const) {
+      const v = c.optInt(f, 0, max)
+      if (v !== undefined) n[f] = v
+    }
+    counters[k] = n
+  }
+  return {
+    apmask: r.mask('apmask'),
+    aqmask: r.mask('aqmask'),
+    domain: r.int('ap_domain', -1, 255),
+    configTime: r.optInt('config_time', 5, 120, 30),
+    pollThread: r.optBool('poll_thread', false),
+    pollTimeout: r.optInt('poll_timeout', 0, 120000000000, 250000),
+    useirq: r.optBool('useirq', true),
+    scans: r.optInt('scans', 0, Number.MAX_SAFE_INTEGER, 1),
+    modules: r.strings('modules'),
+    offline: devices('offline'),
+    unbound: devices('unbound'),
+    counters,
+  }
+}
+
+function readHost(r: Reader): Host {
+  r.only('name', 'lpar', 'persistent', 'runtime')
+  const name = r.str('name')
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) r.fail('name', `'${name}' is not a valid host name`)
+  return {name, lpar: readLpar(r.obj('lpar')), persistent: readPersistent(r.obj('persistent')), runtime: readRuntime(r.obj('runtime'))}
+}
+
+/** Validate parsed YAML data (of the current version) and build the model. */
+export function worldFromData(data: unknown): World {
+  const r = Reader.root(data)
+  r.only('version', 'current', 'hosts')
+  const hosts = r.list('hosts').map(readHost)
+  if (hosts.length === 0) r.fail('hosts', 'at least one host is needed')
+  const names = new Set<string>()
+  hosts.forEach((h, i) => {
+    if (names.has(h.name)) throw new SchemaError(`hosts[${i}].name`, `host '${h.name}' is listed twice`)
+    names.add(h.name)
+  })
+  const current = r.str('current')
+  if (!names.has(current)) r.fail('current', `no host is named '${current}'`)
+  return {current, hosts}
+}
+
+const hexId = (n: number): string => '0x' + n.toString(16).padStart(2, '0')
+const hexWord = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0')
+
+function adapterData(a: Adapter): Obj {
+  const o: Obj = {id: hexId(a.id), type: typeName(a)}
+  if (a.rawType !== undefined) o.raw_hwtype = a.rawType
+  if (a.functions !== undefined) o.functions = hexWord(a.functions)
+  if (a.depth !== 8) o.depth = a.depth
+  if (a.maxMsgSize !== 12288) o.max_msg_size = a.maxMsgSize
+  if (a.serial !== undefined) o.serial = a.serial
+  if (!a.configured) o.configured = false
+  if (a.checkstopped) o.checkstopped = true
+  if (a.ep11) {
+    const e: Obj = {}
+    if (a.ep11.api !== undefined) e.api = a.ep11.api
+    if (a.ep11.fw !== undefined) e.fw = a.ep11.fw
+    if (a.ep11.opModes !== undefined) e.op_modes = a.ep11.opModes
+    o.ep11 = e
+  }
+  return o
+}
+
+function queueHwData(q: QueueHw): Obj {
+  const o: Obj = {}
+  if (q.functions !== undefined) o.functions = hexWord(q.functions)
+  if (q.mk?.aes) o.aes_mkvp = q.mk.aes
+  if (q.mk?.apka) o.apka_mkvp = q.mk.apka
+  if (q.mk?.asym) o.asym_mkvp = q.mk.asym
+  if (q.wk) o.wk_mkvp = q.wk
+  if (q.assoc !== undefined) o.assoc = q.assoc
+  return o
+}
+
+const sortedRecord = <T>(r: Record<string, T>, f: (v: T) => unknown): Obj =>
+  Object.fromEntries(
+    Object.keys(r)
+      .sort()
+      .map((k) => [k, f(r[k])]),
+  )
+
+/** The model as plain data, in a stable order, ready for YAML. */
+export function worldToData(w: World): Obj {
+  return {
+    version: STATE_VERSION,
+    current: w.current,
+    hosts: w.hosts.map((h) => ({
+      name: h.name,
+      lpar: {
+        qci: h.lpar.qci,
+        features: [...h.lpar.features],
+        na: h.lpar.na,
+        nd: h.lpar.nd,
+        interrupts: h.lpar.airq,
+        adapters: h.lpar.adapters.map(adapterData),
+        usage_domains: formatRanges(h.lpar.usage),
+        control_domains: formatRanges(h.lpar.control),
+        queues: sortedRecord(h.lpar.queues, queueHwData),
+      },
+      persistent: {cmdline: h.persistent.cmdline, files: sortedRecord(h.persistent.files, (v) => v)},
+      runtime: {
+        apmask: formatRanges(h.runtime.apmask),
+        aqmask: formatRanges(h.runtime.aqmask),
+        ap_domain: h.runtime.domain,
+        config_time: h.runtime.configTime,
+        poll_thread: h.runtime.pollThread,
+        poll_timeout: h.runtime.pollTimeout,
+        useirq: h.runtime.useirq,
+        scans: h.runtime.scans,
+        modules: [...h.runtime.modules],
+        offline: [...h.runtime.offline].sort(),
+        unbound: [...h.runtime.unbound].sort(),
+        counters: sortedRecord(h.runtime.counters, (c) => ({...c})),
+      },
+    })),
+  }
+}
+
+/**
+ * Bring data written by an older aplab up to the current version. Each step
+ * takes version N data to N+1.
+ */
+const MIGRATIONS: Record<number, (d: Obj) => Obj> = {}
+
+export function migrate(data: unknown): unknown {
+  if (!isObj(data)) throw new SchemaError('(top level)', 'expected a mapping')
+  const v = data.version
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new SchemaError('version', `expected a version number, found ${show(v)}`)
+  if (v > STATE_VERSION) throw new SchemaError('version', `version ${v} was written by a newer aplab (this one reads up to ${STATE_VERSION})`)
+  let d: Obj = data
+  for (let n = v; n < STATE_VERSION; n++) d = {...MIGRATIONS[n](d), version: n + 1}
+  return d
+}

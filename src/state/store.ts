@@ -1,0 +1,117 @@
+// The state file on disk: where it is, reading and validating it, and
+// changing it under a cross-process lock with an atomic replace.
+
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+import {StateError} from '../core/errors.js'
+import type {World} from '../core/model.js'
+import {preset} from '../core/presets.js'
+import {SchemaError, migrate, worldFromData, worldToData} from './schema.js'
+
+export const DEFAULT_HOST = 'host0'
+
+/** --state FILE, else $APLAB_STATE, else $XDG_STATE_HOME/aplab/state.yaml (~/.local/state). */
+export function statePath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag) return path.resolve(flag)
+  if (env.APLAB_STATE) return path.resolve(env.APLAB_STATE)
+  const base = env.XDG_STATE_HOME || path.join(env.HOME || os.homedir(), '.local', 'state')
+  return path.join(base, 'aplab', 'state.yaml')
+}
+
+export function newWorld(presetName = 'default', hostName = DEFAULT_HOST): World {
+  return {current: hostName, hosts: [preset(presetName).build(hostName)]}
+}
+
+const HEADER = '# aplab state: one emulated IBM Z host per entry of hosts. See aplab(1).\n'
+
+export async function serialize(w: World): Promise<string> {
+  const YAML = await import('yaml')
+  return HEADER + YAML.stringify(worldToData(w), {lineWidth: 0})
+}
+
+export async function parse(text: string, file: string): Promise<World> {
+  const YAML = await import('yaml')
+  const doc = YAML.parseDocument(text, {prettyErrors: false, uniqueKeys: true})
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]
+    const where = e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}: ` : ''
+    throw new StateError(file, `${where}${e.message.split('\n')[0]}`)
+  }
+  const data = doc.toJS()
+  if (data === null || data === undefined) throw new StateError(file, 'the file is empty')
+  try {
+    return worldFromData(migrate(data))
+  } catch (e) {
+    if (e instanceof SchemaError) throw new StateError(file, e.message)
+    throw e
+  }
+}
+
+/** The text on disk, or null when there is no file yet. */
+function readText(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return null
+    throw new StateError(file, (e as Error).message)
+  }
+}
+
+/** Read the state; a missing file is a fresh default host. Never writes. */
+export async function load(file: string): Promise<World> {
+  const text = readText(file)
+  return text === null ? newWorld() : parse(text, file)
+}
+
+export async function writeAtomic(file: string, text: string): Promise<void> {
+  const {default: writeFileAtomic} = await import('write-file-atomic')
+  await writeFileAtomic(file, text, {fsync: true})
+}
+
+async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  fs.mkdirSync(path.dirname(file), {recursive: true})
+  const {default: lockfile} = await import('proper-lockfile')
+  let release: () => Promise<void>
+  try {
+    release = await lockfile.lock(file, {
+      realpath: false,
+      lockfilePath: `${file}.lock`,
+      stale: 10000,
+      retries: {retries: 400, factor: 1.2, minTimeout: 5, maxTimeout: 50, randomize: true},
+    })
+  } catch (e) {
+    throw new StateError(file, `cannot lock the state: ${(e as Error).message}`)
+  }
+  try {
+    return await fn()
+  } finally {
+    await release()
+  }
+}
+
+/**
+ * Run `change` on the state while holding the lock, and write the result if
+ * it differs from what was read. When `change` throws, nothing is written.
+ */
+export async function mutate<T>(file: string, change: (w: World) => T | Promise<T>): Promise<T> {
+  return withLock(file, async () => {
+    const text = readText(file)
+    const world = text === null ? newWorld() : await parse(text, file)
+    const before = await serialize(world)
+    const result = await change(world)
+    const after = await serialize(world)
+    if (after !== before) await writeAtomic(file, after)
+    return result
+  })
+}
+
+/** Write a whole new state (aplab init, import) under the lock. */
+export async function replace(file: string, world: World, force: boolean): Promise<void> {
+  await withLock(file, async () => {
+    if (!force && fs.existsSync(file)) throw new StateError(file, 'a state file exists already (use --force to replace it)')
+    await writeAtomic(file, await serialize(world))
+  })
+}

@@ -1,0 +1,192 @@
+// `aplab import ROOT`: build a host from a tree laid out like a host's root
+// file system (written by `aplab export`, or copied from a real machine).
+
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import {ApBus} from '../core/apbus.js'
+import {UsageError} from '../core/errors.js'
+import {defaultFunctions, modeLetter} from '../core/lpar.js'
+import {Mask, parseHexMask} from '../core/mask.js'
+import {type Adapter, type Host, type Lpar, type Mode, QCI_FEATURES, type QciFeature, type QueueHw, type Runtime, cardName} from '../core/model.js'
+
+const MODES: Record<string, Mode> = {A: 'accel', C: 'cca', P: 'ep11'}
+
+/** Persistent files aplab models, relative to ROOT. */
+const PERSISTENT = [/^etc\/modules-load\.d\/[^/]+\.conf$/, /^etc\/udev\/rules\.d\/41-ap\.rules$/, /^etc\/mdevctl\.d\/.+$/]
+
+class Tree {
+  constructor(readonly root: string) {}
+
+  text(rel: string): string | null {
+    try {
+      const s = fs.readFileSync(path.join(this.root, rel), 'latin1')
+      return s.endsWith('\n') ? s.slice(0, -1) : s
+    } catch {
+      return null
+    }
+  }
+
+  int(rel: string): number | null {
+    const t = this.text(rel)
+    if (t === null || !/^-?\d+$/.test(t.trim())) return null
+    return Number(t.trim())
+  }
+
+  hex(rel: string): number | null {
+    const t = this.text(rel)
+    return t !== null && /^0x[0-9a-f]+$/i.test(t.trim()) ? Number(t.trim()) : null
+  }
+
+  mask(rel: string): Mask | null {
+    const t = this.text(rel)
+    if (t === null || !t.startsWith('0x')) return null
+    return parseHexMask(t)
+  }
+
+  list(rel: string): string[] {
+    try {
+      return fs.readdirSync(path.join(this.root, rel)).sort()
+    } catch {
+      return []
+    }
+  }
+
+  exists(rel: string): boolean {
+    return fs.existsSync(path.join(this.root, rel))
+  }
+
+  linked(rel: string): boolean {
+    try {
+      fs.readlinkSync(path.join(this.root, rel))
+      return true
+    } catch {
+      return false
+    }
+  }
+}
+
+export function importHost(root: string, name: string): Host {
+  const t = new Tree(root)
+  const bus = 'sys/bus/ap'
+  if (!t.exists(bus)) throw new UsageError(`${path.join(root, bus)}: no AP bus in this tree`)
+  const featureText = t.text(`${bus}/features`)
+  const apm = t.mask(`${bus}/ap_adapter_mask`)
+  const qci = apm !== null
+  const features = (featureText ?? '')
+    .split(/\s+/)
+    .filter((f): f is QciFeature => (QCI_FEATURES as readonly string[]).includes(f))
+  const apxa = qci && features.includes('APXA')
+  const cmdline = t.text('proc/cmdline') ?? ''
+  const useirq = !/(^|\s)ap\.useirq=0(\s|$)/.test(cmdline)
+
+  const adapters: Adapter[] = []
+  const queues: Record<string, QueueHw> = {}
+  const counters: Runtime['counters'] = {}
+  const offline: string[] = []
+  let domains = Mask.empty()
+  const cards = t.list('sys/devices/ap').filter((n) => /^card[0-9a-f]{2}$/.test(n))
+  for (const card of cards) {
+    const p = `sys/devices/ap/${card}`
+    const apid = parseInt(card.slice(4), 16)
+    const hwtype = t.int(`${p}/hwtype`) ?? 0
+    const raw = t.int(`${p}/raw_hwtype`) ?? hwtype
+    const fn = t.hex(`${p}/ap_functions`) ?? 0
+    const letter = modeLetter(fn) ?? (t.text(`${p}/type`) ?? 'C').slice(-1)
+    const gen = Math.min(Math.max(hwtype, 10), 14) - 6
+    const mode = MODES[letter] ?? 'cca'
+    const a: Adapter = {
+      id: apid,
+      gen,
+      mode,
+      depth: t.int(`${p}/depth`) ?? 8,
+      maxMsgSize: t.int(`${p}/max_msg_size`) ?? 12288,
+      configured: t.int(`${p}/config`) !== 0,
+      checkstopped: t.int(`${p}/chkstop`) === 1,
+    }
+    if (raw !== hwtype) a.rawType = raw
+    if (fn !== defaultFunctions(gen, mode)) a.functions = fn
+    const serial = t.text(`${p}/serialnr`)
+    if (serial) a.serial = serial.trimEnd()
+    if (mode === 'ep11' && t.exists(`${p}/API_ordinalnr`)) {
+      const api = t.int(`${p}/API_ordinalnr`)
+      const fw = t.text(`${p}/FW_version`)
+      const om = t.text(`${p}/op_modes`)
+      a.ep11 = {...(api !== null && {api}), ...(fw && {fw}), ...(om && {opModes: om})}
+    }
+    adapters.push(a)
+    if (a.configured && t.int(`${p}/online`) === 0) offline.push(card)
+    let visible = 0
+    for (const q of t.list(p).filter((n) => /^[0-9a-f]{2}\.[0-9a-f]{4}$/.test(n))) {
+      const qp = `${p}/${q}`
+      domains = domains.with(parseInt(q.slice(3), 16))
+      const hw: QueueHw = {}
+      const qfn = t.hex(`${qp}/ap_functions`)
+      if (qfn !== null && qfn !== fn) hw.functions = qfn
+      for (const l of (t.text(`${qp}/mkvps`) ?? '').split('\n')) {
+        const m = /^(AES|APKA|ASYM|WK) CUR: valid (0x[0-9a-f]+)$/.exec(l)
+        if (!m) continue
+        if (m[1] === 'WK') hw.wk = m[2]
+        else hw.mk = {...hw.mk, [m[1].toLowerCase()]: m[2]}
+      }
+      const assoc = /^associated (\d+)$/.exec(t.text(`${qp}/se_associate`) ?? '')
+      if (assoc) hw.assoc = Number(assoc[1])
+      if (Object.keys(hw).length > 0) queues[q] = hw
+      const req = t.int(`${qp}/request_count`)
+      const rq = t.int(`${qp}/requestq_count`) ?? 0
+      const pq = t.int(`${qp}/pendingq_count`) ?? 0
+      if (req || rq || pq) counters[q] = {...(req && {requests: req}), ...(rq && {requestq: rq}), ...(pq && {pendingq: pq})}
+      visible += req ?? 0
+      if (a.configured && t.int(`${qp}/online`) === 0) offline.push(q)
+    }
+    const total = t.int(`${p}/request_count`) ?? 0
+    if (total !== visible) counters[cardName(apid)] = {requests: total}
+  }
+
+  const lpar: Lpar = {
+    qci,
+    features: qci ? features : [],
+    na: apxa ? (t.int(`${bus}/ap_max_adapter_id`) ?? 0) : 0,
+    nd: apxa ? (t.int(`${bus}/ap_max_domain_id`) ?? 0) : 0,
+    airq: t.int(`${bus}/ap_interrupts`) === 1 || !useirq,
+    adapters,
+    usage: t.mask(`${bus}/ap_usage_domain_mask`) ?? domains,
+    control: t.mask(`${bus}/ap_control_domain_mask`) ?? domains,
+    queues,
+  }
+  const runtime: Runtime = {
+    apmask: t.mask(`${bus}/apmask`) ?? Mask.full(),
+    aqmask: t.mask(`${bus}/aqmask`) ?? Mask.full(),
+    domain: t.int(`${bus}/ap_domain`) ?? -1,
+    configTime: t.int(`${bus}/config_time`) ?? 30,
+    pollThread: t.int(`${bus}/poll_thread`) === 1,
+    pollTimeout: t.int(`${bus}/poll_timeout`) ?? 250000,
+    useirq,
+    scans: t.int(`${bus}/scans`) ?? 1,
+    modules: t.exists(`${bus}/drivers/vfio_ap`) ? ['vfio_ap'] : [],
+    offline,
+    unbound: [],
+    counters,
+  }
+  // Devices without a driver link that the probe rules would bind were unbound by hand.
+  const probe = new ApBus(lpar, runtime)
+  for (const c of probe.cardIds()) {
+    const p = `sys/devices/ap/${cardName(c)}`
+    if (probe.cardDriver(c) && !t.linked(`${p}/driver`)) runtime.unbound.push(cardName(c))
+    for (const d of probe.domainIds()) {
+      const q = `${cardName(c).slice(4)}.${d.toString(16).padStart(4, '0')}`
+      if (probe.queueDriver(c, d) && t.exists(`${p}/${q}`) && !t.linked(`${p}/${q}/driver`)) runtime.unbound.push(q)
+    }
+  }
+  const files: Record<string, string> = {}
+  const walk = (rel: string): void => {
+    for (const n of t.list(rel)) {
+      const r = `${rel}/${n}`
+      const full = path.join(root, r)
+      if (fs.statSync(full).isDirectory()) walk(r)
+      else if (PERSISTENT.some((re) => re.test(r))) files['/' + r] = fs.readFileSync(full, 'utf8')
+    }
+  }
+  if (t.exists('etc')) walk('etc')
+  return {name, lpar, persistent: {cmdline, files}, runtime}
+}

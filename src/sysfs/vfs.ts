@@ -1,0 +1,220 @@
+// A small virtual file system in the shape of sysfs: directories are resolved
+// lazily (a host with 65536 queues never builds them all), attributes are
+// show/store pairs like the kernel's device attributes, and links are
+// relative paths resolved the way the VFS resolves them.
+
+import {KernelError} from '../core/errors.js'
+
+export interface DirNode {
+  kind: 'dir'
+  list(): string[]
+  get(name: string): Node | undefined
+}
+
+export interface FileNode {
+  kind: 'file'
+  /** Permission bits as sysfs shows them (0444, 0644, 0200). */
+  mode: number
+  show?: () => string
+  store?: (buf: string) => void
+}
+
+export interface LinkNode {
+  kind: 'link'
+  target: string
+}
+
+export type Node = DirNode | FileNode | LinkNode
+
+type Entry = Node | (() => Node | undefined)
+
+/** A directory from a fixed table of entries; a function entry may yield nothing. */
+export function dir(entries: Record<string, Entry>): DirNode {
+  const resolve = (e: Entry | undefined) => (typeof e === 'function' ? e() : e)
+  return {
+    kind: 'dir',
+    list: () => Object.keys(entries).filter((k) => resolve(entries[k]) !== undefined),
+    get: (name) => (Object.hasOwn(entries, name) ? resolve(entries[name]) : undefined),
+  }
+}
+
+/** A directory whose entries are computed on demand. */
+export function lazyDir(list: () => string[], get: (name: string) => Node | undefined): DirNode {
+  return {kind: 'dir', list, get}
+}
+
+/** Merge fixed entries with a computed set (a device dir with child devices). */
+export function mergeDirs(...dirs: DirNode[]): DirNode {
+  return {
+    kind: 'dir',
+    list: () => dirs.flatMap((d) => d.list()),
+    get: (name) => {
+      for (const d of dirs) {
+        const n = d.get(name)
+        if (n) return n
+      }
+      return undefined
+    },
+  }
+}
+
+export const ro = (show: () => string): FileNode => ({kind: 'file', mode: 0o444, show})
+export const rw = (show: () => string, store: (buf: string) => void): FileNode => ({kind: 'file', mode: 0o644, show, store})
+export const wo = (store: (buf: string) => void): FileNode => ({kind: 'file', mode: 0o200, store})
+export const link = (target: string): LinkNode => ({kind: 'link', target})
+
+export interface Stat {
+  kind: Node['kind']
+  mode: number
+}
+
+const MAX_LINKS = 40
+
+export function normalize(path: string): string {
+  const out: string[] = []
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue
+    if (part === '..') out.pop()
+    else out.push(part)
+  }
+  return '/' + out.join('/')
+}
+
+const dirname = (p: string): string => normalize(p + '/..')
+
+/** The file system view a tool gets: the operations a C program would use. */
+/**
+ * kernfs keeps directory entries ordered by a hash of their name, so readdir
+ * on sysfs returns them in that order, not sorted.
+ */
+export function kernfsHash(name: string): number {
+  const M = 0xffffffffffffffffn
+  let h = 0n
+  for (let i = 0; i < name.length; i++) {
+    const c = BigInt(name.charCodeAt(i) & 0xff)
+    h = ((h + (c << 4n) + (c >> 4n)) * 11n) & M
+  }
+  let x = Number(((h * 0x61c8864680b583ebn) & M) >> 32n) & 0x7fffffff
+  if (x < 2) x += 2
+  if (x >= 0x7fffffff) x = 0x7ffffffe
+  return x
+}
+
+const hashCache = new Map<string, number>()
+
+export function kernfsOrder(names: string[]): string[] {
+  const h = (n: string) => {
+    let v = hashCache.get(n)
+    if (v === undefined) hashCache.set(n, (v = kernfsHash(n)))
+    return v
+  }
+  return names.slice().sort((a, b) => h(a) - h(b) || (a < b ? -1 : a > b ? 1 : 0))
+}
+
+export class Vfs {
+  /** Where sysfs is mounted. */
+  readonly root = '/sys'
+
+  /**
+   * @param uid the caller's user id: sysfs attributes belong to root, so any
+   *   other user can read them but not write them.
+   */
+  constructor(
+    private readonly top: DirNode,
+    readonly uid = 0,
+  ) {}
+
+  /** Resolve an absolute path; with `follow`, a link in the last component is followed too. */
+  lookup(path: string, follow = true): {node: Node; path: string} {
+    let links = 0
+    const walk = (abs: string, followLast: boolean): {node: Node; path: string} => {
+      const parts = normalize(abs).split('/').filter(Boolean)
+      let node: Node = this.top
+      let cur = '/'
+      for (let i = 0; i < parts.length; i++) {
+        if (node.kind !== 'dir') throw new KernelError('ENOTDIR')
+        const next: Node | undefined = node.get(parts[i])
+        if (!next) throw new KernelError('ENOENT')
+        const here = normalize(cur + '/' + parts[i])
+        const last = i === parts.length - 1
+        if (next.kind === 'link' && (!last || followLast)) {
+          if (++links > MAX_LINKS) throw new KernelError('ENOENT')
+          const target = next.target.startsWith('/') ? next.target : dirname(here) + '/' + next.target
+          const r = walk(target, true)
+          node = r.node
+          cur = r.path
+        } else {
+          node = next
+          cur = here
+        }
+      }
+      return {node, path: cur}
+    }
+    if (!path.startsWith('/')) throw new KernelError('ENOENT')
+    return walk(path, follow)
+  }
+
+  exists(path: string): boolean {
+    try {
+      this.lookup(path)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  stat(path: string, follow = true): Stat {
+    const {node} = this.lookup(path, follow)
+    if (node.kind === 'file') return {kind: 'file', mode: node.mode}
+    return {kind: node.kind, mode: node.kind === 'dir' ? 0o755 : 0o777}
+  }
+
+  isDir(path: string): boolean {
+    try {
+      return this.lookup(path).node.kind === 'dir'
+    } catch {
+      return false
+    }
+  }
+
+  isFile(path: string): boolean {
+    try {
+      return this.lookup(path).node.kind === 'file'
+    } catch {
+      return false
+    }
+  }
+
+  /** Read a file's whole contents (open + read); errno as the kernel gives it. */
+  read(path: string): string {
+    const {node} = this.lookup(path)
+    if (node.kind === 'dir') throw new KernelError('EISDIR')
+    if (node.kind !== 'file' || !node.show) throw new KernelError('EACCES')
+    return node.show()
+  }
+
+  /** Write to an attribute (open O_WRONLY + write). */
+  write(path: string, data: string): void {
+    const {node} = this.lookup(path)
+    if (node.kind === 'dir') throw new KernelError('EISDIR')
+    if (node.kind !== 'file' || !node.store || this.uid !== 0) throw new KernelError('EACCES')
+    node.store(data)
+  }
+
+  /** access(path, W_OK): root may write any existing file, others none. */
+  canWrite(path: string): boolean {
+    return this.uid === 0 && this.isFile(path)
+  }
+
+  readdir(path: string): string[] {
+    const {node} = this.lookup(path)
+    if (node.kind !== 'dir') throw new KernelError('ENOTDIR')
+    return kernfsOrder(node.list())
+  }
+
+  readlink(path: string): string {
+    const {node} = this.lookup(path, false)
+    if (node.kind !== 'link') throw new KernelError('EINVAL')
+    return node.target
+  }
+}

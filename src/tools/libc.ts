@@ -1,0 +1,146 @@
+// The C library behaviour the s390-tools rely on: scanf conversions, strtol,
+// and the output buffering of stdio.
+
+const HEX = /[0-9a-fA-F]/
+const isSpace = (c: string | undefined) => c !== undefined && ' \t\n\v\f\r'.includes(c)
+
+export interface Scan {
+  value: number
+  /** Index just past the converted text. */
+  end: number
+}
+
+/**
+ * One `%x` (or `%<width>x`) conversion at `pos`: blanks, sign, optional 0x,
+ * hex digits. The value wraps to 32 bits like an unsigned int. Null when no
+ * digit was converted.
+ */
+export function scanHex(s: string, pos = 0, width = Infinity): Scan | null {
+  let p = pos
+  while (isSpace(s[p])) p++
+  const start = p
+  const room = () => p - start < width
+  let neg = false
+  if ((s[p] === '+' || s[p] === '-') && room()) {
+    neg = s[p] === '-'
+    p++
+  }
+  let v = 0
+  let digits = 0
+  if (s[p] === '0' && room()) {
+    p++
+    digits++
+    if ((s[p] === 'x' || s[p] === 'X') && room()) p++
+  }
+  while (p < s.length && HEX.test(s[p]) && room()) {
+    v = (v * 16 + parseInt(s[p], 16)) % 0x100000000
+    p++
+    digits++
+  }
+  if (digits === 0) return null
+  if (neg) v = (0x100000000 - v) % 0x100000000
+  return {value: v, end: p}
+}
+
+/** sscanf(s, "%x.%x"): how many of the two numbers were converted. */
+export function scanCardDomain(s: string): {card?: number; domain?: number} {
+  const a = scanHex(s)
+  if (!a) return {}
+  if (s[a.end] !== '.') return {card: a.value}
+  const b = scanHex(s, a.end + 1)
+  return b ? {card: a.value, domain: b.value} : {card: a.value}
+}
+
+/**
+ * strtol(s, &end, base) with base 0 (auto) or 10. Returns the value (as a
+ * JS number; the tools only compare small ranges) and the end index; end is
+ * 0 when nothing was converted.
+ */
+export function strtol(s: string, base: 0 | 10 = 0): Scan {
+  let p = 0
+  while (isSpace(s[p])) p++
+  let neg = false
+  if (s[p] === '+' || s[p] === '-') {
+    neg = s[p] === '-'
+    p++
+  }
+  let b: number = base
+  if (b === 0) {
+    if (s[p] === '0' && (s[p + 1] === 'x' || s[p + 1] === 'X') && HEX.test(s[p + 2] ?? '')) {
+      b = 16
+      p += 2
+    } else if (s[p] === '0') b = 8
+    else b = 10
+  }
+  const start = p
+  let v = 0
+  while (p < s.length) {
+    const d = parseInt(s[p], 36)
+    if (Number.isNaN(d) || d >= b) break
+    v = v * b + d
+    p++
+  }
+  if (p === start) return {value: 0, end: 0}
+  return {value: neg ? -v : v, end: p}
+}
+
+/** sscanf(s, "%ld") / "%li": the leading number, or null. */
+export function scanLong(s: string, auto = false): number | null {
+  const r = strtol(s, auto ? 0 : 10)
+  return r.end === 0 ? null : r.value
+}
+
+/** printf("%02lx") of a C long, where negative values print as 64-bit two's complement. */
+export function hexLong(n: number, width = 2): string {
+  const v = n < 0 ? (1n << 64n) + BigInt(n) : BigInt(n)
+  return v.toString(16).padStart(width, '0')
+}
+
+/**
+ * The two output streams of a C program. stderr is unbuffered; stdout is
+ * line buffered on a terminal and fully buffered (4096 bytes) otherwise, so
+ * when both go to one pipe the error messages come first, as on a real host.
+ */
+export class Stdio {
+  private pending = ''
+  private readonly chunks: Array<{fd: 1 | 2; text: string}> = []
+
+  constructor(private readonly stdoutIsTTY = false) {}
+
+  out(text: string): void {
+    if (this.stdoutIsTTY) {
+      this.chunks.push({fd: 1, text})
+      return
+    }
+    this.pending += text
+    if (this.pending.length >= 4096) {
+      const n = this.pending.length - (this.pending.length % 4096)
+      this.chunks.push({fd: 1, text: this.pending.slice(0, n)})
+      this.pending = this.pending.slice(n)
+    }
+  }
+
+  err(text: string): void {
+    this.chunks.push({fd: 2, text})
+  }
+
+  /** Everything in the order it reaches the file descriptors, stdout flushed at exit. */
+  drain(): Array<{fd: 1 | 2; text: string}> {
+    if (this.pending) this.chunks.push({fd: 1, text: this.pending})
+    this.pending = ''
+    return this.chunks.splice(0)
+  }
+
+  /** Both streams as strings, for tests. */
+  get stdout(): string {
+    return this.collect(1)
+  }
+
+  get stderr(): string {
+    return this.collect(2)
+  }
+
+  private collect(fd: 1 | 2): string {
+    return this.chunks.filter((c) => c.fd === fd).map((c) => c.text).join('') + (fd === 1 ? this.pending : '')
+  }
+}

@@ -1,0 +1,424 @@
+// lszcrypt (s390-tools 2.43.0): parses its command line like the real tool
+// and reads the same sysfs files in the same order, so it behaves the same on
+// the emulated host, on an exported tree and on a real /sys.
+
+import {ToolExit} from '../core/errors.js'
+import {
+  type Column,
+  SERIAL_COLUMNS,
+  busText,
+  cardCapabilities,
+  defaultDomainWarning,
+  domainsText,
+  functionsText,
+  listColumns,
+  lszcryptHelp,
+  LSZCRYPT_OPTIONS,
+  maskBit,
+  modeText,
+  recHeader,
+  recRow,
+  seStatText,
+  statusText,
+} from '../views/lszcrypt.js'
+import {getoptLong} from './getopt.js'
+import {Stdio, scanCardDomain, scanHex, strtol} from './libc.js'
+import {type Sys, readLine} from './sys.js'
+import {versionText} from './usage.js'
+
+const PROG = 'lszcrypt'
+
+export type LszcryptAction =
+  | {kind: 'help' | 'version' | 'bus' | 'domains' | 'serial'}
+  | {kind: 'capability'; id: string}
+  | {kind: 'list'; verbose: boolean; modes: {A: boolean; C: boolean; P: boolean}; cards: boolean; queues: boolean; ids: string[]}
+
+const errx = (msg: string): never => {
+  throw new ToolExit(`${PROG}: ${msg}\n`, 1)
+}
+
+/** Parse argv the way lszcrypt's option loop does; exiting options end the parse where they stand. */
+export function parseLszcrypt(argv: string[]): LszcryptAction {
+  const g = getoptLong(argv, LSZCRYPT_OPTIONS)
+  let verbose = false
+  const only = {A: false, C: false, P: false}
+  let cardonly = false
+  let queueonly = false
+  for (const ev of g.events) {
+    if (ev.kind === 'invalid') errx(`Invalid option '${ev.word}'\nTry '${PROG} --help' for more information.`)
+    if (ev.kind === 'missing') errx(`Option '${ev.word}' requires an argument\nTry '${PROG} --help' for more information.`)
+    if (ev.kind !== 'opt') continue
+    switch (ev.key) {
+      case 'b':
+        return {kind: 'bus'}
+      case 'c':
+        return {kind: 'capability', id: ev.arg!}
+      case 'd':
+        return {kind: 'domains'}
+      case 's':
+        return {kind: 'serial'}
+      case 'h':
+        return {kind: 'help'}
+      case 'v':
+        return {kind: 'version'}
+      case 'V':
+        verbose = true
+        break
+      case 'accelonly':
+        only.A = true
+        break
+      case 'ccaonly':
+        only.C = true
+        break
+      case 'ep11only':
+        only.P = true
+        break
+      case 'cardonly':
+        cardonly = true
+        break
+      case 'queueonly':
+        queueonly = true
+        break
+    }
+  }
+  const nModes = Number(only.A) + Number(only.C) + Number(only.P)
+  if (nModes > 1) errx('Only one of --accelonly or --ccaonly or --ep11only can be specified')
+  if (cardonly && queueonly) errx('Only one of --cardonly or --queueonly can be specified')
+  const modes = nModes === 0 ? {A: true, C: true, P: true} : only
+  return {kind: 'list', verbose, modes, cards: !queueonly, queues: !cardonly, ids: g.operands}
+}
+
+/** Run lszcrypt; output goes to `io`. Returns the exit code (ToolExit carries errx). */
+export function runLszcrypt(argv: string[], sys: Sys, io: Stdio): number {
+  try {
+    const action = parseLszcrypt(argv)
+    new Lszcrypt(sys, io).run(action)
+    return 0
+  } catch (e) {
+    if (e instanceof ToolExit) {
+      io.err(e.message)
+      return e.exitCode
+    }
+    throw e
+  }
+}
+
+/** Read a number the way util_file_read_l does; -1 when unreadable. */
+function readInt(sys: Sys, path: string, base: 10 | 16 = 10): number {
+  const l = readLine(sys, path)
+  if (l === null) return -1
+  if (base === 16) return scanHex(l)?.value ?? -1
+  const v = strtol(l, 10)
+  return v.end === 0 ? -1 : v.value
+}
+
+const ZCRYPT_DRIVER = /cex[0-9](card|queue)/
+const VFIO_DRIVER = /vfio.ap/
+
+class Lszcrypt {
+  private readonly bus: string
+  private readonly devices: string
+
+  constructor(
+    private readonly sys: Sys,
+    private readonly io: Stdio,
+  ) {
+    this.bus = `${sys.root}/bus/ap`
+    this.devices = `${sys.root}/devices/ap`
+  }
+
+  run(a: LszcryptAction): void {
+    switch (a.kind) {
+      case 'help':
+        return this.io.out(lszcryptHelp())
+      case 'version':
+        return this.io.out(versionText(PROG, 2008, 2023))
+    }
+    if (!this.sys.isDir(this.bus)) errx('Crypto device driver not available.')
+    switch (a.kind) {
+      case 'bus':
+        return this.showBus()
+      case 'capability':
+        return this.showCapability(a.id)
+      case 'domains':
+        return this.showDomains()
+      case 'serial':
+        return this.showSerials()
+      case 'list':
+        return this.list(a)
+    }
+  }
+
+  private cardDirs(): string[] {
+    let names: string[] = []
+    try {
+      names = this.sys.readdir(this.devices)
+    } catch {
+      names = []
+    }
+    return names.filter((n) => /card[0-9a-fA-F]+/.test(n)).sort(byteOrder)
+  }
+
+  private queueDirs(card: string): string[] {
+    let names: string[] = []
+    try {
+      names = this.sys.readdir(`${this.devices}/${card}`)
+    } catch {
+      names = []
+    }
+    return names.filter((n) => /..\..../.test(n)).sort(byteOrder)
+  }
+
+  // --- listing -------------------------------------------------------------
+
+  private list(a: Extract<LszcryptAction, {kind: 'list'}>): void {
+    const features = readLine(this.sys, `${this.bus}/features`)
+    const sestat = a.verbose && features !== null && features.includes('APSB')
+    const cols = listColumns(a.verbose, sestat)
+    const ctx: ListCtx = {...a, cols, sestat}
+    this.io.out(recHeader(cols))
+    if (a.ids.length === 0) {
+      for (const card of this.cardDirs()) this.cardRow(ctx, card)
+      this.domainWarning()
+      return
+    }
+    for (const id of a.ids) this.listId(ctx, id)
+  }
+
+  private listId(ctx: ListCtx, id: string): void {
+    const {card, domain} = scanCardDomain(id)
+    if (card !== undefined && domain !== undefined) {
+      const c = hex(card, 2)
+      this.queueRow(ctx, `card${c}`, `${c}.${hex(domain, 4)}`)
+      return
+    }
+    if (card !== undefined) {
+      const name = `card${hex(card, 2)}`
+      if (!this.sys.isDir(`${this.devices}/${name}`)) errx(`Error - cryptographic device ${name} does not exist.`)
+      this.cardRow(ctx, name)
+      return
+    }
+    const dom = scanHex(id, 1)
+    if (id.length > 0 && dom) {
+      const suffix = `.${hex(dom.value, 4)}`
+      const cards = this.cardDirs()
+      if (cards.length === 0) errx('No crypto card devices found.')
+      for (const c of cards) {
+        const q = this.queueDirs(c).find((n) => n.endsWith(suffix))
+        if (!q) errx('No queue devices with given domain value found.')
+        this.queueRow(ctx, c, q!)
+      }
+      return
+    }
+    this.io.out('Invalid adpater id!\n')
+  }
+
+  /** The mode letter (last character of the card's `type`) and whether it is filtered out. */
+  private filtered(ctx: ListCtx, type: string | null): boolean {
+    const t = type ? type[type.length - 1] : ''
+    return (t === 'A' && !ctx.modes.A) || (t === 'C' && !ctx.modes.C) || (t === 'P' && !ctx.modes.P)
+  }
+
+  private cardRow(ctx: ListCtx, card: string): void {
+    const p = `${this.devices}/${card}`
+    const type = readLine(this.sys, `${p}/type`)
+    const online = readLine(this.sys, `${p}/online`)
+    if (!ctx.verbose && (type === null || online === null)) return
+    if (this.filtered(ctx, type)) return
+    const fn = readInt(this.sys, `${p}/ap_functions`, 16)
+    const config = readInt(this.sys, `${p}/config`)
+    const chkstop = readInt(this.sys, `${p}/chkstop`)
+    const v: Record<string, string> = {
+      card: card.slice(4),
+      type: type || '-',
+      mode: modeText(Math.max(fn, 0)),
+      status: statusText(config, chkstop, online === null ? -1 : readInt(this.sys, `${p}/online`)),
+      requests: config === 0 ? '-' : (readLine(this.sys, `${p}/request_count`) ?? ''),
+    }
+    if (ctx.verbose) {
+      v.pending = config === 0 ? '-' : String(this.pending(p))
+      v.hwtype = readLine(this.sys, `${p}/hwtype`) ?? ''
+      v.depth = String(readInt(this.sys, `${p}/depth`)).padStart(2, '0')
+      v.facility = functionsText(Math.max(fn, 0))
+      v.driver = this.driver(p)
+      v.sestat = '-'
+    }
+    if (ctx.cards) this.io.out(recRow(ctx.cols, v))
+    if (!ctx.queues) return
+    const queues = this.queueDirs(card)
+    if (queues.length === 0) errx(`Error - no subdevices found for ${p}.\n`)
+    for (const q of queues) this.queueRow(ctx, card, q)
+  }
+
+  private queueRow(ctx: ListCtx, card: string, queue: string): void {
+    const cp = `${this.devices}/${card}`
+    const p = `${cp}/${queue}`
+    if (!this.sys.isDir(p)) errx(`Error - cryptographic device ${p} does not exist.`)
+    const type = readLine(this.sys, `${cp}/type`)
+    const online = readLine(this.sys, `${p}/online`)
+    if (!ctx.verbose && (type === null || online === null)) return
+    if (!ctx.queues) return
+    if (this.filtered(ctx, type)) return
+    const cardFn = readInt(this.sys, `${cp}/ap_functions`, 16)
+    const config = readInt(this.sys, `${p}/config`)
+    const chkstop = readInt(this.sys, `${p}/chkstop`)
+    const status = readLine(this.sys, `${p}/status`)
+    const v: Record<string, string> = {
+      card: queue,
+      type: type || '-',
+      mode: modeText(Math.max(cardFn, 0)),
+      status: statusText(config, chkstop, online === null ? -1 : readInt(this.sys, `${p}/online`), status ?? '-'),
+      requests: config === 0 ? '-' : (readLine(this.sys, `${p}/request_count`) ?? ''),
+    }
+    if (ctx.verbose) {
+      const driver = this.driver(p)
+      v.driver = driver
+      const cardConfig = readInt(this.sys, `${cp}/config`)
+      v.pending = cardConfig === 0 || !/^cex[0-9]queue$/.test(driver) ? '-' : String(this.pending(p))
+      v.hwtype = readLine(this.sys, `${cp}/hwtype`) ?? ''
+      v.depth = String(readInt(this.sys, `${cp}/depth`)).padStart(2, '0')
+      if (readLine(this.sys, `${cp}/ap_functions`) === null)
+        errx(`Error - Read of sysfs attribute ${cp}/ap_functions failed.`)
+      v.facility = functionsText(cardFn)
+      if (ctx.sestat) {
+        const qfn = readLine(this.sys, `${p}/ap_functions`)
+        v.sestat = seStatText(qfn === null ? null : readInt(this.sys, `${p}/ap_functions`, 16))
+      }
+    }
+    this.io.out(recRow(ctx.cols, v))
+  }
+
+  private pending(p: string): number {
+    return Math.max(readInt(this.sys, `${p}/pendingq_count`), 0) + Math.max(readInt(this.sys, `${p}/requestq_count`), 0)
+  }
+
+  private driver(p: string): string {
+    let target: string
+    try {
+      target = this.sys.readlink(`${p}/driver`)
+    } catch {
+      return '-no-driver-'
+    }
+    const base = target.slice(target.lastIndexOf('/') + 1)
+    return ZCRYPT_DRIVER.test(base) || VFIO_DRIVER.test(base) ? base : '-no-driver-'
+  }
+
+  /** The default-domain warning of "list all", -d and chzcrypt -q. */
+  private domainWarning(): void {
+    const mask = readLine(this.sys, `${this.bus}/ap_usage_domain_mask`) ?? ''
+    const domain = readInt(this.sys, `${this.bus}/ap_domain`)
+    if (domain < 0 || !mask.startsWith('0x') || !maskBit(mask, domain)) this.io.out(defaultDomainWarning(domain))
+  }
+
+  // --- -b, -c, -d, -s ---------------------------------------------------------
+
+  private showBus(): void {
+    const b = this.bus
+    const features = readLine(this.sys, `${b}/features`)
+    const mask = readLine(this.sys, `${b}/ap_usage_domain_mask`) ?? ''
+    const domain = readInt(this.sys, `${b}/ap_domain`)
+    this.io.out(
+      busText({
+        features: features || null,
+        domain,
+        domainAvailable: domain >= 0 && mask.startsWith('0x') && maskBit(mask, domain),
+        maxDomain: readInt(this.sys, `${b}/ap_max_domain_id`),
+        interrupts: this.sys.isFile(`${b}/ap_interrupts`) ? readInt(this.sys, `${b}/ap_interrupts`) : null,
+        configTime: readInt(this.sys, `${b}/config_time`),
+        pollThread: readInt(this.sys, `${b}/poll_thread`),
+        pollTimeout: this.sys.isFile(`${b}/poll_timeout`) ? (readLine(this.sys, `${b}/poll_timeout`) ?? '') : null,
+      }),
+    )
+  }
+
+  private showCapability(id: string): void {
+    const {card, domain} = scanCardDomain(id)
+    if (card !== undefined && domain !== undefined) {
+      const q = `${hex(card, 2)}.${hex(domain, 4)}`
+      const p = `${this.devices}/card${hex(card, 2)}/${q}`
+      if (!this.sys.isDir(p)) errx(`Error - cryptographic queue device ${q} does not exist.`)
+      this.io.out(`queue ${q} capabilities:\n`)
+      if (this.sys.isFile(`${p}/se_bind`)) this.io.out(`SE bind state: ${readLine(this.sys, `${p}/se_bind`) || 'error'}\n`)
+      if (this.sys.isFile(`${p}/se_associate`))
+        this.io.out(`SE association state: ${readLine(this.sys, `${p}/se_associate`) || 'error'}\n`)
+      if (this.sys.isFile(`${p}/mkvps`)) {
+        let text = ''
+        try {
+          text = this.sys.read(`${p}/mkvps`)
+        } catch {
+          errx(`Error - failed to open sysfs file ${p}/mkvps.`)
+        }
+        for (const l of text.split('\n'))
+          if (/WK CUR|AES CUR|APKA CUR|ASYM CUR/.test(l)) this.io.out(`MK ${l}\n`)
+      }
+      return
+    }
+    const n = strtol(id, 0)
+    if (n.end === 0 || n.end !== id.length || n.value < 0 || n.value > 255)
+      errx(`Error - '${id}' is an invalid cryptographic device id.`)
+    const name = `card${hex(n.value, 2)}`
+    const p = `${this.devices}/${name}`
+    if (!this.sys.isDir(p)) errx(`Error - cryptographic device ${name} does not exist.`)
+    const hwtype = readInt(this.sys, `${p}/hwtype`)
+    const fn = Math.max(readInt(this.sys, `${p}/ap_functions`, 16), 0)
+    const maxMsg = Math.max(readInt(this.sys, `${p}/max_msg_size`), 0)
+    if (readLine(this.sys, `${p}/type`) === null || readLine(this.sys, `${p}/online`) === null) {
+      this.io.out(`Detailed capability information for ${name} (hardware type ${hwtype}) is not available.\n`)
+      return
+    }
+    this.io.out(cardCapabilities(hwtype, fn, maxMsg, name))
+  }
+
+  private showDomains(): void {
+    const control = readLine(this.sys, `${this.bus}/ap_control_domain_mask`) ?? 'not available'
+    if (control.includes('not')) errx('Control domain mask not available.')
+    const usage = readLine(this.sys, `${this.bus}/ap_usage_domain_mask`) ?? 'not available'
+    if (usage.includes('not')) errx('Usage domain mask not available.')
+    this.io.out(domainsText(control, usage))
+    this.domainWarning()
+  }
+
+  private showSerials(): void {
+    const cards = this.cardDirs()
+    if (cards.length === 0) errx('No crypto card devices found.')
+    this.io.out(recHeader(SERIAL_COLUMNS))
+    // The real tool keeps these between cards when a file is missing.
+    let config = -1
+    let chkstop = -1
+    let online = -1
+    for (const card of cards) {
+      const p = `${this.devices}/${card}`
+      const type = readLine(this.sys, `${p}/type`)
+      if (type === null || readLine(this.sys, `${p}/online`) === null) continue
+      const fn = Math.max(readInt(this.sys, `${p}/ap_functions`, 16), 0)
+      const mode = modeText(fn)
+      if (mode !== 'CCA-Coproc' && mode !== 'EP11-Coproc') continue
+      const keep = (v: number, old: number) => (v === -1 ? old : v)
+      config = keep(readInt(this.sys, `${p}/config`), config)
+      chkstop = keep(readInt(this.sys, `${p}/chkstop`), chkstop)
+      online = keep(readInt(this.sys, `${p}/online`), online)
+      const serial = (readLine(this.sys, `${p}/serialnr`) ?? '').slice(0, 8)
+      this.io.out(
+        recRow(SERIAL_COLUMNS, {
+          card: card.slice(4),
+          type,
+          mode,
+          status: statusText(config, chkstop, online),
+          serial: serial || '-',
+        }),
+      )
+    }
+  }
+}
+
+interface ListCtx {
+  verbose: boolean
+  modes: {A: boolean; C: boolean; P: boolean}
+  cards: boolean
+  queues: boolean
+  cols: Column[]
+  sestat: boolean
+}
+
+const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0')
+const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)

@@ -1,0 +1,90 @@
+// What the s390-tools ask of the file system. The emulated host's sysfs
+// implements it, and so does a real directory (the tools honour SYSFS_ROOT as
+// libutil does, so they also run against a tree written by `aplab export` or
+// copied from a real machine).
+
+import * as fs from 'node:fs'
+
+import {KernelError} from '../core/errors.js'
+
+export interface Sys {
+  /** Where /sys is; messages show paths below it. */
+  readonly root: string
+  read(path: string): string
+  write(path: string, data: string): void
+  readdir(path: string): string[]
+  readlink(path: string): string
+  isDir(path: string): boolean
+  isFile(path: string): boolean
+  canWrite(path: string): boolean
+}
+
+/** The first line of a file without its newline, or null if unreadable. */
+export function readLine(sys: Sys, path: string): string | null {
+  try {
+    const s = sys.read(path)
+    const nl = s.indexOf('\n')
+    return nl < 0 ? s : s.slice(0, nl)
+  } catch {
+    return null
+  }
+}
+
+export class RealSys implements Sys {
+  constructor(readonly root: string) {}
+
+  read(path: string): string {
+    try {
+      return fs.readFileSync(path, 'latin1')
+    } catch (e) {
+      throw asKernelError(e)
+    }
+  }
+
+  write(path: string, data: string): void {
+    try {
+      fs.writeFileSync(path, data, {flag: 'r+'})
+    } catch (e) {
+      throw asKernelError(e)
+    }
+  }
+
+  readdir(path: string): string[] {
+    try {
+      return fs.readdirSync(path)
+    } catch (e) {
+      throw asKernelError(e)
+    }
+  }
+
+  readlink(path: string): string {
+    try {
+      return fs.readlinkSync(path)
+    } catch (e) {
+      throw asKernelError(e)
+    }
+  }
+
+  isDir(path: string): boolean {
+    return fs.statSync(path, {throwIfNoEntry: false})?.isDirectory() ?? false
+  }
+
+  isFile(path: string): boolean {
+    return fs.statSync(path, {throwIfNoEntry: false})?.isFile() ?? false
+  }
+
+  canWrite(path: string): boolean {
+    try {
+      fs.accessSync(path, fs.constants.W_OK)
+      return true
+    } catch {
+      return false
+    }
+  }
+}
+
+function asKernelError(e: unknown): KernelError {
+  const code = (e as NodeJS.ErrnoException).code
+  const known = ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EINVAL', 'EPERM'] as const
+  return new KernelError((known as readonly string[]).includes(code ?? '') ? (code as (typeof known)[number]) : 'EIO')
+}

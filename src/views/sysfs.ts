@@ -1,0 +1,65 @@
+// The text of sysfs attributes, in the kernel's formats. Pure functions of
+// the core's data; the sysfs tree wires them to paths.
+
+import type {ApBus} from '../core/apbus.js'
+import type {Mask} from '../core/mask.js'
+import {hex2} from '../core/model.js'
+
+export const line = (s: string | number): string => `${s}\n`
+
+/** `0x` + 64 hex digits, or `not supported` without QCI. */
+export function maskAttr(m: Mask | null): string {
+  return m ? line(m.toString()) : 'not supported\n'
+}
+
+export const hex08 = (n: number): string => '0x' + (n >>> 0).toString(16).toUpperCase().padStart(8, '0')
+
+export function bindingsAttr(bus: ApBus): string {
+  const {bound, total} = bus.bindings()
+  return bus.rt.scans >= 1 && bound === total ? `${bound}/${total} (complete)\n` : `${bound}/${total}\n`
+}
+
+const ZERO16 = '0x0000000000000000'
+const ZERO32 = '0x' + '0'.repeat(32)
+
+/**
+ * CCA queue master key verification patterns (the card's cached query
+ * answer): only the current registers are loaded; an ASYM register that was
+ * never set reads `- -`.
+ */
+export function ccaMkvps(mk: {aes?: string; apka?: string; asym?: string} = {}): string {
+  const cur = (v: string | undefined) => (v ? `valid ${v}` : `invalid ${ZERO16}`)
+  const asym = mk.asym
+    ? [`ASYM NEW: empty ${ZERO32}`, `ASYM CUR: valid ${mk.asym}`, `ASYM OLD: invalid ${ZERO32}`]
+    : ['ASYM NEW: - -', 'ASYM CUR: - -', 'ASYM OLD: - -']
+  return [
+    `AES NEW: empty ${ZERO16}`,
+    `AES CUR: ${cur(mk.aes)}`,
+    `AES OLD: invalid ${ZERO16}`,
+    `APKA NEW: empty ${ZERO16}`,
+    `APKA CUR: ${cur(mk.apka)}`,
+    `APKA OLD: invalid ${ZERO16}`,
+    ...asym,
+  ].join('\n') + '\n'
+}
+
+/** EP11 queue wrapping key states. */
+export function ep11Mkvps(wk?: string): string {
+  return (wk ? `WK CUR: valid ${wk}\n` : 'WK CUR: invalid -\n') + 'WK NEW: empty -\n'
+}
+
+const MODE_WORD = {A: 'accel', C: 'cca', P: 'ep11'} as const
+
+/** The `uevent` file of a card or queue device. */
+export function apUevent(kind: 'card' | 'queue', driver: string | null, hwtype: number, letter: 'A' | 'C' | 'P' | null): string {
+  const lines = [`DEVTYPE=ap_${kind}`]
+  if (driver) lines.push(`DRIVER=${driver}`)
+  if (kind === 'card') {
+    lines.push(`DEV_TYPE=${hwtype.toString(16).toUpperCase().padStart(4, '0')}`)
+    lines.push(`MODALIAS=ap:t${hwtype.toString(16).toUpperCase().padStart(2, '0')}`)
+  }
+  if (letter) lines.push(`MODE=${MODE_WORD[letter]}`)
+  return lines.join('\n') + '\n'
+}
+
+export const modalias = (hwtype: number): string => `ap:t${hex2(hwtype).toUpperCase()}\n`
