@@ -1,0 +1,75 @@
+import {describe, expect, it} from 'vitest'
+
+import {KernelError} from '../../src/core/errors.js'
+import {Mask, formatRanges, kstrtoul, parseMaskWrite, parseRanges} from '../../src/core/mask.js'
+
+const errno = (f: () => unknown): string => {
+  try {
+    f()
+  } catch (e) {
+    if (e instanceof KernelError) return e.errno
+    throw e
+  }
+  return 'ok'
+}
+
+const ALL = Mask.full()
+
+describe('apmask/aqmask write syntax (kernel-qemu.md §1.2)', () => {
+  it('absolute hex is padded with zeros on the right', () => {
+    expect(parseMaskWrite(ALL, '0x41\n').toString()).toBe('0x41' + '0'.repeat(62))
+    expect(parseMaskWrite(ALL, '0x7d').bits()).toEqual([1, 2, 3, 4, 5, 7])
+  })
+  it('0x is optional, a bare x too; 0X is rejected', () => {
+    expect(parseMaskWrite(ALL, 'ff').bits()).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+    expect(parseMaskWrite(ALL, 'x8').bits()).toEqual([0])
+    expect(errno(() => parseMaskWrite(ALL, '0X1'))).toBe('EINVAL')
+  })
+  it('64 digits are fine, a 65th is EINVAL', () => {
+    expect(parseMaskWrite(ALL, '0x' + 'f'.repeat(64)).equals(ALL)).toBe(true)
+    expect(errno(() => parseMaskWrite(ALL, '0x' + 'f'.repeat(65)))).toBe('EINVAL')
+  })
+  it('an empty write, a lone newline or a bare 0x clear the mask', () => {
+    for (const s of ['', '\n', '0x', '0x\n']) expect(parseMaskWrite(ALL, s).isEmpty()).toBe(true)
+  })
+  it('trailing junk is EINVAL', () => {
+    for (const s of ['0x1 ', '0x1,', '0x1\n\n', '0x1X', '0xg']) expect(errno(() => parseMaskWrite(ALL, s))).toBe('EINVAL')
+  })
+  it('relative edits apply in order onto the current mask', () => {
+    const m = parseMaskWrite(Mask.empty(), '+0,-6,+0x47,-0xf0')
+    expect(m.bits()).toEqual([0, 71])
+    expect(parseMaskWrite(ALL, '-5,-6\n').bits().length).toBe(254)
+    expect(parseMaskWrite(ALL, '-4,-0x47,-0xab,-0xff').has(0xab)).toBe(false)
+    expect(parseMaskWrite(Mask.empty(), '+0-255,-128').count()).toBe(255)
+    expect(parseMaskWrite(Mask.empty(), '+010').bits()).toEqual([8])
+    expect(parseMaskWrite(Mask.empty(), '+1,,\n,+2').bits()).toEqual([1, 2])
+  })
+  it('relative edits reject bad terms', () => {
+    for (const s of ['+', '+256', '-5-3', '+1-256', '+1, +2', '+1;', '+x1', '+0-'])
+      expect(errno(() => parseMaskWrite(ALL, s)), s).toBe('EINVAL')
+  })
+})
+
+describe('kstrtoul (assign_* syntax)', () => {
+  it('accepts decimal, hex and octal with an optional newline', () => {
+    expect(kstrtoul('5')).toBe(5n)
+    expect(kstrtoul('0x0a\n')).toBe(10n)
+    expect(kstrtoul('020')).toBe(16n)
+    expect(kstrtoul('+7')).toBe(7n)
+  })
+  it('rejects junk and overflows', () => {
+    for (const s of ['08', '0x', '', ' 5', '-1', '5 ', '5\n\n']) expect(errno(() => kstrtoul(s)), s).toBe('EINVAL')
+    expect(errno(() => kstrtoul('0x10000000000000000'))).toBe('ERANGE')
+  })
+})
+
+describe('range lists in the state file', () => {
+  it('round-trip', () => {
+    const m = Mask.of([0, 1, 2, 5, 0x47, 0xff])
+    expect(formatRanges(m)).toBe('0x00-0x02,0x05,0x47,0xff')
+    expect(parseRanges(formatRanges(m)).equals(m)).toBe(true)
+    expect(parseRanges('').isEmpty()).toBe(true)
+    expect(() => parseRanges('5-3')).toThrow(/reversed/)
+    expect(() => parseRanges('256')).toThrow(/above 255/)
+  })
+})

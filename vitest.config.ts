@@ -1,0 +1,11 @@
+import {defineConfig} from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    disableConsoleIntercept: true,
+    testTimeout: 60000,
+    hookTimeout: 60000,
+    pool: 'forks',
+  },
+})
