@@ -33,11 +33,11 @@ export async function serialize(w: World): Promise<string> {
 
 export async function parse(text: string, file: string): Promise<World> {
   const YAML = await import('yaml')
-  const doc = YAML.parseDocument(text, {prettyErrors: false, uniqueKeys: true})
+  const doc = YAML.parseDocument(text, {prettyErrors: true, uniqueKeys: true})
   if (doc.errors.length > 0) {
     const e = doc.errors[0]
     const where = e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}: ` : ''
-    throw new StateError(file, `${where}${e.message.split('\n')[0]}`)
+    throw new StateError(file, `${where}${e.message.split('\n')[0].replace(/ at line \d+, column \d+:$/, '')}`)
   }
   const data = doc.toJS()
   if (data === null || data === undefined) throw new StateError(file, 'the file is empty')

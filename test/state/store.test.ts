@@ -1,0 +1,118 @@
+import {execFileSync, spawn} from 'node:child_process'
+import {mkdtempSync, readFileSync, writeFileSync, existsSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {StateError} from '../../src/core/errors.js'
+import {load, mutate, newWorld, parse, serialize, statePath} from '../../src/state/store.js'
+import {hostVfs} from '../../src/sysfs/host.js'
+import {echo} from '../../src/sysfs/shell.js'
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'aplab-state-'))
+
+async function stateError(p: Promise<unknown>): Promise<string> {
+  try {
+    await p
+  } catch (e) {
+    if (e instanceof StateError) return e.message
+    throw e
+  }
+  return 'no error'
+}
+
+describe('state file location', () => {
+  it('--state, then $APLAB_STATE, then XDG_STATE_HOME, then ~/.local/state', () => {
+    expect(statePath('/x/s.yaml', {APLAB_STATE: '/y'})).toBe('/x/s.yaml')
+    expect(statePath(undefined, {APLAB_STATE: '/y/s.yaml'})).toBe('/y/s.yaml')
+    expect(statePath(undefined, {XDG_STATE_HOME: '/xdg'})).toBe('/xdg/aplab/state.yaml')
+    expect(statePath(undefined, {HOME: '/home/u'})).toBe('/home/u/.local/state/aplab/state.yaml')
+  })
+})
+
+describe('loading', () => {
+  it('a missing file is a fresh default host and is not created by reading', async () => {
+    const f = join(tmp(), 'state.yaml')
+    const w = await load(f)
+    expect(w.hosts[0].lpar.adapters).toHaveLength(6)
+    expect(existsSync(f)).toBe(false)
+  })
+  it('serialize and parse round-trip every preset', async () => {
+    for (const p of ['default', 'vfio-ap-doc', 'ibm-doc', 'max', 'se-guest']) {
+      const w = newWorld(p)
+      const t = await serialize(w)
+      expect(await serialize(await parse(t, 'x'))).toBe(t)
+    }
+  })
+  it('the max preset stays small', async () => {
+    expect((await serialize(newWorld('max'))).length).toBeLessThan(40000)
+  })
+  it('a YAML syntax error names the file and the position', async () => {
+    expect(await stateError(parse('version: 1\nhosts: [\n', '/s.yaml'))).toMatch(/^\/s\.yaml: line \d+, column \d+: /)
+  })
+  it('an empty file is an error, not a default host', async () => {
+    expect(await stateError(parse('', '/s.yaml'))).toBe('/s.yaml: the file is empty')
+  })
+  it('hand-edited mistakes name the field', async () => {
+    const good = await serialize(newWorld())
+    const cases: Array<[string, string, RegExp]> = [
+      ['type: CEX8C', 'type: CEX9C', /hosts\[0\]\.lpar\.adapters\[0\]\.type: 'CEX9C' is not a Crypto Express type/],
+      ['ap_domain: 4', 'ap_domain: many', /hosts\[0\]\.runtime\.ap_domain: expected a whole number, found 'many'/],
+      ['usage_domains: 0x04-0x07', 'usage_domains: 0x07-0x04', /hosts\[0\]\.lpar\.usage_domains: range '0x07-0x04' is reversed/],
+      ['version: 1', 'version: 9', /version: version 9 was written by a newer aplab/],
+      ['current: host0', 'current: nosuch', /current: no host is named 'nosuch'/],
+      ['config_time: 30', 'config_tme: 30', /hosts\[0\]\.runtime\.config_tme: unknown field/],
+    ]
+    for (const [from, to, re] of cases) {
+      expect(good.includes(from), from).toBe(true)
+      expect(await stateError(parse(good.replace(from, to), '/s.yaml'))).toMatch(re)
+    }
+  })
+})
+
+describe('changing the state', () => {
+  it('a refused write leaves the file byte-identical', async () => {
+    const f = join(tmp(), 'state.yaml')
+    await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
+    const before = readFileSync(f)
+    const r = await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '0X5\n'))
+    expect(r.code).toBe(1)
+    expect(readFileSync(f).equals(before)).toBe(true)
+  })
+  it('a corrupt file is never overwritten', async () => {
+    const f = join(tmp(), 'state.yaml')
+    writeFileSync(f, 'version: 1\ncurrent: [\n')
+    expect(await stateError(mutate(f, () => undefined))).toMatch(/line/)
+    expect(readFileSync(f, 'utf8')).toBe('version: 1\ncurrent: [\n')
+  })
+  it('a change that changes nothing does not create the file', async () => {
+    const f = join(tmp(), 'state.yaml')
+    await mutate(f, () => undefined)
+    expect(existsSync(f)).toBe(false)
+  })
+})
+
+describe('concurrent writers', () => {
+  it('40 processes changing the state at once lose no update', async () => {
+    const dir = tmp()
+    const f = join(dir, 'state.yaml')
+    const root = join(import.meta.dirname, '..', '..')
+    execFileSync(process.execPath, [join(root, 'bin/aplab.js'), 'init'], {env: {...process.env, APLAB_STATE: f}})
+    // Each writer bumps the scan counter of the bus once: `echo 1 > /sys/bus/ap/scans`.
+    const runs = Array.from(
+      {length: 40},
+      () =>
+        new Promise<number>((resolve) => {
+          const p = spawn(process.execPath, [join(root, 'bin/aplab.js'), 'sysfs', 'write', '/sys/bus/ap/scans', '1'], {
+            env: {...process.env, APLAB_STATE: f},
+            stdio: 'ignore',
+          })
+          p.on('exit', (code) => resolve(code ?? -1))
+        }),
+    )
+    expect(await Promise.all(runs)).toEqual(Array(40).fill(0))
+    const w = await load(f)
+    expect(w.hosts[0].runtime.scans).toBe(41)
+  })
+})
