@@ -9,6 +9,22 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 rmSync(join(root, 'dist'), {recursive: true, force: true})
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], {stdio: 'inherit'})
 
+// The entry point of the binaries, bundled into one file: the mirrored tools
+// and the plain sysfs commands then load one module instead of about a
+// hundred (oclif itself stays external and is loaded only when needed).
+const {build} = await import('esbuild')
+await build({
+  entryPoints: [join(root, 'src/cli/main.ts')],
+  outfile: join(root, 'dist/main.bundle.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['@oclif/core'],
+  banner: {js: "import {createRequire as __aplabRequire} from 'node:module'; const require = __aplabRequire(import.meta.url);"},
+  logLevel: 'warning',
+})
+
 const {Plugin} = await import('@oclif/core')
 const plugin = new Plugin({root, type: 'core', isRoot: true, ignoreManifest: true, errorOnManifestCreate: true})
 await plugin.load()

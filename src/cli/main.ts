@@ -5,6 +5,7 @@
 
 import {type DropIn, runDropIn} from './dropin.js'
 import {errorMessage, processEnv} from './env.js'
+import {type SysfsVerb, runSysfs} from './sysfs.js'
 
 const DROP_INS: readonly string[] = ['lszcrypt', 'chzcrypt']
 
@@ -46,6 +47,42 @@ export async function aplabMain(argv: string[]): Promise<void> {
   }
   if (args.length > 0 && DROP_INS.includes(args[0])) return dropInMain(args[0] as DropIn, args.slice(1))
   quietPipes()
+  if (await fastSysfs(args)) return
   const {execute} = await import('@oclif/core')
   await execute({args, dir: import.meta.url})
+}
+
+/**
+ * `aplab sysfs cat|ls|write` in their plain forms run without loading oclif
+ * (scripts call them in loops). Anything else (help, unknown options, a
+ * missing operand) goes to oclif, which parses and reports it.
+ */
+async function fastSysfs(args: string[]): Promise<boolean> {
+  if (args[0] !== 'sysfs' || !['cat', 'ls', 'write'].includes(args[1])) return false
+  const verb = args[1] as SysfsVerb
+  const operands: string[] = []
+  const flags: {state?: string; host?: string; n?: boolean} = {}
+  for (let i = 2; i < args.length; i++) {
+    const a = args[i]
+    const m = /^--(state|host)(?:=(.*))?$/.exec(a)
+    if (m) {
+      const v = m[2] ?? args[++i]
+      if (v === undefined) return false
+      flags[m[1] as 'state' | 'host'] = v
+    } else if (a === '-n' && verb === 'write') flags.n = true
+    else if (a === '--') operands.push(...args.slice(i + 1)), (i = args.length)
+    else if (a.startsWith('-') && a.length > 1) return false
+    else operands.push(a)
+  }
+  if (verb === 'write' ? operands.length !== 2 : operands.length === 0) return false
+  let code: number
+  try {
+    code = await runSysfs(verb, operands, processEnv(flags.state, flags.host), flags.n)
+  } catch (e) {
+    const {message, exitCode} = errorMessage(e)
+    process.stderr.write(`aplab: ${message}\n`)
+    code = exitCode
+  }
+  process.exitCode = code
+  return true
 }

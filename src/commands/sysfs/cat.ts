@@ -1,10 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {AplabCommand} from '../../cli/base.js'
-import {pickHost} from '../../cli/env.js'
-import {load} from '../../state/store.js'
-import {hostVfs} from '../../sysfs/host.js'
-import {cat} from '../../sysfs/shell.js'
+import {runSysfs} from '../../cli/sysfs.js'
 
 export default class SysfsCat extends AplabCommand {
   static override summary = 'Print sysfs attributes of the emulated host, like cat'
@@ -14,10 +11,6 @@ export default class SysfsCat extends AplabCommand {
 
   public async run(): Promise<void> {
     const {argv, flags} = await this.parse(SysfsCat)
-    const env = this.env(flags)
-    const r = cat(hostVfs(pickHost(await load(env.state), env.host), env.uid), argv as string[])
-    process.stdout.write(r.stdout)
-    process.stderr.write(r.stderr)
-    process.exitCode = r.code
+    process.exitCode = await runSysfs('cat', argv as string[], this.env(flags))
   }
 }

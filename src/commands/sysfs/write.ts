@@ -1,10 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {AplabCommand} from '../../cli/base.js'
-import {pickHost} from '../../cli/env.js'
-import {mutate} from '../../state/store.js'
-import {hostVfs} from '../../sysfs/host.js'
-import {echo} from '../../sysfs/shell.js'
+import {runSysfs} from '../../cli/sysfs.js'
 
 export default class SysfsWrite extends AplabCommand {
   static override summary = 'Write to a sysfs attribute of the emulated host, like echo VALUE > PATH'
@@ -18,12 +15,6 @@ export default class SysfsWrite extends AplabCommand {
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(SysfsWrite)
-    const env = this.env(flags)
-    const text = flags.n ? args.value : args.value + '\n'
-    // Every store function validates before it changes anything, so a refused
-    // write leaves the state as it was and nothing is written back.
-    const r = await mutate(env.state, (w) => echo(hostVfs(pickHost(w, env.host), env.uid), args.path, text))
-    process.stderr.write(r.stderr)
-    process.exitCode = r.code
+    process.exitCode = await runSysfs('write', [args.path, args.value], this.env(flags), flags.n)
   }
 }

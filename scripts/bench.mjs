@@ -1,0 +1,39 @@
+// npm run bench: start-up cost of the hot commands as a ratio against
+// `node -e 0`, measured in the same run with interleaved repetitions.
+// Usage: node scripts/bench.mjs [RUNS]   (default 21)
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, dirname} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const runs = Number(process.argv[2] ?? 21)
+const dir = mkdtempSync(join(tmpdir(), 'aplab-bench-'))
+const env = {...process.env, APLAB_STATE: join(dir, 'state.yaml')}
+const node = process.execPath
+
+spawnSync(node, [join(root, 'bin/aplab.js'), 'init'], {env})
+
+const cases = [
+  ['node -e 0', [node, '-e', '0']],
+  ['lszcrypt -V', [node, join(root, 'bin/lszcrypt.js'), '-V']],
+  ['aplab sysfs cat /sys/bus/ap/apmask', [node, join(root, 'bin/aplab.js'), 'sysfs', 'cat', '/sys/bus/ap/apmask']],
+]
+const times = cases.map(() => [])
+for (let i = 0; i < runs; i++)
+  cases.forEach(([, argv], k) => {
+    const t0 = process.hrtime.bigint()
+    const r = spawnSync(argv[0], argv.slice(1), {env, stdio: 'ignore'})
+    if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}`)
+    times[k].push(Number(process.hrtime.bigint() - t0) / 1e6)
+  })
+rmSync(dir, {recursive: true, force: true})
+
+const median = (a) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)]
+const base = median(times[0])
+console.log(`${runs} interleaved runs, median wall time`)
+cases.forEach(([name], k) => {
+  const m = median(times[k])
+  console.log(`${name.padEnd(38)} ${m.toFixed(1).padStart(7)} ms  ${(m / base).toFixed(2)}x`)
+})
