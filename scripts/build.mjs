@@ -21,7 +21,16 @@ await build({
   format: 'esm',
   target: 'node20',
   external: ['@oclif/core'],
-  banner: {js: "import {createRequire as __aplabRequire} from 'node:module'; const require = __aplabRequire(import.meta.url);"},
+  // CommonJS dependencies inside the ESM bundle expect these.
+  banner: {
+    js: [
+      "import {createRequire as __aplabRequire} from 'node:module';",
+      "import {fileURLToPath as __aplabPath} from 'node:url';",
+      'const require = __aplabRequire(import.meta.url);',
+      'const __filename = __aplabPath(import.meta.url);',
+      "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+    ].join(' '),
+  },
   logLevel: 'warning',
 })
 

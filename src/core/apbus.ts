@@ -23,6 +23,8 @@ const NO_MDEVS: VfioView = {status: () => 'unassigned'}
 
 export class ApBus {
   private cardCache?: number[]
+  private cardSet?: Set<number>
+  private domainSet?: Set<number>
   private domainCache?: number[]
   private adapterById?: Map<number, Adapter>
 
@@ -98,11 +100,11 @@ export class ApBus {
   }
 
   hasCard(apid: number): boolean {
-    return this.cardIds().includes(apid)
+    return (this.cardSet ??= new Set(this.cardIds())).has(apid)
   }
 
   hasQueue(apid: number, apqi: number): boolean {
-    return this.hasCard(apid) && this.domainIds().includes(apqi)
+    return this.hasCard(apid) && (this.domainSet ??= new Set(this.domainIds())).has(apqi)
   }
 
   private card(apid: number): Adapter {

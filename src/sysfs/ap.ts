@@ -131,12 +131,18 @@ function driverDir(ref: BusRef, driver: string): DirNode {
 export function devicesApDir(ref: BusRef): DirNode {
   const b = () => ref.bus()
   const fixed = dir({power: dir({}), uevent: ro(() => '')})
+  // Device directories are built once per file system view; whether a device
+  // exists is still decided at each lookup.
+  const made = new Map<number, DirNode>()
   const cards = lazyDir(
     () => b().cardIds().map(cardName),
     (name) => {
       const m = CARD_RE.exec(name)
       const apid = m ? parseInt(m[1], 16) : -1
-      return m && b().hasCard(apid) ? cardDir(ref, apid) : undefined
+      if (!m || !b().hasCard(apid)) return undefined
+      let d = made.get(apid)
+      if (!d) made.set(apid, (d = cardDir(ref, apid)))
+      return d
     },
   )
   return mergeDirs(fixed, cards)
@@ -175,13 +181,17 @@ function cardDir(ref: BusRef, apid: number): DirNode {
     type: () => opt(zcrypt(), ro(() => line(b().cardType(apid) ?? ''))),
     uevent: ro(() => apUevent('card', drv(), b().hwtype(apid), letter())),
   })
+  const made = new Map<number, DirNode>()
   const queues = lazyDir(
     () => b().domainIds().map((d) => queueName(apid, d)),
     (name) => {
       const m = QUEUE_RE.exec(name)
       if (!m || parseInt(m[1], 16) !== apid) return undefined
       const apqi = parseInt(m[2], 16)
-      return b().hasQueue(apid, apqi) ? queueDir(ref, apid, apqi) : undefined
+      if (!b().hasQueue(apid, apqi)) return undefined
+      let d = made.get(apqi)
+      if (!d) made.set(apqi, (d = queueDir(ref, apid, apqi)))
+      return d
     },
   )
   return mergeDirs(attrs, queues)

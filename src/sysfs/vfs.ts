@@ -126,41 +126,84 @@ export class Vfs {
 
   /** Resolve an absolute path; with `follow`, a link in the last component is followed too. */
   lookup(path: string, follow = true): {node: Node; path: string} {
-    let links = 0
-    const walk = (abs: string, followLast: boolean): {node: Node; path: string} => {
-      const parts = normalize(abs).split('/').filter(Boolean)
-      let node: Node = this.top
-      let cur = '/'
-      for (let i = 0; i < parts.length; i++) {
-        if (node.kind !== 'dir') throw new KernelError('ENOTDIR')
-        const next: Node | undefined = node.get(parts[i])
-        if (!next) throw new KernelError('ENOENT')
-        const here = normalize(cur + '/' + parts[i])
-        const last = i === parts.length - 1
-        if (next.kind === 'link' && (!last || followLast)) {
-          if (++links > MAX_LINKS) throw new KernelError('ENOENT')
-          const target = next.target.startsWith('/') ? next.target : dirname(here) + '/' + next.target
-          const r = walk(target, true)
-          node = r.node
-          cur = r.path
-        } else {
-          node = next
-          cur = here
-        }
+    const r = this.resolve(path, follow)
+    if (typeof r === 'string') throw new KernelError(r)
+    return r
+  }
+
+  /** Resolved parent directories; dropped on every write, which may add or remove devices. */
+  private readonly dirs = new Map<string, {node: DirNode; at: string[]}>()
+  private links = 0
+
+  /** Like lookup, but returns the errno instead of throwing (tools probe many missing files). */
+  private resolve(path: string, follow: boolean): {node: Node; path: string} | 'ENOENT' | 'ENOTDIR' {
+    if (!path.startsWith('/')) return 'ENOENT'
+    this.links = 0
+    const cut = path.lastIndexOf('/')
+    const name = path.slice(cut + 1)
+    if (name !== '' && name !== '.' && name !== '..') {
+      const parentPath = path.slice(0, cut) || '/'
+      let parent = this.dirs.get(parentPath)
+      if (!parent) {
+        const r = this.walk(parentPath.split('/'), true)
+        if (typeof r === 'string') return r
+        if (r.node.kind !== 'dir') return 'ENOTDIR'
+        parent = {node: r.node, at: r.at}
+        this.dirs.set(parentPath, parent)
       }
-      return {node, path: cur}
+      const r = this.step(parent.node, parent.at, name, follow)
+      return typeof r === 'string' ? r : {node: r.node, path: '/' + r.at.join('/')}
     }
-    if (!path.startsWith('/')) throw new KernelError('ENOENT')
-    return walk(path, follow)
+    const r = this.walk(path.split('/'), follow)
+    return typeof r === 'string' ? r : {node: r.node, path: '/' + r.at.join('/')}
+  }
+
+  private walk(parts: string[], followLast: boolean): {node: Node; at: string[]} | 'ENOENT' | 'ENOTDIR' {
+    let cur: {node: Node; at: string[]} = {node: this.top, at: []}
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]
+      if (part === '' || part === '.') continue
+      if (part === '..') {
+        const up = this.walk(cur.at.slice(0, -1), true)
+        if (typeof up === 'string') return up
+        cur = up
+        continue
+      }
+      const r = this.step(cur.node, cur.at, part, followLast || i < parts.length - 1)
+      if (typeof r === 'string') return r
+      cur = r
+    }
+    return cur
+  }
+
+  /** One path component below `node`, following a link when asked. */
+  private step(node: Node, at: string[], part: string, follow: boolean): {node: Node; at: string[]} | 'ENOENT' | 'ENOTDIR' {
+    if (node.kind !== 'dir') return 'ENOTDIR'
+    const next = node.get(part)
+    if (!next) return 'ENOENT'
+    if (next.kind !== 'link' || !follow) return {node: next, at: [...at, part]}
+    if (++this.links > MAX_LINKS) return 'ENOENT'
+    return this.walk(next.target.startsWith('/') ? next.target.split('/') : [...at, ...next.target.split('/')], true)
+  }
+
+  private nodeOrNull(path: string): Node | null {
+    const r = this.resolve(path, true)
+    return typeof r === 'string' ? null : r.node
+  }
+
+  /** The contents, or null when the file cannot be read. */
+  readOrNull(path: string): string | null {
+    const n = this.nodeOrNull(path)
+    if (!n || n.kind !== 'file' || !n.show) return null
+    try {
+      return n.show()
+    } catch {
+      return null
+    }
   }
 
   exists(path: string): boolean {
-    try {
-      this.lookup(path)
-      return true
-    } catch {
-      return false
-    }
+    return this.nodeOrNull(path) !== null
   }
 
   stat(path: string, follow = true): Stat {
@@ -170,19 +213,11 @@ export class Vfs {
   }
 
   isDir(path: string): boolean {
-    try {
-      return this.lookup(path).node.kind === 'dir'
-    } catch {
-      return false
-    }
+    return this.nodeOrNull(path)?.kind === 'dir'
   }
 
   isFile(path: string): boolean {
-    try {
-      return this.lookup(path).node.kind === 'file'
-    } catch {
-      return false
-    }
+    return this.nodeOrNull(path)?.kind === 'file'
   }
 
   /** Read a file's whole contents (open + read); errno as the kernel gives it. */
@@ -198,6 +233,7 @@ export class Vfs {
     const {node} = this.lookup(path)
     if (node.kind === 'dir') throw new KernelError('EISDIR')
     if (node.kind !== 'file' || !node.store || this.uid !== 0) throw new KernelError('EACCES')
+    this.dirs.clear()
     node.store(data)
   }
 

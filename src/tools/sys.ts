@@ -11,6 +11,8 @@ export interface Sys {
   /** Where /sys is; messages show paths below it. */
   readonly root: string
   read(path: string): string
+  /** The contents, or null when the file cannot be read. */
+  readOrNull(path: string): string | null
   write(path: string, data: string): void
   readdir(path: string): string[]
   readlink(path: string): string
@@ -21,13 +23,10 @@ export interface Sys {
 
 /** The first line of a file without its newline, or null if unreadable. */
 export function readLine(sys: Sys, path: string): string | null {
-  try {
-    const s = sys.read(path)
-    const nl = s.indexOf('\n')
-    return nl < 0 ? s : s.slice(0, nl)
-  } catch {
-    return null
-  }
+  const s = sys.readOrNull(path)
+  if (s === null) return null
+  const nl = s.indexOf('\n')
+  return nl < 0 ? s : s.slice(0, nl)
 }
 
 export class RealSys implements Sys {
@@ -38,6 +37,14 @@ export class RealSys implements Sys {
       return fs.readFileSync(path, 'latin1')
     } catch (e) {
       throw asKernelError(e)
+    }
+  }
+
+  readOrNull(path: string): string | null {
+    try {
+      return fs.readFileSync(path, 'latin1')
+    } catch {
+      return null
     }
   }
 

@@ -1,0 +1,129 @@
+// End-to-end: the built binaries, spawned as a script would run them.
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {execa} from 'execa'
+import {describe, expect, it} from 'vitest'
+
+const ROOT = join(import.meta.dirname, '..', '..')
+const bin = (name: string) => join(ROOT, 'bin', `${name}.js`)
+
+function sandbox() {
+  const dir = mkdtempSync(join(tmpdir(), 'aplab-e2e-'))
+  const state = join(dir, 'state.yaml')
+  const env = {APLAB_STATE: state, SYSFS_ROOT: '', APLAB_HOST: '', APLAB_UID: ''}
+  const run = (name: string, args: string[], extra: Record<string, string> = {}) =>
+    execa(bin(name), args, {reject: false, env: {...env, ...extra}, stripFinalNewline: false})
+  return {dir, state, run}
+}
+
+describe.concurrent('drop-in binaries', () => {
+  it('lszcrypt on a fresh default host prints the listing and nothing else', async () => {
+    const s = sandbox()
+    const r = await s.run('lszcrypt', [])
+    expect(r.exitCode).toBe(0)
+    expect(r.stderr).toBe('')
+    expect(r.stdout.split('\n').slice(0, 3).join('\n')).toBe(
+      'CARD.DOM TYPE  MODE        STATUS     REQUESTS\n----------------------------------------------\n00       CEX8C CCA-Coproc  online            0',
+    )
+  })
+
+  it('errors carry the tool name and the tool exit code, with no stack trace', async () => {
+    const s = sandbox()
+    const r = await s.run('lszcrypt', ['-x'])
+    expect(r.exitCode).toBe(1)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toBe("lszcrypt: Invalid option '-x'\nTry 'lszcrypt --help' for more information.\n")
+    const c = await s.run('chzcrypt', ['-e', '9'])
+    expect(c.stderr).toBe('chzcrypt: Error - cryptographic device card09 does not exist.\n')
+    expect(c.exitCode).toBe(1)
+  })
+
+  it('chzcrypt changes persist between calls; aplab lszcrypt is the same tool', async () => {
+    const s = sandbox()
+    expect((await s.run('chzcrypt', ['-d', '-V', '02'])).stdout).toBe('Setting cryptographic device card02 offline\n')
+    const a = await s.run('lszcrypt', ['02'])
+    const b = await s.run('aplab', ['lszcrypt', '02'])
+    expect(a.stdout).toBe(b.stdout)
+    expect(a.stdout).toContain('02.0004  CEX8A Accelerator offline           0\n')
+    const h = await s.run('aplab', ['chzcrypt', '--help'])
+    expect(h.stdout.startsWith('Usage: chzcrypt [OPTIONS] [DEVICE_IDS]\n')).toBe(true)
+  })
+
+  it('a corrupt state file is reported with its name and left alone', async () => {
+    const s = sandbox()
+    writeFileSync(s.state, 'version: 1\ncurrent: host0\nhosts: 7\n')
+    for (const [tool, args] of [['lszcrypt', []], ['chzcrypt', ['-e', '0']], ['aplab', ['sysfs', 'cat', '/sys/bus/ap/apmask']]] as const) {
+      const r = await s.run(tool, [...args])
+      const prefix = tool === 'aplab' ? 'aplab' : tool
+      expect(r.stderr).toBe(`${prefix}: ${s.state}: hosts: expected a list, found 7\n`)
+      expect(r.exitCode).toBe(1)
+    }
+    expect(readFileSync(s.state, 'utf8')).toBe('version: 1\ncurrent: host0\nhosts: 7\n')
+  })
+
+  it('aplab sysfs write: kernel refusals fail like the shell and change nothing', async () => {
+    const s = sandbox()
+    await s.run('aplab', ['init'])
+    const before = readFileSync(s.state)
+    const r = await s.run('aplab', ['sysfs', 'write', '/sys/bus/ap/config_time', '200'])
+    expect(r.stderr).toBe('aplab: echo: write error: Invalid argument\n')
+    expect(r.exitCode).toBe(1)
+    expect(readFileSync(s.state).equals(before)).toBe(true)
+    const ok = await s.run('aplab', ['sysfs', 'write', '/sys/bus/ap/apmask', '-5,-6'])
+    expect(ok.exitCode).toBe(0)
+    expect((await s.run('aplab', ['sysfs', 'cat', '/sys/bus/ap/apmask'])).stdout).toBe('0x' + 'f9' + 'f'.repeat(62) + '\n')
+    const ls = await s.run('aplab', ['sysfs', 'ls', '/sys/bus/ap/nope'])
+    expect(ls.stderr).toBe("ls: cannot access '/sys/bus/ap/nope': No such file or directory\n")
+    expect(ls.exitCode).toBe(2)
+  })
+
+  it('the fast path and oclif agree; --help goes to oclif', async () => {
+    const s = sandbox()
+    const fast = await s.run('aplab', ['sysfs', 'cat', '/sys/bus/ap/ap_domain'])
+    const viaFlag = await s.run('aplab', ['sysfs', 'cat', '--state', s.state, '/sys/bus/ap/ap_domain'])
+    expect(fast.stdout).toBe('4\n')
+    expect(viaFlag.stdout).toBe('4\n')
+    const help = await s.run('aplab', ['sysfs', 'cat', '--help'])
+    expect(help.stdout).toContain('Print sysfs attributes of the emulated host, like cat')
+    const bad = await s.run('aplab', ['sysfs', 'cat', '--bogus', '/x'])
+    expect(bad.exitCode).toBe(1)
+    expect(bad.stderr).toBe("aplab: Nonexistent flag: --bogus\nTry 'aplab sysfs cat --help' for more information.\n")
+  })
+
+  it('init refuses to overwrite without --force', async () => {
+    const s = sandbox()
+    expect((await s.run('aplab', ['init', '--preset', 'ibm-doc'])).exitCode).toBe(0)
+    const again = await s.run('aplab', ['init'])
+    expect(again.stderr).toBe(`aplab: ${s.state}: a state file exists already (use --force to replace it)\n`)
+    expect(again.exitCode).toBe(1)
+    const v = await s.run('lszcrypt', ['-V'])
+    expect(v.stdout).toContain('00.0001  CEX7A Accelerator unassigned        -        -     13     08 -MC-A-N-F- vfio_ap    \n')
+  })
+
+  it('export writes a tree the tools read through SYSFS_ROOT; import gives the host back', async () => {
+    const s = sandbox()
+    await s.run('aplab', ['init', '--preset', 'vfio-ap-doc'])
+    await s.run('aplab', ['sysfs', 'write', '/sys/bus/ap/apmask', '-5'])
+    await s.run('chzcrypt', ['-d', '06.0047'])
+    const root = join(s.dir, 'root')
+    expect((await s.run('aplab', ['export', root])).exitCode).toBe(0)
+    for (const args of [['-V'], ['-b'], ['-d'], ['-s'], ['-c', '5'], ['-c', '06.0004']]) {
+      const emu = await s.run('lszcrypt', args)
+      const real = await s.run('lszcrypt', args, {SYSFS_ROOT: join(root, 'sys')})
+      expect(real.stdout, args.join(' ')).toBe(emu.stdout)
+    }
+    const before = readFileSync(s.state, 'utf8')
+    expect((await s.run('aplab', ['import', root])).exitCode).toBe(0)
+    expect(readFileSync(s.state, 'utf8')).toBe(before)
+  })
+
+  it('a closed pipe ends the tool quietly', async () => {
+    const s = sandbox()
+    await s.run('aplab', ['init', '--preset', 'max'])
+    const r = await execa('sh', ['-c', `${bin('lszcrypt')} -V | head -1`], {reject: false, env: {APLAB_STATE: s.state}})
+    expect(r.stdout).toBe('CARD.DOM TYPE  MODE        STATUS     REQUESTS  PENDING HWTYPE QDEPTH FUNCTIONS  DRIVER     ')
+    expect(r.stderr).toBe('')
+  })
+})
