@@ -18,11 +18,20 @@ export abstract class AplabCommand extends Command {
   protected override async catch(err: Error & {oclif?: {exit?: number}; skipOclifErrorHandling?: boolean}): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err
     const parseFailed = !this.parsed
-    const {message, exitCode} = parseFailed ? {message: err.message.split('\n')[0], exitCode: 1} : errorMessage(err)
+    const {message, exitCode} = parseFailed ? {message: parseMessage(err.message), exitCode: 1} : errorMessage(err)
     process.stderr.write(`aplab: ${message}\n`)
     if (parseFailed) process.stderr.write(`Try 'aplab ${this.id?.replace(/:/g, ' ')} --help' for more information.\n`)
     err.oclif = {...err.oclif, exit: exitCode}
     err.skipOclifErrorHandling = true
     throw err
   }
+}
+
+/** oclif's parse errors span lines (`Missing 1 required arg:\npath  ...`); say them on one. */
+export function parseMessage(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^See more help with/.test(l))
+    .join(' ')
 }

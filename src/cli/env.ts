@@ -3,7 +3,7 @@
 // Tests redirect all of it by passing their own values.
 
 import {AplabError, UsageError} from '../core/errors.js'
-import type {Host, World} from '../core/model.js'
+import {HOST_NAME_RE, type Host, type World} from '../core/model.js'
 import type {Stdio} from '../tools/libc.js'
 import {statePath} from '../state/store.js'
 
@@ -22,9 +22,12 @@ export interface Env {
 export function processEnv(stateFlag?: string, hostFlag?: string, env: NodeJS.ProcessEnv = process.env): Env {
   const uid = env.APLAB_UID === undefined || env.APLAB_UID === '' ? 0 : Number(env.APLAB_UID)
   if (!Number.isInteger(uid) || uid < 0) throw new UsageError(`APLAB_UID must be a user id, not '${env.APLAB_UID}'`)
+  const host = hostFlag ?? (env.APLAB_HOST || undefined)
+  if (host !== undefined && !HOST_NAME_RE.test(host))
+    throw new UsageError(`'${host}' is not a valid host name (letters, digits, '.', '_' and '-', not starting with a punctuation mark)`)
   return {
     state: statePath(stateFlag, env),
-    host: hostFlag ?? (env.APLAB_HOST || undefined),
+    host,
     uid,
     sysfsRoot: env.SYSFS_ROOT || undefined,
     stdoutIsTTY: Boolean(process.stdout.isTTY),

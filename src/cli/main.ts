@@ -48,8 +48,18 @@ export async function aplabMain(argv: string[]): Promise<void> {
   if (args.length > 0 && DROP_INS.includes(args[0])) return dropInMain(args[0] as DropIn, args.slice(1))
   quietPipes()
   if (await fastSysfs(args)) return
-  const {execute} = await import('@oclif/core')
-  await execute({args, dir: import.meta.url})
+  const oclif = await import('@oclif/core')
+  try {
+    await oclif.run(args, import.meta.url)
+    await oclif.flush()
+  } catch (e) {
+    const err = e as Error & {oclif?: {exit?: number}; skipOclifErrorHandling?: boolean}
+    // Commands report their own errors (AplabCommand.catch); routing errors such as an
+    // unknown command come here.
+    if (!(err instanceof oclif.Errors.ExitError) && !err.skipOclifErrorHandling)
+      process.stderr.write(`aplab: ${err.message.split('\n')[0]}\nTry 'aplab --help' for more information.\n`)
+    process.exitCode = err.oclif?.exit ?? 1
+  }
 }
 
 /**
@@ -69,7 +79,7 @@ async function fastSysfs(args: string[]): Promise<boolean> {
       const v = m[2] ?? args[++i]
       if (v === undefined) return false
       flags[m[1] as 'state' | 'host'] = v
-    } else if (a === '-n' && verb === 'write') flags.n = true
+    } else if ((a === '-n' || a === '--no-newline') && verb === 'write') flags.n = true
     else if (a === '--') operands.push(...args.slice(i + 1)), (i = args.length)
     else if (a.startsWith('-') && a.length > 1) return false
     else operands.push(a)

@@ -104,3 +104,5 @@ export const cardName = (apid: number): string => 'card' + hex2(apid)
 export const queueName = (apid: number, apqi: number): string => `${hex2(apid)}.${hex4(apqi)}`
 export const hex2 = (n: number): string => n.toString(16).padStart(2, '0')
 export const hex4 = (n: number): string => n.toString(16).padStart(4, '0')
+
+export const HOST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/

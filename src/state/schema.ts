@@ -4,6 +4,7 @@
 import {parseTypeName, typeName} from '../core/lpar.js'
 import {type Mask, formatRanges, parseRanges} from '../core/mask.js'
 import {
+  HOST_NAME_RE,
   type Adapter,
   type Host,
   type Lpar,
@@ -293,7 +294,7 @@ function readRuntime(r: Reader): Runtime {
 function readHost(r: Reader): Host {
   r.only('name', 'lpar', 'persistent', 'runtime')
   const name = r.str('name')
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) r.fail('name', `'${name}' is not a valid host name`)
+  if (!HOST_NAME_RE.test(name)) r.fail('name', `'${name}' is not a valid host name`)
   return {name, lpar: readLpar(r.obj('lpar')), persistent: readPersistent(r.obj('persistent')), runtime: readRuntime(r.obj('runtime'))}
 }
 

@@ -183,8 +183,9 @@ export function importHost(root: string, name: string): Host {
     for (const n of t.list(rel)) {
       const r = `${rel}/${n}`
       const full = path.join(root, r)
-      if (fs.statSync(full).isDirectory()) walk(r)
-      else if (PERSISTENT.some((re) => re.test(r))) files['/' + r] = fs.readFileSync(full, 'utf8')
+      const st = fs.statSync(full, {throwIfNoEntry: false})
+      if (st?.isDirectory()) walk(r)
+      else if (st?.isFile() && PERSISTENT.some((re) => re.test(r))) files['/' + r] = fs.readFileSync(full, 'utf8')
     }
   }
   if (t.exists('etc')) walk('etc')

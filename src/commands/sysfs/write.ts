@@ -11,10 +11,10 @@ export default class SysfsWrite extends AplabCommand {
     path: Args.string({description: 'attribute to write', required: true}),
     value: Args.string({description: 'text to write', required: true}),
   }
-  static override flags = {n: Flags.boolean({char: 'n', description: 'do not append a newline'})}
+  static override flags = {'no-newline': Flags.boolean({char: 'n', description: 'do not append a newline (like echo -n)'})}
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(SysfsWrite)
-    process.exitCode = await runSysfs('write', [args.path, args.value], this.env(flags), flags.n)
+    process.exitCode = await runSysfs('write', [args.path, args.value], this.env(flags), flags['no-newline'])
   }
 }
