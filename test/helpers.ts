@@ -4,6 +4,7 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {KernelError} from '../src/core/errors.js'
 import type {Host, World} from '../src/core/model.js'
 import {parse, serialize} from '../src/state/store.js'
 import {hostVfs} from '../src/sysfs/host.js'
@@ -42,4 +43,15 @@ export const chzcrypt = (w: World, ...argv: string[]): Run => tool(w, 'chzcrypt'
 
 export async function text(w: World): Promise<string> {
   return serialize(w)
+}
+
+/** The errno a kernel operation fails with, or 'ok'. */
+export function errno(f: () => unknown): string {
+  try {
+    f()
+  } catch (e) {
+    if (e instanceof KernelError) return e.errno
+    throw e
+  }
+  return 'ok'
 }

@@ -325,10 +325,10 @@ export function writeScans(bus: ApBus): void {
   if (bus.rt.domain < 0) bus.rt.domain = bus.selectDomain()
 }
 
-/** Card `online`: 1 needs a configured, working card and forces its zcrypt queues online. */
+/** Card `online`: 1 needs a configured card and forces its zcrypt queues online. */
 export function writeCardOnline(bus: ApBus, apid: number, buf: string): void {
   const on = scanBool01(buf)
-  if (on && (!bus.cardConfig(apid) || bus.cardChkstop(apid))) throw new KernelError('ENODEV')
+  if (on && !bus.cardConfig(apid)) throw new KernelError('ENODEV')
   setFlag(bus.rt.offline, cardName(apid), !on)
   for (const d of bus.domainIds())
     if (bus.queueDriver(apid, d) === 'cex4queue') setFlag(bus.rt.offline, queueName(apid, d), !on)
@@ -337,7 +337,7 @@ export function writeCardOnline(bus: ApBus, apid: number, buf: string): void {
 /** Queue `online`: 1 needs the queue and card configured and the card online. */
 export function writeQueueOnline(bus: ApBus, apid: number, apqi: number, buf: string): void {
   const on = scanBool01(buf)
-  if (on && (!bus.cardConfig(apid) || bus.cardChkstop(apid))) throw new KernelError('ENODEV')
+  if (on && !bus.cardConfig(apid)) throw new KernelError('ENODEV')
   if (on && bus.rt.offline.includes(cardName(apid))) throw new KernelError('EINVAL')
   setFlag(bus.rt.offline, queueName(apid, apqi), !on)
 }

@@ -5,7 +5,7 @@
 import {ToolExit} from '../core/errors.js'
 import {defaultDomainWarning, maskBit} from '../views/lszcrypt.js'
 import {getoptLong} from './getopt.js'
-import {Stdio, scanHex, scanLong, strtol} from './libc.js'
+import {Stdio, runMain, scanHex, scanLong, strtol} from './libc.js'
 import {type Sys, readLine} from './sys.js'
 import {type HelpOpt, helpText, versionText} from './usage.js'
 
@@ -129,18 +129,11 @@ export function parseChzcrypt(argv: string[]): ChzcryptOptions | {print: string}
 }
 
 export function runChzcrypt(argv: string[], sys: Sys, io: Stdio): number {
-  try {
+  return runMain(io, () => {
     const o = parseChzcrypt(argv)
     if ('print' in o) io.out(o.print)
     else new Chzcrypt(sys, io, o).run()
-    return 0
-  } catch (e) {
-    if (e instanceof ToolExit) {
-      io.err(e.message)
-      return e.exitCode
-    }
-    throw e
-  }
+  })
 }
 
 const WRONG_PERMS = ' Wrong permissions or wrong tools version.'

@@ -1,6 +1,8 @@
 // The C library behaviour the s390-tools rely on: scanf conversions, strtol,
 // and the output buffering of stdio.
 
+import {ToolExit} from '../core/errors.js'
+
 const HEX = /[0-9a-fA-F]/
 const isSpace = (c: string | undefined) => c !== undefined && ' \t\n\v\f\r'.includes(c)
 
@@ -142,5 +144,20 @@ export class Stdio {
 
   private collect(fd: 1 | 2): string {
     return this.chunks.filter((c) => c.fd === fd).map((c) => c.text).join('') + (fd === 1 ? this.pending : '')
+  }
+}
+
+/**
+ * Run a tool's main: an errx (ToolExit) goes to stderr and becomes the exit
+ * code, as exit() would; success is 0.
+ */
+export function runMain(io: Stdio, main: () => void): number {
+  try {
+    main()
+    return 0
+  } catch (e) {
+    if (!(e instanceof ToolExit)) throw e
+    io.err(e.message)
+    return e.exitCode
   }
 }

@@ -22,7 +22,7 @@ import {
   statusText,
 } from '../views/lszcrypt.js'
 import {getoptLong} from './getopt.js'
-import {Stdio, scanCardDomain, scanHex, strtol} from './libc.js'
+import {Stdio, runMain, scanCardDomain, scanHex, strtol} from './libc.js'
 import {type Sys, readLine} from './sys.js'
 import {versionText} from './usage.js'
 
@@ -90,17 +90,7 @@ export function parseLszcrypt(argv: string[]): LszcryptAction {
 
 /** Run lszcrypt; output goes to `io`. Returns the exit code (ToolExit carries errx). */
 export function runLszcrypt(argv: string[], sys: Sys, io: Stdio): number {
-  try {
-    const action = parseLszcrypt(argv)
-    new Lszcrypt(sys, io).run(action)
-    return 0
-  } catch (e) {
-    if (e instanceof ToolExit) {
-      io.err(e.message)
-      return e.exitCode
-    }
-    throw e
-  }
+  return runMain(io, () => new Lszcrypt(sys, io).run(parseLszcrypt(argv)))
 }
 
 /** Read a number the way util_file_read_l does; -1 when unreadable. */

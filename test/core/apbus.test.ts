@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {KernelError} from '../../src/core/errors.js'
+import {errno} from '../helpers.js'
 import {boot} from '../../src/core/host.js'
 import {preset} from '../../src/core/presets.js'
 import type {Host} from '../../src/core/model.js'
@@ -8,15 +8,6 @@ import {hostVfs} from '../../src/sysfs/host.js'
 
 const fresh = (name = 'default'): Host => preset(name).build('h')
 
-const errno = (f: () => unknown): string => {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof KernelError) return e.errno
-    throw e
-  }
-  return 'ok'
-}
 
 describe('AP bus attributes of the default host', () => {
   const v = hostVfs(fresh())

@@ -1,17 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
-import {KernelError} from '../../src/core/errors.js'
+import {errno} from '../helpers.js'
 import {Mask, formatRanges, kstrtoul, parseMaskWrite, parseRanges} from '../../src/core/mask.js'
 
-const errno = (f: () => unknown): string => {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof KernelError) return e.errno
-    throw e
-  }
-  return 'ok'
-}
 
 const ALL = Mask.full()
 

@@ -542,20 +542,16 @@ describe('§11.4 / §11.5 online and config', () => {
     check(chzcrypt(w, '--config-on', '4'), '', 'chzcrypt: Warning - device card04 is already config on.\n')
   })
 
-  // BUG: §11.8 says card `online` <- 1 is refused only if the card's config
-  // is 0 (the kernel's online_store checks !ac->config only); aplab's
-  // writeCardOnline (src/core/apbus.ts) also refuses a checkstopped card
-  // (ENODEV), so re-enabling the checkstopped card05 fails.
-  it.fails('a checkstopped card can be set online again (§11.8)', async () => {
+  // §11.8: card `online` <- 1 is refused only when the card's config is 0.
+  it('a checkstopped card can be set online again (§11.8)', async () => {
     const w = await B()
     check(chzcrypt(w, '-d', '5'), '')
     check(chzcrypt(w, '-e', '-V', '5'), 'Setting cryptographic device card05 online\n')
   })
 
-  // BUG: §11.8 says queue `online` <- 1 is refused only if the queue or card
-  // is deconfigured or the card is offline; aplab's writeQueueOnline also
-  // refuses when the card is checkstopped.
-  it.fails('a queue of a checkstopped card can be set online again (§11.8)', async () => {
+  // §11.8: queue `online` <- 1 is refused only when the queue or card is
+  // deconfigured or the card is offline.
+  it('a queue of a checkstopped card can be set online again (§11.8)', async () => {
     const w = await B()
     check(chzcrypt(w, '-d', '05.0005'), '')
     check(chzcrypt(w, '-e', '-V', '05.0005'), 'Setting cryptographic device card05/05.0005 online\n')

@@ -245,3 +245,66 @@ describe('§11.7 chzcrypt SE operations: kernel answers the model does not give'
     )
   })
 })
+
+describe('§13 Example B verbatim, on a tree built exactly like its input table', () => {
+  const mask = (hex: string) => file(`0x${hex.padEnd(64, '0')}\n`)
+  const vfio = (status: string) =>
+    queue({online: undefined, request_count: file('-\n'), driver: link('../../../../bus/ap/drivers/vfio_ap'), status: file(status + '\n')})
+  const tree = sysfs(
+    {
+      ap_domain: file('9\n'),
+      ap_usage_domain_mask: mask('078'),
+      ap_control_domain_mask: mask('ff8000000000000080'),
+      features: file('APSC APXA QACT RC8A\n'),
+    },
+    {
+      card02: withQueue(
+        withQueue(
+          withQueue(
+            withQueue(card('0x92800000', '14', 'CEX8C', {request_count: file('10\n')}), '02.0005', queue({request_count: file('10\n')})),
+            '02.0006',
+            vfio('in use'),
+          ),
+          '02.0007',
+          vfio('unassigned'),
+        ),
+        '02.0008',
+        queue({online: undefined, request_count: file('-\n'), driver: undefined}),
+      ),
+      card04: withQueue(
+        card('0x06800000', '13', 'CEX7P', {online: file('0\n'), config: file('0\n'), request_count: file('3\n')}),
+        '04.0005',
+        queue({online: file('0\n'), config: file('0\n'), request_count: file('3\n')}),
+      ),
+      card05: withQueue(
+        card('0x6A800000', '12', 'CEX6A', {chkstop: file('1\n'), request_count: file('99\n'), requestq_count: file('2\n'), pendingq_count: file('3\n')}),
+        '05.0005',
+        queue({chkstop: file('1\n'), request_count: file('99\n'), requestq_count: file('2\n'), pendingq_count: file('3\n')}),
+      ),
+      card07: withQueue(
+        card('0x92800000', '11', null, {driver: undefined}),
+        '07.0005',
+        queue({online: undefined, request_count: file('-\n'), driver: undefined}),
+      ),
+    },
+  )
+  it('lszcrypt -V', () => {
+    check(
+      runOn(tree, 'lszcrypt', '-V'),
+      HEADER_V +
+        `02       CEX8C CCA-Coproc  online           10        0     14     08 S--D--N-F- cex4card   
+02.0005  CEX8C CCA-Coproc  online           10        0     14     08 S--D--N-F- cex4queue  
+02.0006  CEX8C CCA-Coproc  in use            -        -     14     08 S--D--N-F- vfio_ap    
+02.0007  CEX8C CCA-Coproc  unassigned        -        -     14     08 S--D--N-F- vfio_ap    
+02.0008  CEX8C CCA-Coproc  -                 -        -     14     08 S--D--N-F- -no-driver-
+04       CEX7P EP11-Coproc deconfig          -        -     13     08 -----XN-F- cex4card   
+04.0005  CEX7P EP11-Coproc deconfig          -        -     13     08 -----XN-F- cex4queue  
+05       CEX6A Accelerator chkstop          99        5     12     08 -MC-A-N-F- cex4card   
+05.0005  CEX6A Accelerator chkstop          99        5     12     08 -MC-A-N-F- cex4queue  
+07       -     CCA-Coproc  -                 0        0     11     08 S--D--N-F- -no-driver-
+07.0005  -     CCA-Coproc  -                 -        -     11     08 S--D--N-F- -no-driver-
+Warning: Default domain 0x09 is not available.
+`,
+    )
+  })
+})
