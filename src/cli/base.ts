@@ -19,7 +19,7 @@ export abstract class AplabCommand extends Command {
     if (err instanceof Errors.ExitError) throw err
     const parseFailed = !this.parsed
     const {message, exitCode} = parseFailed ? {message: parseMessage(err.message), exitCode: 1} : errorMessage(err)
-    process.stderr.write(`aplab: ${message}\n`)
+    process.stderr.write(`${await errorPrefix()} ${message}\n`)
     if (parseFailed) process.stderr.write(`Try 'aplab ${this.id?.replace(/:/g, ' ')} --help' for more information.\n`)
     err.oclif = {...err.oclif, exit: exitCode}
     err.skipOclifErrorHandling = true
@@ -34,4 +34,11 @@ export function parseMessage(text: string): string {
     .map((l) => l.trim())
     .filter((l) => l && !/^See more help with/.test(l))
     .join(' ')
+}
+
+/** `aplab:`, in red when a person reads stderr on a terminal. */
+async function errorPrefix(): Promise<string> {
+  if (!process.stderr.isTTY || process.env.NO_COLOR) return 'aplab:'
+  const {default: chalk} = await import('chalk')
+  return chalk.red('aplab:')
 }

@@ -192,30 +192,8 @@ describe('§3 exiting options ignore everything after them', () => {
 
   it('-s, -b and -d ignore DEVICE_IDS and filters', async () => {
     const w = await B()
-    check(lszcrypt(w, '5', '--accelonly', '-d', 'zz'), `DOMAIN 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f
-------------------------------------------------------
-    00  C  C  C  C  C  B  B  B  B  .  .  .  .  .  .  .
-    10  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-    20  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-    30  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-    40  C  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-    50  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-    60  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-    70  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-    80  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-    90  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-    a0  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-    b0  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-    c0  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-    d0  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-    e0  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-    f0  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .  .
-------------------------------------------------------
-C: Control domain
-U: Usage domain
-B: Both (Control + Usage domain)
-Warning: Default domain 0x09 is not available.
-`)
+    // The -d table itself is asserted byte for byte in lszcrypt-examples.test.ts.
+    check(lszcrypt(w, '5', '--accelonly', '-d', 'zz'), lszcrypt(w, '-d').stdout)
     check(lszcrypt(w, '.7', '-b'), lszcrypt(w, '-b').stdout)
     check(lszcrypt(w, '9', '-s'), lszcrypt(w, '-s').stdout)
   })
