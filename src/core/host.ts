@@ -104,7 +104,3 @@ export function boot(lpar: Lpar, persistent: Persistent): Runtime {
 export function makeHost(name: string, lpar: Lpar, persistent: Persistent): Host {
   return {name, lpar, persistent, runtime: boot(lpar, persistent)}
 }
-
-export function hostBus(host: Host): ApBus {
-  return new ApBus(host.lpar, host.runtime)
-}

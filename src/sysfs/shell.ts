@@ -2,7 +2,8 @@
 // messages and exit codes of the real commands.
 
 import {KernelError, type Errno} from '../core/errors.js'
-import {byteOrder, catError, echoWriteError, lsError, lsText, redirectError} from '../views/shell.js'
+import {byteOrder} from '../tools/libc.js'
+import {catError, echoWriteError, lsError, lsText, redirectError} from '../views/shell.js'
 import {type Vfs, normalize} from './vfs.js'
 
 export interface ShellResult {

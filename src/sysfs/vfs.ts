@@ -80,8 +80,6 @@ export function normalize(path: string): string {
   return '/' + out.join('/')
 }
 
-const dirname = (p: string): string => normalize(p + '/..')
-
 /** The file system view a tool gets: the operations a C program would use. */
 /**
  * kernfs keeps directory entries ordered by a hash of their name, so readdir

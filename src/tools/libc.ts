@@ -4,6 +4,9 @@
 import {ToolExit} from '../core/errors.js'
 
 const HEX = /[0-9a-fA-F]/
+
+/** strcmp order: alphasort and ls in the C locale. */
+export const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 const isSpace = (c: string | undefined) => c !== undefined && ' \t\n\v\f\r'.includes(c)
 
 export interface Scan {

@@ -22,7 +22,7 @@ import {
   statusText,
 } from '../views/lszcrypt.js'
 import {getoptLong} from './getopt.js'
-import {Stdio, runMain, scanCardDomain, scanHex, strtol} from './libc.js'
+import {Stdio, byteOrder, runMain, scanCardDomain, scanHex, strtol} from './libc.js'
 import {type Sys, readLine} from './sys.js'
 import {versionText} from './usage.js'
 
@@ -411,4 +411,3 @@ interface ListCtx {
 }
 
 const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0')
-const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)

@@ -20,6 +20,3 @@ export function lsText(files: string[], dirs: Array<{path: string; entries: stri
   })
   return s
 }
-
-/** C-locale order, as ls sorts with LC_ALL=C. */
-export const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
