@@ -14,12 +14,19 @@ export type VfioStatus = 'in use' | 'assigned' | 'unassigned'
 /** Secure Execution bind states (TAPQ BS bits, ap_functions & 0xC000). */
 export const BS = {USABLE: 0, USABLE_NO_SECURE_KEY: 1, AVAIL_FOR_BINDING: 2, UNUSABLE: 3} as const
 
-/** What the bus needs to know about vfio_ap beyond the binding rule. */
-export interface VfioView {
+/**
+ * What the bus asks of the drivers beyond the binding rule: vfio_ap's queue
+ * status, its in-use check on mask changes, and its probe/remove callbacks.
+ */
+export interface BusHooks {
   status(apid: number, apqi: number): VfioStatus
+  /** The in-use check for newly reserved APQNs; throws EBUSY. */
+  canReserve?(apm: Mask, aqm: Mask): void
+  /** A queue's driver changed (probe or remove). */
+  bindingChanged?(apid: number, apqi: number, was: QueueDriver | null, now: QueueDriver | null): void
 }
 
-const NO_MDEVS: VfioView = {status: () => 'unassigned'}
+const NO_MDEVS: BusHooks = {status: () => 'unassigned'}
 
 export class ApBus {
   private cardCache?: number[]
@@ -31,7 +38,7 @@ export class ApBus {
   constructor(
     readonly lpar: Lpar,
     readonly rt: Runtime,
-    readonly vfio: VfioView = NO_MDEVS,
+    readonly hooks: BusHooks = NO_MDEVS,
   ) {}
 
   get maxAdapterId(): number {
@@ -207,7 +214,7 @@ export class ApBus {
   }
 
   vfioStatus(apid: number, apqi: number): VfioStatus {
-    return this.vfio.status(apid, apqi)
+    return this.hooks.status(apid, apqi)
   }
 
   /** Secure Execution: the queue's BS state. */
@@ -273,25 +280,39 @@ export function reviseBindings(before: ApBus, after: ApBus): void {
       setFlag(rt.unbound, q, false)
       if (was === 'cex4queue') setFlag(rt.offline, q, false)
     }
+  reportBindings(before, after)
 }
 
-export function writeMask(
-  bus: ApBus,
-  which: 'apmask' | 'aqmask',
-  buf: string,
-  canReserve?: (apm: Mask, aqm: Mask) => void,
-): void {
+/** Tell the drivers about every queue whose effective driver differs between two views. */
+export function reportBindings(before: ApBus, after: ApBus): void {
+  const hook = after.hooks.bindingChanged
+  if (!hook) return
+  for (const c of after.cardIds())
+    for (const d of after.domainIds()) {
+      const was = before.hasQueue(c, d) ? before.queueDriver(c, d) : null
+      const now = after.queueDriver(c, d)
+      if (was !== now) hook(c, d, was, now)
+    }
+}
+
+/** A copy of the bus view to compare against after a change. */
+export function snapshot(bus: ApBus): ApBus {
+  return new ApBus(bus.lpar, {...bus.rt, unbound: [...bus.rt.unbound], modules: [...bus.rt.modules]}, bus.hooks)
+}
+
+export function writeMask(bus: ApBus, which: 'apmask' | 'aqmask', buf: string): void {
   const old = bus.rt[which]
   const next = parseMaskWrite(old, buf)
   if (next.equals(old)) return
   const added = next.andNot(old)
+  const canReserve = bus.hooks.canReserve
   if (!added.isEmpty() && canReserve) {
     if (which === 'apmask') canReserve(added, bus.rt.aqmask)
     else canReserve(bus.rt.apmask, added)
   }
-  const before = new ApBus(bus.lpar, {...bus.rt}, bus.vfio)
+  const before = snapshot(bus)
   bus.rt[which] = next
-  reviseBindings(before, new ApBus(bus.lpar, bus.rt, bus.vfio))
+  reviseBindings(before, new ApBus(bus.lpar, bus.rt, bus.hooks))
 }
 
 export function writeDomain(bus: ApBus, buf: string): void {
@@ -363,10 +384,12 @@ export function writeUnbind(bus: ApBus, driver: string, buf: string): void {
   const name = buf.replace(/\n$/, '')
   const dev = parseDeviceName(name)
   if (!dev || !deviceExists(bus, dev) || boundDriver(bus, dev) !== driver) throw new KernelError('ENODEV')
+  const before = snapshot(bus)
   setFlag(bus.rt.unbound, name, true)
   // The zcrypt device is gone; a later bind creates a fresh one, online.
   setFlag(bus.rt.offline, name, false)
   if (dev.apqi === undefined) for (const d of bus.domainIds()) setFlag(bus.rt.offline, queueName(dev.apid, d), false)
+  reportBindings(before, new ApBus(bus.lpar, bus.rt, bus.hooks))
 }
 
 /** Driver `bind`: attach an unbound device if the driver's probe accepts it. */
@@ -377,11 +400,13 @@ export function writeBind(bus: ApBus, driver: string, buf: string): void {
   if (boundDriver(bus, dev)) throw new KernelError('EBUSY')
   const would = dev.apqi === undefined ? withoutUnbind(bus, name).cardDriver(dev.apid) : bus.probeDriver(dev.apid, dev.apqi)
   if (would !== driver) throw new KernelError('ENODEV')
+  const before = snapshot(bus)
   setFlag(bus.rt.unbound, name, false)
+  reportBindings(before, new ApBus(bus.lpar, bus.rt, bus.hooks))
 }
 
 function withoutUnbind(bus: ApBus, name: string): ApBus {
-  return new ApBus(bus.lpar, {...bus.rt, unbound: bus.rt.unbound.filter((n) => n !== name)}, bus.vfio)
+  return new ApBus(bus.lpar, {...bus.rt, unbound: bus.rt.unbound.filter((n) => n !== name)}, bus.hooks)
 }
 
 export function parseDeviceName(name: string): {apid: number; apqi?: number} | null {
@@ -403,15 +428,21 @@ function boundDriver(bus: ApBus, dev: {apid: number; apqi?: number}): string | n
 /** Loading a driver module attaches it to every device its probe accepts. */
 export function loadModule(bus: ApBus, module: string): void {
   if (bus.rt.modules.includes(module)) return
-  const before = new ApBus(bus.lpar, {...bus.rt}, bus.vfio)
+  const before = snapshot(bus)
   bus.rt.modules.push(module)
-  const after = new ApBus(bus.lpar, bus.rt, bus.vfio)
-  reviseBindings(before, after)
   if (module === 'vfio_ap')
     bus.rt.unbound = bus.rt.unbound.filter((n) => {
       const d = parseDeviceName(n)
-      return !(d && d.apqi !== undefined && after.probeDriver(d.apid, d.apqi) === 'vfio_ap')
+      return !(d && d.apqi !== undefined && bus.probeDriver(d.apid, d.apqi) === 'vfio_ap')
     })
+  reviseBindings(before, new ApBus(bus.lpar, bus.rt, bus.hooks))
+}
+
+/** Unloading a driver module releases every device bound to it. */
+export function unloadModule(bus: ApBus, module: string): void {
+  const before = snapshot(bus)
+  bus.rt.modules = bus.rt.modules.filter((m) => m !== module)
+  reviseBindings(before, new ApBus(bus.lpar, bus.rt, bus.hooks))
 }
 
 // --- Secure Execution (se_bind / se_associate) -------------------------------

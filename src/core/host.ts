@@ -2,8 +2,11 @@
 // configuration, the kernel command line and the files under /etc.
 
 import {ApBus, loadModule} from './apbus.js'
+import {now} from './clock.js'
+import {klog} from './dmesg.js'
 import {Mask, kstrtoul, parseMaskWrite} from './mask.js'
 import type {Host, Lpar, Persistent, Runtime} from './model.js'
+import {loadVfioAp} from './vfio.js'
 
 /** Split a kernel command line into parameters, honouring double quotes. */
 export function parseCmdline(cmdline: string): Array<[string, string | undefined]> {
@@ -60,6 +63,9 @@ export function boot(lpar: Lpar, persistent: Persistent): Runtime {
     offline: [],
     unbound: [],
     counters: {},
+    mdevs: [],
+    bootTime: now(),
+    dmesg: [],
   }
   let pollThread = false
   for (const [name, val] of parseCmdline(persistent.cmdline)) {
@@ -94,10 +100,21 @@ export function boot(lpar: Lpar, persistent: Persistent): Runtime {
     }
   }
   const bus = new ApBus(lpar, rt)
-  if (rt.domain < -1 || rt.domain > bus.maxDomainId || (rt.domain >= 0 && !rt.aqmask.has(rt.domain))) rt.domain = -1
+  if (rt.domain < -1 || rt.domain > bus.maxDomainId || (rt.domain >= 0 && !rt.aqmask.has(rt.domain))) {
+    klog(rt, `ap: ${rt.domain} is not a valid cryptographic domain`)
+    rt.domain = -1
+  }
   if (rt.domain < 0) rt.domain = bus.selectDomain()
   rt.pollThread = pollThread && !bus.interrupts()
-  for (const m of modulesToLoad(persistent)) loadModule(bus, m)
+  const host: Host = {name: '', lpar, persistent, runtime: rt}
+  for (const m of modulesToLoad(persistent)) {
+    try {
+      if (m === 'vfio_ap') loadVfioAp(host)
+      else loadModule(bus, m)
+    } catch {
+      klog(rt, `systemd-modules-load[1]: Failed to insert module '${m}': No such device`)
+    }
+  }
   return rt
 }
 

@@ -69,6 +69,27 @@ export interface QueueCounters {
   pendingq?: number
 }
 
+/** A vfio_ap mediated device: what was assigned, and the shadow APCB a guest gets. */
+export interface Mdev {
+  uuid: string
+  apm: Mask
+  aqm: Mask
+  adm: Mask
+  /**
+   * The shadow APCB (guest_matrix). Kept, not derived: the kernel refilters
+   * only on some events (an unassign does not), so it depends on history.
+   */
+  shadow: {apm: Mask; aqm: Mask; adm: Mask}
+  /** The IOMMU group vfio gave the device. */
+  group: number
+}
+
+/** One kernel log line; `t` is microseconds since boot. */
+export interface LogLine {
+  t: number
+  msg: string
+}
+
 /** The running kernel's AP state that is not derived. */
 export interface Runtime {
   apmask: Mask
@@ -86,6 +107,10 @@ export interface Runtime {
   /** Devices explicitly unbound from the driver that would take them. */
   unbound: string[]
   counters: Record<string, QueueCounters>
+  mdevs: Mdev[]
+  /** When the host booted (ms since the epoch), for log timestamps. */
+  bootTime: number
+  dmesg: LogLine[]
 }
 
 export interface Host {

@@ -8,6 +8,7 @@ import {
   type Adapter,
   type Host,
   type Lpar,
+  type Mdev,
   type Persistent,
   QCI_FEATURES,
   type QciFeature,
@@ -256,7 +257,23 @@ function readPersistent(r: Reader): Persistent {
 }
 
 function readRuntime(r: Reader): Runtime {
-  r.only('apmask', 'aqmask', 'ap_domain', 'config_time', 'poll_thread', 'poll_timeout', 'useirq', 'scans', 'modules', 'offline', 'unbound', 'counters')
+  r.only(
+    'apmask',
+    'aqmask',
+    'ap_domain',
+    'config_time',
+    'poll_thread',
+    'poll_timeout',
+    'useirq',
+    'scans',
+    'modules',
+    'offline',
+    'unbound',
+    'counters',
+    'mdevs',
+    'boot_time',
+    'dmesg',
+  )
   const devices = (key: string) => {
     const list = r.strings(key)
     for (const d of list) if (!DEVICE_RE.test(d)) r.fail(key, `'${d}' is not a device name such as card05 or 05.0004`)
@@ -288,7 +305,34 @@ function readRuntime(r: Reader): Runtime {
     offline: devices('offline'),
     unbound: devices('unbound'),
     counters,
+    mdevs: r.has('mdevs') ? readMdevs(r) : [],
+    bootTime: r.optInt('boot_time', 0, Number.MAX_SAFE_INTEGER, 0),
+    dmesg: r.strings('dmesg').map((l, i) => {
+      const m = /^(\d+) (.*)$/s.exec(l)
+      if (!m) r.fail(`dmesg[${i}]`, 'expected microseconds since boot, a blank and the message')
+      return {t: Number(m![1]), msg: m![2]}
+    }),
   }
+}
+
+function readMdevs(r: Reader): Mdev[] {
+  const seen = new Set<string>()
+  return r.list('mdevs').map((m) => {
+    m.only('uuid', 'adapters', 'domains', 'control_domains', 'guest_matrix', 'iommu_group')
+    const uuid = m.str('uuid')
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid)) m.fail('uuid', `'${uuid}' is not a lower-case UUID`)
+    if (seen.has(uuid)) m.fail('uuid', `mdev ${uuid} is listed twice`)
+    seen.add(uuid)
+    const g = m.obj('guest_matrix').only('adapters', 'domains', 'control_domains')
+    return {
+      uuid,
+      apm: m.mask('adapters'),
+      aqm: m.mask('domains'),
+      adm: m.mask('control_domains'),
+      shadow: {apm: g.mask('adapters'), aqm: g.mask('domains'), adm: g.mask('control_domains')},
+      group: m.optInt('iommu_group', 0, 1 << 30, 0),
+    }
+  })
 }
 
 function readHost(r: Reader): Host {
@@ -386,6 +430,16 @@ export function worldToData(w: World): Obj {
         offline: [...h.runtime.offline].sort(),
         unbound: [...h.runtime.unbound].sort(),
         counters: sortedRecord(h.runtime.counters, (c) => ({...c})),
+        mdevs: h.runtime.mdevs.map((m) => ({
+          uuid: m.uuid,
+          adapters: formatRanges(m.apm),
+          domains: formatRanges(m.aqm),
+          control_domains: formatRanges(m.adm),
+          guest_matrix: {adapters: formatRanges(m.shadow.apm), domains: formatRanges(m.shadow.aqm), control_domains: formatRanges(m.shadow.adm)},
+          iommu_group: m.group,
+        })),
+        boot_time: h.runtime.bootTime,
+        dmesg: h.runtime.dmesg.map((l) => `${Math.round(l.t)} ${l.msg}`),
       },
     })),
   }

@@ -21,7 +21,6 @@ import {
   writeUnbind,
 } from '../core/apbus.js'
 import {modeLetter} from '../core/lpar.js'
-import type {Mask} from '../core/mask.js'
 import {cardName, queueName} from '../core/model.js'
 import {apUevent, bindingsAttr, ccaMkvps, ep11Mkvps, hex08, line, maskAttr, modalias} from '../views/sysfs.js'
 import {type DirNode, type Node, dir, lazyDir, link, mergeDirs, ro, rw, wo} from './vfs.js'
@@ -30,8 +29,6 @@ import {type DirNode, type Node, dir, lazyDir, link, mergeDirs, ro, rw, wo} from
 export interface BusRef {
   bus(): ApBus
   changed(): void
-  /** The in-use check for newly reserved APQNs (vfio_ap); throws EBUSY. */
-  canReserve?(apm: Mask, aqm: Mask): void
 }
 
 const CARD_RE = /^card([0-9a-f]{2})$/
@@ -60,8 +57,8 @@ export function busApDir(ref: BusRef): DirNode {
     ap_max_adapter_id: ro(() => line(b().maxAdapterId)),
     ap_max_domain_id: ro(() => line(b().maxDomainId)),
     ap_usage_domain_mask: ro(() => maskAttr(b().usageMask())),
-    apmask: rw(() => line(b().rt.apmask.toString()), store(ref, (bus, buf) => writeMask(bus, 'apmask', buf, ref.canReserve))),
-    aqmask: rw(() => line(b().rt.aqmask.toString()), store(ref, (bus, buf) => writeMask(bus, 'aqmask', buf, ref.canReserve))),
+    apmask: rw(() => line(b().rt.apmask.toString()), store(ref, (bus, buf) => writeMask(bus, 'apmask', buf))),
+    aqmask: rw(() => line(b().rt.aqmask.toString()), store(ref, (bus, buf) => writeMask(bus, 'aqmask', buf))),
     bindings: ro(() => bindingsAttr(b())),
     config_time: rw(() => line(b().rt.configTime), store(ref, writeConfigTime)),
     devices: lazyDir(

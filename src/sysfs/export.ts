@@ -32,9 +32,10 @@ function writeTree(vfs: Vfs, vpath: string, dest: string): void {
 }
 
 /** The subtrees of ROOT that export writes (and --force replaces). */
-export const EXPORTED = ['sys', 'proc', 'etc'] as const
+export const EXPORTED = ['sys', 'proc', 'etc', 'usr/lib/mdevctl'] as const
 
 export function exportHost(host: Host, root: string, force: boolean): void {
+  if (path.resolve(root) === '/') throw new Error('refusing to export over /')
   fs.mkdirSync(root, {recursive: true})
   for (const d of EXPORTED) {
     const p = path.join(root, d)
@@ -44,12 +45,8 @@ export function exportHost(host: Host, root: string, force: boolean): void {
     }
   }
   const vfs = hostVfs(host)
-  writeTree(vfs, '/sys', path.join(root, 'sys'))
-  writeTree(vfs, '/proc', path.join(root, 'proc'))
-  fs.mkdirSync(path.join(root, 'etc'))
-  for (const [file, text] of Object.entries(host.persistent.files)) {
-    const dest = path.join(root, file)
-    fs.mkdirSync(path.dirname(dest), {recursive: true})
-    fs.writeFileSync(dest, text)
+  for (const d of EXPORTED) {
+    fs.mkdirSync(path.dirname(path.join(root, d)), {recursive: true})
+    writeTree(vfs, `/${d}`, path.join(root, d))
   }
 }

@@ -1,16 +1,21 @@
-// The root file system of a host as the tools see it: /sys with the AP bus,
-// and /proc/cmdline.
+// The root file system of a host as the tools see it: /sys with the AP bus
+// and vfio_ap, and /proc.
 
-import {ApBus} from '../core/apbus.js'
+import {now} from '../core/clock.js'
 import type {Host} from '../core/model.js'
-import {busApDir, devicesApDir} from './ap.js'
-import {type BusRef} from './ap.js'
+import {hostBus} from '../core/vfio.js'
+import {type BusRef, busApDir, devicesApDir} from './ap.js'
+import {vfioApDevice, vfioApLinks} from './vfio.js'
+import {etcDir} from './etc.js'
 import {Vfs, dir, ro} from './vfs.js'
 
+/** What /usr/lib/mdevctl/scripts.d/callouts/ap-check reads as: the emulated host runs aplab's ap-check. */
+export const AP_CHECK_STUB = '#!/bin/sh\n# ap-check of the emulated host: aplab applies its rules itself.\n'
+
 export function hostRef(host: Host): BusRef {
-  let bus: ApBus | undefined
+  let bus: ReturnType<typeof hostBus> | undefined
   return {
-    bus: () => (bus ??= new ApBus(host.lpar, host.runtime)),
+    bus: () => (bus ??= hostBus(host)),
     changed: () => {
       bus = undefined
     },
@@ -19,11 +24,28 @@ export function hostRef(host: Host): BusRef {
 
 export function hostVfs(host: Host, uid = 0): Vfs {
   const ref = hostRef(host)
+  const store = (fn: (buf: string) => void) => (buf: string) => {
+    fn(buf)
+    ref.changed()
+  }
+  const v = vfioApLinks(host)
+  const uptime = () => Math.max(0, (now() - host.runtime.bootTime) / 1000).toFixed(2)
   const root = dir({
-    proc: dir({cmdline: ro(() => host.persistent.cmdline + '\n')}),
+    etc: etcDir(host.persistent),
+    proc: dir({cmdline: ro(() => host.persistent.cmdline + '\n'), uptime: ro(() => `${uptime()} ${uptime()}\n`)}),
     sys: dir({
-      bus: dir({ap: busApDir(ref)}),
-      devices: dir({ap: devicesApDir(ref)}),
+      bus: dir({ap: busApDir(ref), matrix: v.matrixBus, mdev: v.mdevBus}),
+      class: dir({mdev_bus: v.mdevClass}),
+      devices: dir({ap: devicesApDir(ref), vfio_ap: () => vfioApDevice(host, store)}),
+      kernel: dir({iommu_groups: () => v.iommuGroups() ?? dir({})}),
+    }),
+    // s390-tools installs ap-check as an mdevctl callout; aplab runs its own.
+    usr: dir({
+      lib: dir({
+        mdevctl: dir({
+          'scripts.d': dir({callouts: dir({'ap-check': {kind: 'file', mode: 0o755, show: () => AP_CHECK_STUB}}), notifiers: dir({})}),
+        }),
+      }),
     }),
   })
   return new Vfs(root, uid)

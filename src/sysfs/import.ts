@@ -5,10 +5,11 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {ApBus} from '../core/apbus.js'
+import {now} from '../core/clock.js'
 import {UsageError} from '../core/errors.js'
 import {defaultFunctions, modeLetter} from '../core/lpar.js'
 import {Mask, parseHexMask} from '../core/mask.js'
-import {type Adapter, type Host, type Lpar, type Mode, QCI_FEATURES, type QciFeature, type QueueHw, type Runtime, cardName} from '../core/model.js'
+import {type Adapter, type Host, type Lpar, type Mdev, type Mode, QCI_FEATURES, type QciFeature, type QueueHw, type Runtime, cardName} from '../core/model.js'
 
 const MODES: Record<string, Mode> = {A: 'accel', C: 'cca', P: 'ep11'}
 
@@ -167,6 +168,9 @@ export function importHost(root: string, name: string): Host {
     offline,
     unbound: [],
     counters,
+    mdevs: importMdevs(t, lpar.control),
+    bootTime: now() - Math.round(Number((t.text('proc/uptime') ?? '0').split(' ')[0]) * 1000),
+    dmesg: [],
   }
   // Devices without a driver link that the probe rules would bind were unbound by hand.
   const probe = new ApBus(lpar, runtime)
@@ -186,8 +190,46 @@ export function importHost(root: string, name: string): Host {
       const st = fs.statSync(full, {throwIfNoEntry: false})
       if (st?.isDirectory()) walk(r)
       else if (st?.isFile() && PERSISTENT.some((re) => re.test(r))) files['/' + r] = fs.readFileSync(full, 'utf8')
+      if (st?.isDirectory() && /^etc\/mdevctl\.d\/[^/]+$/.test(r) && r !== 'etc/mdevctl.d/scripts.d' && t.list(r).length === 0) files[`/${r}/`] = ''
     }
   }
   if (t.exists('etc')) walk('etc')
   return {name, lpar, persistent: {cmdline, files}, runtime}
+}
+
+const MATRIX = 'sys/devices/vfio_ap/matrix'
+
+/** Masks of an mdev: from ap_config where the kernel has it, else from matrix and control_domains. */
+function importMdevs(t: Tree, hostAdm: Mask): Mdev[] {
+  const out: Mdev[] = []
+  for (const uuid of t.list(MATRIX).filter((n) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(n))) {
+    const p = `${MATRIX}/${uuid}`
+    const parse = (text: string | null) => {
+      let apm = Mask.empty()
+      let aqm = Mask.empty()
+      for (const l of (text ?? '').split('\n')) {
+        const m = /^([0-9a-f]{2})?\.([0-9a-f]{4})?$/.exec(l)
+        if (!m) continue
+        if (m[1]) apm = apm.with(parseInt(m[1], 16))
+        if (m[2]) aqm = aqm.with(parseInt(m[2], 16))
+      }
+      return {apm, aqm}
+    }
+    const cfg = (t.text(`${p}/ap_config`) ?? '').split(',')
+    const assigned = parse(t.text(`${p}/matrix`))
+    const adm = (t.text(`${p}/control_domains`) ?? '')
+      .split('\n')
+      .filter((l) => /^[0-9a-f]{4}$/.test(l))
+      .reduce((m, l) => m.with(parseInt(l, 16)), Mask.empty())
+    const [apm, aqm, cdm] = cfg.length === 3 ? cfg.map((f) => parseHexMask(f)) : [assigned.apm, assigned.aqm, adm]
+    const shadow = parse(t.text(`${p}/guest_matrix`))
+    let group = 0
+    try {
+      group = Number(path.basename(fs.readlinkSync(path.join(t.root, p, 'iommu_group'))))
+    } catch {
+      group = out.length
+    }
+    out.push({uuid, apm, aqm, adm: cdm, shadow: {apm: shadow.apm, aqm: shadow.aqm, adm: cdm.and(hostAdm)}, group})
+  }
+  return out
 }

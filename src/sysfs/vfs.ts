@@ -9,11 +9,15 @@ export interface DirNode {
   kind: 'dir'
   list(): string[]
   get(name: string): Node | undefined
+  /** Regular directories (not sysfs) can create and remove entries. */
+  create?(name: string, data: string): void
+  mkdir?(name: string): void
+  remove?(name: string): void
 }
 
 export interface FileNode {
   kind: 'file'
-  /** Permission bits as sysfs shows them (0444, 0644, 0200). */
+  /** Permission bits as sysfs shows them (0444, 0644, 0200; 0755 for programs). */
   mode: number
   show?: () => string
   store?: (buf: string) => void
@@ -250,5 +254,56 @@ export class Vfs {
     const {node} = this.lookup(path, false)
     if (node.kind !== 'link') throw new KernelError('EINVAL')
     return node.target
+  }
+
+  /** realpath(3): the path with every link resolved, or null. */
+  realpath(path: string): string | null {
+    const r = this.resolve(path, true)
+    return typeof r === 'string' ? null : r.path
+  }
+
+  isExecutable(path: string): boolean {
+    const n = this.nodeOrNull(path)
+    return n?.kind === 'file' && (n.mode & 0o111) !== 0
+  }
+
+  private parentOf(path: string): {dir: DirNode; name: string} {
+    const cut = path.lastIndexOf('/')
+    const {node} = this.lookup(path.slice(0, cut) || '/')
+    if (node.kind !== 'dir') throw new KernelError('ENOTDIR')
+    return {dir: node, name: path.slice(cut + 1)}
+  }
+
+  /** open(O_WRONLY|O_CREAT|O_TRUNC) and write: sysfs cannot create files, /etc can. */
+  writeFile(path: string, data: string): void {
+    if (this.exists(path)) return this.write(path, data)
+    const {dir: d, name} = this.parentOf(path)
+    if (!d.create || this.uid !== 0) throw new KernelError('EACCES')
+    this.dirs.clear()
+    d.create(name, data)
+  }
+
+  /** mkdir -p */
+  mkdirp(path: string): void {
+    const parts = normalize(path).split('/').filter(Boolean)
+    let cur = ''
+    for (const p of parts) {
+      cur += '/' + p
+      if (this.isDir(cur)) continue
+      const {dir: d, name} = this.parentOf(cur)
+      if (this.exists(cur)) throw new KernelError('EEXIST')
+      if (!d.mkdir || this.uid !== 0) throw new KernelError('EACCES')
+      this.dirs.clear()
+      d.mkdir(name)
+    }
+  }
+
+  unlink(path: string): void {
+    const {node} = this.lookup(path, false)
+    if (node.kind === 'dir') throw new KernelError('EISDIR')
+    const {dir: d, name} = this.parentOf(path)
+    if (!d.remove || this.uid !== 0) throw new KernelError('EACCES')
+    this.dirs.clear()
+    d.remove(name)
   }
 }

@@ -21,6 +21,20 @@ export interface Sys {
   canWrite(path: string): boolean
 }
 
+/**
+ * A whole root file system (sysfs plus /etc and friends), for tools that keep
+ * files of their own, such as mdevctl. Paths are absolute.
+ */
+export interface Fs extends Sys {
+  exists(path: string): boolean
+  realpath(path: string): string | null
+  isExecutable(path: string): boolean
+  /** open(O_WRONLY|O_CREAT|O_TRUNC) and write. */
+  writeFile(path: string, data: string): void
+  mkdirp(path: string): void
+  unlink(path: string): void
+}
+
 /** The first line of a file without its newline, or null if unreadable. */
 export function readLine(sys: Sys, path: string): string | null {
   const s = sys.readOrNull(path)
@@ -29,8 +43,54 @@ export function readLine(sys: Sys, path: string): string | null {
   return nl < 0 ? s : s.slice(0, nl)
 }
 
-export class RealSys implements Sys {
+export class RealSys implements Fs {
+  /** @param root where /sys is; for a whole tree use RealFs. */
   constructor(readonly root: string) {}
+
+  exists(path: string): boolean {
+    return fs.existsSync(path)
+  }
+
+  realpath(path: string): string | null {
+    try {
+      return fs.realpathSync(path)
+    } catch {
+      return null
+    }
+  }
+
+  isExecutable(path: string): boolean {
+    try {
+      fs.accessSync(path, fs.constants.X_OK)
+      return this.isFile(path)
+    } catch {
+      return false
+    }
+  }
+
+  writeFile(path: string, data: string): void {
+    try {
+      fs.writeFileSync(path, data)
+    } catch (e) {
+      throw asKernelError(e)
+    }
+  }
+
+  mkdirp(path: string): void {
+    try {
+      fs.mkdirSync(path, {recursive: true})
+    } catch (e) {
+      throw asKernelError(e)
+    }
+  }
+
+  unlink(path: string): void {
+    try {
+      fs.unlinkSync(path)
+    } catch (e) {
+      throw asKernelError(e)
+    }
+  }
 
   read(path: string): string {
     try {

@@ -3,7 +3,7 @@
 
 import type {ApBus} from '../core/apbus.js'
 import type {Mask} from '../core/mask.js'
-import {hex2} from '../core/model.js'
+import {type Mdev, hex2, hex4} from '../core/model.js'
 
 export const line = (s: string | number): string => `${s}\n`
 
@@ -63,3 +63,24 @@ export function apUevent(kind: 'card' | 'queue', driver: string | null, hwtype: 
 }
 
 export const modalias = (hwtype: number): string => `ap:t${hex2(hwtype).toUpperCase()}\n`
+
+/** `matrix` / `guest_matrix`: APQNs, or `05.` / `.0004` lines when one dimension is empty. */
+export function matrixText(apm: Mask, aqm: Mask): string {
+  const as = apm.bits()
+  const ds = aqm.bits()
+  if (as.length && ds.length) return as.flatMap((a) => ds.map((d) => `${hex2(a)}.${hex4(d)}\n`)).join('')
+  if (as.length) return as.map((a) => `${hex2(a)}.\n`).join('')
+  return ds.map((d) => `.${hex4(d)}\n`).join('')
+}
+
+export function controlDomainsText(adm: Mask): string {
+  return adm
+    .bits()
+    .map((d) => `${hex4(d)}\n`)
+    .join('')
+}
+
+/** `ap_config`: the assigned APM, AQM and ADM. */
+export function apConfigText(m: Mdev): string {
+  return `${m.apm},${m.aqm},${m.adm}\n`
+}
