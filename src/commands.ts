@@ -5,7 +5,15 @@ import Chzcrypt from './commands/chzcrypt.js'
 import Export from './commands/export.js'
 import Import from './commands/import.js'
 import Init from './commands/init.js'
+import Dmesg from './commands/dmesg.js'
 import Lszcrypt from './commands/lszcrypt.js'
+import MdevAssign from './commands/mdev/assign.js'
+import MdevCreate from './commands/mdev/create.js'
+import MdevList from './commands/mdev/list.js'
+import MdevRemove from './commands/mdev/remove.js'
+import MdevShow from './commands/mdev/show.js'
+import MdevUnassign from './commands/mdev/unassign.js'
+import Modprobe from './commands/modprobe.js'
 import SysfsCat from './commands/sysfs/cat.js'
 import SysfsLs from './commands/sysfs/ls.js'
 import SysfsWrite from './commands/sysfs/write.js'
@@ -15,7 +23,15 @@ export const COMMANDS = {
   export: Export,
   import: Import,
   init: Init,
+  dmesg: Dmesg,
   lszcrypt: Lszcrypt,
+  'mdev:assign': MdevAssign,
+  'mdev:create': MdevCreate,
+  'mdev:list': MdevList,
+  'mdev:remove': MdevRemove,
+  'mdev:show': MdevShow,
+  'mdev:unassign': MdevUnassign,
+  modprobe: Modprobe,
   'sysfs:cat': SysfsCat,
   'sysfs:ls': SysfsLs,
   'sysfs:write': SysfsWrite,

@@ -1,0 +1,114 @@
+// `aplab mdev`: the vfio_ap mediated devices without sysfs paths. The same
+// kernel operations as the sysfs files, with the errors said in plain words.
+
+import {randomUUID} from 'node:crypto'
+
+import {AplabError, type Errno, KernelError, UsageError, strerror} from '../core/errors.js'
+import type {Host, Mdev} from '../core/model.js'
+import {type MatrixPart, assign, createMdev, findMdev, removeMdev, unassign} from '../core/vfio.js'
+
+const WHY: Partial<Record<Errno, string>> = {
+  EADDRNOTAVAIL: 'an APQN it would add is reserved for the host by apmask and aqmask',
+  EADDRINUSE: 'an APQN it would add is assigned to another mdev (aplab dmesg names it)',
+  ENODEV: 'the number is above the highest the host has (ap_max_adapter_id, ap_max_domain_id)',
+  EINVAL: 'the kernel takes a decimal, 0x hex or 0-prefixed octal number',
+  ERANGE: 'the number is too large',
+  EEXIST: 'an mdev with this UUID exists already',
+  EUSERS: 'no more instances of vfio_ap-passthrough are available',
+}
+
+function kernelCall<T>(what: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    if (!(e instanceof KernelError)) throw e
+    const why = WHY[e.errno]
+    throw new AplabError(`cannot ${what}: ${strerror(e.errno)} (${e.errno})${why ? `: ${why}` : ''}`)
+  }
+}
+
+function requireVfioAp(host: Host): void {
+  if (!host.runtime.modules.includes('vfio_ap')) throw new UsageError('vfio_ap is not loaded on this host (aplab modprobe vfio_ap)')
+}
+
+export function mdevOf(host: Host, uuid: string): Mdev {
+  requireVfioAp(host)
+  const m = findMdev(host, uuid)
+  if (!m) throw new UsageError(`no mdev ${uuid} on host ${host.name} (aplab mdev list shows them)`)
+  return m
+}
+
+export function create(host: Host, uuid?: string): string {
+  requireVfioAp(host)
+  const u = uuid ?? randomUUID()
+  return kernelCall(`create mdev ${u}`, () => createMdev(host, u + '\n').uuid)
+}
+
+export interface Parts {
+  adapter?: string[]
+  domain?: string[]
+  'control-domain'?: string[]
+}
+
+const PARTS: Array<[keyof Parts, MatrixPart, string]> = [
+  ['adapter', 'adapter', 'adapter'],
+  ['domain', 'domain', 'domain'],
+  ['control-domain', 'control_domain', 'control domain'],
+]
+
+/** Assign (or unassign) adapters, then domains, then control domains, in the order given. */
+export function change(host: Host, uuid: string, parts: Parts, remove: boolean): void {
+  const m = mdevOf(host, uuid)
+  if (!PARTS.some(([k]) => parts[k]?.length)) throw new UsageError('name at least one --adapter, --domain or --control-domain')
+  for (const [key, part, word] of PARTS)
+    for (const id of parts[key] ?? [])
+      kernelCall(`${remove ? 'unassign' : 'assign'} ${word} ${id} ${remove ? 'from' : 'to'} mdev ${m.uuid}`, () =>
+        (remove ? unassign : assign)(host, m, part, id + '\n'),
+      )
+}
+
+export function remove(host: Host, uuid: string): void {
+  removeMdev(host, mdevOf(host, uuid).uuid)
+}
+
+/** The start mode of an mdevctl definition, or null when the mdev is not defined. */
+export function definition(host: Host, uuid: string): 'auto' | 'manual' | null {
+  const text = host.persistent.files[`/etc/mdevctl.d/matrix/${uuid}`]
+  if (text === undefined) return null
+  try {
+    return (JSON.parse(text) as {start?: unknown}).start === 'auto' ? 'auto' : 'manual'
+  } catch {
+    return 'manual'
+  }
+}
+
+export interface MdevInfo {
+  uuid: string
+  active: boolean
+  defined: 'auto' | 'manual' | null
+  adapters: number[]
+  domains: number[]
+  control_domains: number[]
+  guest_matrix: {adapters: number[]; domains: number[]; control_domains: number[]}
+}
+
+/** Running mdevs and mdevctl definitions, by UUID. */
+export function mdevInfos(host: Host): MdevInfo[] {
+  const defined = Object.keys(host.persistent.files)
+    .map((f) => /^\/etc\/mdevctl\.d\/matrix\/([0-9a-f-]{36})$/.exec(f)?.[1])
+    .filter((u): u is string => u !== undefined)
+  const uuids = [...new Set([...host.runtime.mdevs.map((m) => m.uuid), ...defined])].sort()
+  return uuids.map((uuid) => {
+    const m = findMdev(host, uuid)
+    const bits = (x?: {bits(): number[]}) => x?.bits() ?? []
+    return {
+      uuid,
+      active: m !== undefined,
+      defined: definition(host, uuid),
+      adapters: bits(m?.apm),
+      domains: bits(m?.aqm),
+      control_domains: bits(m?.adm),
+      guest_matrix: {adapters: bits(m?.shadow.apm), domains: bits(m?.shadow.aqm), control_domains: bits(m?.shadow.adm)},
+    }
+  })
+}

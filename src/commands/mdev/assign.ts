@@ -1,0 +1,23 @@
+import {Args, Flags} from '@oclif/core'
+
+import {AplabCommand} from '../../cli/base.js'
+import {pickHost} from '../../cli/env.js'
+import {change} from '../../cli/mdev.js'
+import {mutate} from '../../state/store.js'
+
+const id = (what: string) => Flags.string({description: `${what} (decimal, 0x hex or 0-prefixed octal); repeatable`, multiple: true, multipleNonGreedy: true})
+
+export default class MdevAssign extends AplabCommand {
+  static override summary = 'Assign adapters, domains and control domains to an mdev'
+  static override description =
+    'Adapters first, then domains, then control domains, each in the order given; the kernel checks each one as for a write to assign_adapter, assign_domain or assign_control_domain. If one is refused, none is applied.'
+  static override examples = ['<%= config.bin %> mdev assign $UUID --adapter 5 --adapter 6 --domain 4 --domain 0xab']
+  static override args = {uuid: Args.string({description: 'the mdev', required: true})}
+  static override flags = {adapter: id('adapter (APID)'), domain: id('usage domain (APQI)'), 'control-domain': id('control domain')}
+
+  public async run(): Promise<void> {
+    const {args, flags} = await this.parse(MdevAssign)
+    const env = this.env(flags)
+    await mutate(env.state, (w) => change(pickHost(w, env.host), args.uuid, flags, false))
+  }
+}

@@ -1,0 +1,18 @@
+import {Args} from '@oclif/core'
+
+import {AplabCommand} from '../../cli/base.js'
+import {pickHost} from '../../cli/env.js'
+import {remove} from '../../cli/mdev.js'
+import {mutate} from '../../state/store.js'
+
+export default class MdevRemove extends AplabCommand {
+  static override summary = 'Remove an mdev, like echo 1 > /sys/bus/mdev/devices/UUID/remove'
+  static override description = 'An mdevctl definition of the device stays; mdevctl undefine removes it.'
+  static override args = {uuid: Args.string({description: 'the mdev', required: true})}
+
+  public async run(): Promise<void> {
+    const {args, flags} = await this.parse(MdevRemove)
+    const env = this.env(flags)
+    await mutate(env.state, (w) => remove(pickHost(w, env.host), args.uuid))
+  }
+}

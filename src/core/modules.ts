@@ -1,0 +1,40 @@
+// modprobe on the emulated host: which modules exist, and what loading or
+// unloading them does.
+
+import {KernelError, ToolExit} from './errors.js'
+import type {Host} from './model.js'
+import {loadVfioAp, unloadVfioAp} from './vfio.js'
+
+/** uname -r of the emulated host. */
+export const KERNEL_RELEASE = '6.15.0-aplab.s390x'
+
+/** Built into the kernel image. */
+const BUILTIN = ['ap']
+/** Loaded at boot and used by the AP bus devices; they cannot be removed while cards exist. */
+const ZCRYPT = ['zcrypt', 'zcrypt_cex4']
+const LOADABLE = ['vfio_ap']
+
+const fatal = (msg: string): never => {
+  throw new ToolExit(`modprobe: FATAL: ${msg}\n`, 1)
+}
+
+/** modprobe MODULE / modprobe -r MODULE, with kmod's messages. */
+export function modprobe(host: Host, module: string, remove: boolean): void {
+  const name = module.replace(/-/g, '_')
+  const known = [...BUILTIN, ...ZCRYPT, ...LOADABLE]
+  if (!known.includes(name)) fatal(`Module ${module} not found in directory /lib/modules/${KERNEL_RELEASE}`)
+  if (!remove) {
+    if (!LOADABLE.includes(name)) return
+    try {
+      loadVfioAp(host)
+    } catch (e) {
+      if (!(e instanceof KernelError)) throw e
+      throw new ToolExit(`modprobe: ERROR: could not insert '${name}': ${e.message}\n`, 1)
+    }
+    return
+  }
+  if (BUILTIN.includes(name)) fatal(`Module ${name} is builtin.`)
+  if (ZCRYPT.includes(name)) fatal(`Module ${name} is in use.`)
+  if (!host.runtime.modules.includes(name)) fatal(`Module ${name} is not in kernel.`)
+  unloadVfioAp(host)
+}

@@ -1,0 +1,41 @@
+// Output of `aplab mdev list` and `aplab mdev show`.
+
+import type {MdevInfo} from '../cli/mdev.js'
+import {hex2, hex4} from '../core/model.js'
+
+const ids = (xs: number[], hex: (n: number) => string): string => (xs.length ? xs.map((x) => '0x' + hex(x)).join(',') : '-')
+
+export async function mdevTable(rows: MdevInfo[]): Promise<string> {
+  if (rows.length === 0) return ''
+  const {default: Table} = await import('cli-table3')
+  const t = new Table({
+    head: ['UUID', 'STATE', 'ADAPTERS', 'DOMAINS', 'CONTROL', 'GUEST APQNS'],
+    chars: {top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  '},
+    style: {head: [], border: [], 'padding-left': 0, 'padding-right': 0},
+  })
+  for (const r of rows) {
+    const state = [r.active ? 'active' : 'inactive', r.defined ? `defined ${r.defined}` : ''].filter(Boolean).join(', ')
+    const guest = r.guest_matrix.adapters.length * r.guest_matrix.domains.length
+    t.push([r.uuid, state, ids(r.adapters, hex2), ids(r.domains, hex4), ids(r.control_domains, hex4), r.active ? String(guest) : '-'])
+  }
+  return t.toString().split('\n').map((l) => l.trimEnd()).join('\n') + '\n'
+}
+
+const apqns = (a: number[], d: number[]): string => {
+  if (a.length && d.length) return a.flatMap((x) => d.map((y) => `${hex2(x)}.${hex4(y)}`)).join(' ')
+  if (a.length) return a.map((x) => `${hex2(x)}.`).join(' ')
+  if (d.length) return d.map((y) => `.${hex4(y)}`).join(' ')
+  return '-'
+}
+
+export function mdevShow(r: MdevInfo, guest: string | null): string {
+  return [
+    `uuid:            ${r.uuid}`,
+    `state:           ${r.active ? 'active' : 'inactive'}`,
+    `definition:      ${r.defined ? `mdevctl, start ${r.defined}` : 'none (lost at the next reboot)'}`,
+    `matrix:          ${r.active ? apqns(r.adapters, r.domains) : '-'}`,
+    `guest_matrix:    ${r.active ? apqns(r.guest_matrix.adapters, r.guest_matrix.domains) : '-'}`,
+    `control_domains: ${r.active ? ids(r.control_domains, hex4) : '-'}`,
+    `guest:           ${guest ?? '-'}`,
+  ].join('\n') + '\n'
+}
