@@ -107,8 +107,11 @@ describe.concurrent('drop-in binaries', () => {
     await s.run('aplab', ['init', '--preset', 'vfio-ap-doc'])
     await s.run('aplab', ['sysfs', 'write', '/sys/bus/ap/apmask', '-5'])
     await s.run('chzcrypt', ['-d', '06.0047'])
+    const uuid = (await s.run('aplab', ['mdev', 'create'])).stdout.trim()
+    expect((await s.run('aplab', ['mdev', 'assign', uuid, '--adapter', '5', '--domain', '4', '--control-domain', '4'])).exitCode).toBe(0)
     const root = join(s.dir, 'root')
     expect((await s.run('aplab', ['export', root])).exitCode).toBe(0)
+    expect(readFileSync(join(root, 'sys/devices/vfio_ap/matrix', uuid, 'matrix'), 'utf8')).toBe('05.0004\n')
     for (const args of [['-V'], ['-b'], ['-d'], ['-s'], ['-c', '5'], ['-c', '06.0004']]) {
       const emu = await s.run('lszcrypt', args)
       const real = await s.run('lszcrypt', args, {SYSFS_ROOT: join(root, 'sys')})
@@ -127,5 +130,33 @@ describe.concurrent('drop-in binaries', () => {
     const r = await execa('sh', ['-c', `${bin('lszcrypt')} -V | head -1`], {reject: false, env: {APLAB_STATE: s.state}})
     expect(r.stdout).toBe('CARD.DOM TYPE  MODE        STATUS     REQUESTS  PENDING HWTYPE QDEPTH FUNCTIONS  DRIVER     ')
     expect(r.stderr).toBe('')
+  })
+})
+
+describe.concurrent('aplab mdev, modprobe, dmesg', () => {
+  it('refusals are said in plain words with the errno name, and change nothing', async () => {
+    const s = sandbox()
+    await s.run('aplab', ['init', '--preset', 'vfio-ap-doc'])
+    const u = (await s.run('aplab', ['mdev', 'create', '--uuid', '62177883-f1bb-47f0-914d-32a22e3a8804'])).stdout
+    expect(u).toBe('62177883-f1bb-47f0-914d-32a22e3a8804\n')
+    const before = readFileSync(s.state)
+    const r = await s.run('aplab', ['mdev', 'assign', u.trim(), '--adapter', '5', '--domain', '4'])
+    expect(r.stderr).toBe(
+      'aplab: cannot assign domain 4 to mdev 62177883-f1bb-47f0-914d-32a22e3a8804: Cannot assign requested address (EADDRNOTAVAIL): an APQN it would add is reserved for the host by apmask and aqmask\n',
+    )
+    expect(r.exitCode).toBe(1)
+    expect(readFileSync(s.state).equals(before)).toBe(true)
+    const dup = await s.run('aplab', ['mdev', 'create', '--uuid', u.trim()])
+    expect(dup.stderr).toMatch(/File exists \(EEXIST\)/)
+  })
+
+  it('modprobe speaks like kmod; dmesg shows the kernel messages', async () => {
+    const s = sandbox()
+    const missing = await s.run('aplab', ['modprobe', '-r', 'vfio_ap'])
+    expect(missing.stderr).toBe('modprobe: FATAL: Module vfio_ap is not in kernel.\n')
+    expect(missing.exitCode).toBe(1)
+    expect((await s.run('aplab', ['modprobe', 'vfio_ap'])).exitCode).toBe(0)
+    const d = await s.run('aplab', ['dmesg'])
+    expect(d.stdout).toMatch(/^\[ *\d+\.\d{6}\] vfio_ap matrix: MDEV: Registered\n$/)
   })
 })
