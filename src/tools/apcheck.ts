@@ -1,0 +1,515 @@
+// ap-check (s390-tools 2.43.0), the vfio_ap callout of mdevctl: argument
+// checks, the conflict analysis for define/modify/start, the get-attributes
+// and get-capabilities answers and the live update through ap_config, with
+// the real tool's messages and exit codes (chzdev-ap.md §4).
+//
+// The real ap-check serialises against chzdev/lszdev with the ap config lock
+// (/run/lock/s390apconfig.lock, owned by mdevctl's pid from `pre` to `post`).
+// aplab runs whole commands one at a time under its own state lock, so no
+// other command can interleave and the lock is not modelled: every "lock"
+// step of the real tool succeeds here, and "Failed to acquire configuration
+// lock <n>" cannot happen.
+
+import {KernelError} from '../core/errors.js'
+import {getoptLong} from './getopt.js'
+import {strtol} from './libc.js'
+import type {Fs} from './sys.js'
+
+export interface ApCheckResult {
+  code: number
+  stdout: string
+  stderr: string
+  /** Set when the process died from a signal (code is then the shell's 128+n). */
+  signal?: 'SIGSEGV' | 'SIGABRT'
+}
+
+const VFIO_AP_TYPE = 'vfio_ap-passthrough'
+
+const EVENTS = ['pre', 'post', 'get', 'live']
+/** The action table: two zero-filled slots make `-a ""` match `define`. */
+const ACTIONS = ['define', 'list', 'modify', 'start', 'stop', 'types', 'undefine', 'attributes', 'capabilities']
+
+interface ApDev {
+  /** null when the JSON had no mdev_type (the real tool then crashes at the type check). */
+  type: string | null
+  manual: boolean
+  adapters: number[]
+  domains: number[]
+  controls: number[]
+}
+
+/** The process ends: exit() or a fatal signal. */
+class Exit {
+  constructor(
+    readonly code: number,
+    readonly signal?: 'SIGSEGV' | 'SIGABRT',
+  ) {}
+}
+
+const segfault = (): never => {
+  throw new Exit(139, 'SIGSEGV')
+}
+const abort = (): never => {
+  throw new Exit(134, 'SIGABRT')
+}
+
+const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
+
+const sortUniq = (xs: number[]): number[] => [...new Set(xs)].sort((a, b) => a - b)
+
+/** printf("%u") of a C int. */
+const u = (n: number): string => String(n >>> 0)
+
+/** The 256 bits of `0x` + 64 hex digits (bit 0 leftmost) as a sorted list; null when malformed. */
+function maskBits(text: string): number[] | null {
+  const hex = text.startsWith('0x') ? text.slice(2) : text
+  if (!/^[0-9a-fA-F]{64}/.test(hex)) return null
+  const out: number[] = []
+  for (let i = 0; i < 64; i++) {
+    const v = parseInt(hex[i], 16)
+    for (let b = 0; b < 4; b++) if (v & (8 >> b)) out.push(i * 4 + b)
+  }
+  return out
+}
+
+const maskHex = (bits: number[]): string => {
+  const nib = new Array<number>(64).fill(0)
+  for (const b of bits) {
+    if (b < 0 || b > 255) abort() // ap_set_bit: util_assert
+    nib[b >> 2] |= 8 >> (b & 3)
+  }
+  return '0x' + nib.map((n) => n.toString(16)).join('')
+}
+
+/**
+ * libap vfio_ap_read_device_config: the JSON of mdevctl (stdin) or of a
+ * definition file. null when it cannot be read or is invalid.
+ */
+function readDeviceConfig(text: string | null): ApDev | null {
+  if (text === null) return null
+  let root: unknown
+  try {
+    root = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if (typeof root !== 'object' || root === null || Array.isArray(root)) return null
+  const o = root as Record<string, unknown>
+  const dev: ApDev = {type: null, manual: false, adapters: [], domains: [], controls: []}
+  if ('mdev_type' in o) {
+    if (o.mdev_type !== VFIO_AP_TYPE) return null
+    dev.type = VFIO_AP_TYPE
+  }
+  if ('start' in o) {
+    if (o.start === 'manual') dev.manual = true
+    else if (o.start !== 'auto') return null
+  }
+  if (Array.isArray(o.attrs)) {
+    for (const attr of o.attrs) {
+      if (typeof attr !== 'object' || attr === null || Array.isArray(attr)) continue
+      for (const [key, val] of Object.entries(attr as Record<string, unknown>)) {
+        // json_object_get_string: numbers and booleans are stringified.
+        if (val === null || typeof val === 'object') continue
+        const s = String(val)
+        const list = key === 'assign_adapter' ? dev.adapters : key === 'assign_domain' ? dev.domains : key === 'assign_control_domain' ? dev.controls : null
+        if (list) {
+          for (const piece of s.split(',')) list.push(strtol(piece, 0).value)
+        } else if (key === 'ap_config') {
+          const parts = s.split(',')
+          const masks = parts.length === 3 ? parts.map(maskBits) : null
+          if (!masks || masks.some((m) => m === null)) abort()
+          dev.adapters = masks![0]!
+          dev.domains = masks![1]!
+          dev.controls = masks![2]!
+        }
+      }
+    }
+  }
+  dev.adapters = sortUniq(dev.adapters)
+  dev.domains = sortUniq(dev.domains)
+  dev.controls = sortUniq(dev.controls)
+  return dev
+}
+
+/** vfio_ap_parse_matrix over a `matrix` file: `AA.DDDD`, `AA.` or `.DDDD` lines. */
+function parseMatrix(text: string): {adapters: number[]; domains: number[]} {
+  const adapters: number[] = []
+  const domains: number[] = []
+  for (const line of text.split('\n')) {
+    const dot = line.indexOf('.')
+    if (dot < 0) continue
+    const a = line.slice(0, dot).trim()
+    const d = line.slice(dot + 1).trim()
+    if (a) adapters.push(parseInt(a, 16))
+    if (d) domains.push(parseInt(d, 16))
+  }
+  return {adapters: sortUniq(adapters), domains: sortUniq(domains)}
+}
+
+interface Ctx {
+  fs: Fs
+  root: string
+  uuid: string
+  err: string[]
+}
+
+const say = (c: Ctx, msg: string): void => void c.err.push(msg)
+
+/**
+ * find_apqn_conflicts: walk both sorted adapter lists, and for each common
+ * adapter both sorted domain lists, reporting every shared APQN.
+ */
+function findConflicts(c: Ctx, other: string | null, dev: ApDev, adapters2: number[], domains2: number[], persistent: boolean): number {
+  let rc = 0
+  for (const a of dev.adapters) {
+    if (!adapters2.includes(a)) continue
+    for (const d of dev.domains) {
+      if (!domains2.includes(d)) continue
+      if (other !== null)
+        say(c, persistent ? `APQN ${u(a)}.${u(d)} is defined for autostart by ${other}` : `APQN ${u(a)}.${u(d)} already in use by ${other}`)
+      else
+        say(
+          c,
+          persistent
+            ? `APQN ${u(a)}.${u(d)} is not defined for vfio_ap-passthrough use by the persistent ap bus mask settings`
+            : `APQN ${u(a)}.${u(d)} is not allowed for vfio_ap-passthrough use by the active ap bus mask settings`,
+        )
+      rc = -1
+    }
+  }
+  return rc
+}
+
+function readdir(fs: Fs, path: string): string[] | null {
+  try {
+    return fs.readdir(path)
+  } catch {
+    return null
+  }
+}
+
+/** check_other_mdevs_cfg: the other auto definitions under /etc/mdevctl.d/matrix. */
+function checkOtherConfigs(c: Ctx, dev: ApDev): number {
+  const dir = c.root + '/etc/mdevctl.d/matrix'
+  if (!c.fs.isDir(dir)) return 0
+  let rc = 0
+  for (const name of readdir(c.fs, dir) ?? []) {
+    if (!UUID_RE.test(name) || name.toLowerCase() === c.uuid.toLowerCase()) continue
+    const other = readDeviceConfig(c.fs.readOrNull(`${dir}/${name}`))
+    if (!other) continue
+    if (other.type === null) segfault() // strcmp(NULL, ...)
+    if (other.type !== VFIO_AP_TYPE || other.manual) continue
+    const r = findConflicts(c, name, dev, other.adapters, other.domains, true)
+    if (rc === 0 && r !== 0) rc = r
+  }
+  return rc
+}
+
+/** The first line of a sysfs mask attribute as a bit list. */
+function sysfsMask(c: Ctx, which: 'apmask' | 'aqmask'): number[] | null {
+  const text = c.fs.readOrNull(`${c.root}/sys/bus/ap/${which}`)
+  if (text === null) return null
+  return maskBits(text.split('\n')[0]) ?? []
+}
+
+/**
+ * ap_read_udev_masks: the first key of each line of 41-ap.rules; an
+ * `ATTR{...apmask}` / `ATTR{...aqmask}` key gives that mask (value cut to 66
+ * characters, at least 64 hex digits or util_assert aborts). A mask the rule
+ * does not set comes from sysfs.
+ */
+function persistentMasks(c: Ctx): {apmask: number[]; aqmask: number[]} | null {
+  let apmask: number[] | null = null
+  let aqmask: number[] | null = null
+  const rules = c.fs.readOrNull(c.root + '/etc/udev/rules.d/41-ap.rules')
+  if (rules !== null) {
+    for (const raw of rules.split('\n')) {
+      const line = raw.trim()
+      if (!line || line.startsWith('#')) continue
+      const m = /^([^=!+:\-\s]+)\s*(==|!=|\+=|-=|:=|=)\s*"([^"]*)"/.exec(line)
+      if (!m || !m[1].startsWith('ATTR{')) continue
+      const which = m[1].includes('apmask') ? 'apmask' : m[1].includes('aqmask') ? 'aqmask' : null
+      if (!which) continue
+      const bits = maskBits(m[3].slice(0, 66))
+      if (bits === null) abort()
+      if (which === 'apmask') apmask = bits
+      else aqmask = bits
+    }
+  }
+  apmask ??= sysfsMask(c, 'apmask')
+  aqmask ??= sysfsMask(c, 'aqmask')
+  if (apmask === null || aqmask === null) return null
+  return {apmask, aqmask}
+}
+
+/** check_cfg_mask_conflicts: the device against the persistent host masks. */
+function checkPersistentMasks(c: Ctx, dev: ApDev): number {
+  const masks = persistentMasks(c)
+  if (!masks) {
+    say(c, 'Error reading system AP settings')
+    return -1
+  }
+  return findConflicts(c, null, dev, masks.apmask, masks.aqmask, true)
+}
+
+/** check_other_mdevs_sysfs: the running mdevs (a dir whose matrix cannot be read is going away). */
+function checkRunning(c: Ctx, dev: ApDev): number {
+  const dir = c.root + '/sys/devices/vfio_ap/matrix'
+  if (!c.fs.isDir(dir)) return 0
+  let rc = 0
+  for (const name of readdir(c.fs, dir) ?? []) {
+    if (!UUID_RE.test(name) || name.toLowerCase() === c.uuid.toLowerCase()) continue
+    const text = c.fs.readOrNull(`${dir}/${name}/matrix`)
+    if (text === null) continue
+    const m = parseMatrix(text)
+    const r = findConflicts(c, name, dev, m.adapters, m.domains, false)
+    if (rc === 0 && r !== 0) rc = r
+  }
+  return rc
+}
+
+/** check_sysfs_mask_conflicts: the device against the active host masks. */
+function checkActiveMasks(c: Ctx, dev: ApDev): number {
+  const apmask = sysfsMask(c, 'apmask')
+  const aqmask = sysfsMask(c, 'aqmask')
+  if (apmask === null || aqmask === null) {
+    say(c, 'Error reading system AP settings')
+    return -1
+  }
+  return findConflicts(c, null, dev, apmask, aqmask, false)
+}
+
+/** Read the config (stdin or file) and check its type, as every handler does. */
+function deviceConfig(c: Ctx, text: string | null): ApDev | null {
+  const dev = readDeviceConfig(text)
+  if (!dev) {
+    say(c, 'Failed to read device config')
+    return null
+  }
+  if (dev.type === null) segfault() // strcmp(anc->dev->type, anc->type)
+  return dev
+}
+
+/** ap_check_changes: shared by pre define and pre modify; only auto devices are checked. */
+function checkChanges(c: Ctx, stdin: string | null): number {
+  const dev = deviceConfig(c, stdin)
+  if (!dev) return -1
+  if (dev.manual) return 0
+  const rc = checkOtherConfigs(c, dev)
+  const rc2 = checkPersistentMasks(c, dev)
+  return rc !== 0 ? rc : rc2
+}
+
+/** The active check of pre start and live modify. */
+function checkActive(c: Ctx, dev: ApDev): number {
+  if (dev.domains.length === 0 && dev.controls.length > 0) {
+    say(c, 'At least one usage domain must be specified')
+    return -1
+  }
+  const rc = checkRunning(c, dev)
+  const rc2 = checkActiveMasks(c, dev)
+  return rc !== 0 ? rc : rc2
+}
+
+function getAttributes(c: Ctx): {rc: number; out: string} {
+  const base = `${c.root}/sys/devices/vfio_ap/matrix/${c.uuid}`
+  const matrix = c.fs.readOrNull(`${base}/matrix`)
+  const control = c.fs.readOrNull(`${base}/control_domains`)
+  // The device is going away: say nothing.
+  if (matrix === null || control === null) return {rc: 0, out: ''}
+  const m = parseMatrix(matrix)
+  const controls = control
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => parseInt(l.trim(), 16))
+  const items = [
+    ...m.adapters.map((a) => `"assign_adapter": "${u(a)}"`),
+    ...m.domains.map((d) => `"assign_domain": "${u(d)}"`),
+    ...controls.map((d) => `"assign_control_domain": "${u(d)}"`),
+  ]
+  return {rc: 0, out: `[{${items.join('},{')}}]\n`}
+}
+
+/** json-c's spaced serialisation of a string array. */
+const jsoncArray = (xs: string[]): string => (xs.length ? `[ ${xs.map((x) => JSON.stringify(x)).join(', ')} ]` : '[ ]')
+
+function getCapabilities(c: Ctx, stdin: string | null): {rc: number; out: string} {
+  let root: unknown
+  try {
+    root = stdin === null || stdin.trim() === '' ? undefined : JSON.parse(stdin)
+  } catch {
+    root = undefined
+  }
+  if (root === undefined || root === null || typeof root !== 'object') {
+    say(c, 'No capabilities provided')
+    return {rc: -1, out: ''}
+  }
+  const provides = (root as Record<string, unknown>).provides
+  if (typeof provides !== 'object' || provides === null) {
+    say(c, 'No supported capabilities provided')
+    return {rc: -1, out: ''}
+  }
+  const p = provides as Record<string, unknown>
+  if (!('version' in p)) {
+    say(c, 'No version provided in capabilities')
+    return {rc: -1, out: ''}
+  }
+  if (!Array.isArray(p.actions)) {
+    say(c, 'No actions provided in capabilities')
+    return {rc: -1, out: ''}
+  }
+  if (!Array.isArray(p.events)) {
+    say(c, 'No events provided in capabilities')
+    return {rc: -1, out: ''}
+  }
+  const pick = (own: string[], theirs: unknown[]): string[] => {
+    const out: string[] = []
+    for (const o of own) {
+      const hit = theirs.find((t): t is string => typeof t === 'string' && t.toLowerCase() === o)
+      if (hit !== undefined) out.push(hit)
+    }
+    return out
+  }
+  const actions = pick(ACTIONS, p.actions)
+  const events = pick(EVENTS, p.events)
+  return {rc: 0, out: `{ "supports": { "version": 2, "actions": ${jsoncArray(actions)}, "events": ${jsoncArray(events)} } }\n`}
+}
+
+/** live modify: check the new matrix as start does, then write it to ap_config in one go. */
+function liveModify(c: Ctx, stdin: string | null): {rc: number; rawErr?: string} {
+  const dev = deviceConfig(c, stdin)
+  if (!dev) return {rc: -1}
+  const path = `${c.root}/sys/devices/vfio_ap/matrix/${c.uuid}/ap_config`
+  if (c.fs.readOrNull(path) === null) return {rc: -1, rawErr: 'vfio-ap module does not support ap_config for live modification'}
+  const rc = checkActive(c, dev)
+  if (rc !== 0) return {rc}
+  const line = `${maskHex(dev.adapters)},${maskHex(dev.domains)},${maskHex(dev.controls)}\n`
+  if (!c.fs.canWrite(path)) {
+    say(c, 'Error opening ap_config')
+    return {rc: -1}
+  }
+  try {
+    c.fs.write(path, line)
+  } catch {
+    // fclose's result is not checked: a rejected write goes unnoticed.
+  }
+  return {rc: 0}
+}
+
+/**
+ * Run ap-check with `args` (mdevctl's `-t -e -a -s -u -p`), `stdin` (null
+ * for none) against the file system `fs`, every path below `root` ('' for
+ * the emulated host).
+ */
+export function runApCheck(args: string[], stdin: string | null, fs: Fs, root: string): ApCheckResult {
+  const errLines: string[] = []
+  let out = ''
+  let rawErr = ''
+  const finish = (code: number, signal?: 'SIGSEGV' | 'SIGABRT'): ApCheckResult => {
+    const r: ApCheckResult = {code, stdout: signal ? '' : out, stderr: errLines.map((l) => l + '\n').join('') + rawErr}
+    if (signal) r.signal = signal
+    return r
+  }
+  try {
+    return finish(apCheck(args, stdin, fs, root, errLines, (o) => (out += o), (e) => (rawErr += e)))
+  } catch (e) {
+    if (e instanceof Exit) return finish(e.code, e.signal)
+    throw e
+  }
+}
+
+function apCheck(args: string[], stdin: string | null, fs: Fs, root: string, err: string[], out: (s: string) => void, raw: (s: string) => void): number {
+  const defs = ['e', 'a', 's', 'u', 'p', 't'].map((k) => ({key: k, short: k, long: k, arg: 'required' as const}))
+  const g = getoptLong(args, defs, false)
+  const seen: Record<string, string> = {}
+  let bad = false
+  for (const ev of g.events) {
+    if (ev.kind !== 'opt') {
+      err.push('Unknown operand')
+      return 1
+    }
+    if (ev.key in seen) bad = true
+    else seen[ev.key] = ev.arg!
+  }
+  if (bad || ['a', 'e', 's', 'u', 'p', 't'].some((k) => !(k in seen))) {
+    err.push('Duplicate or missing operand')
+    return 1
+  }
+  if (!UUID_RE.test(seen.u)) {
+    err.push('Invalid UUID specified')
+    return 1
+  }
+  if (seen.t !== VFIO_AP_TYPE) return 2
+  if (seen.p !== 'matrix') {
+    err.push('Invalid parent specified')
+    return 1
+  }
+  const event = EVENTS.includes(seen.e) ? seen.e : null
+  const action = seen.a === '' ? 'define' : ACTIONS.includes(seen.a) ? seen.a : null
+  const c: Ctx = {fs, root, uuid: seen.u, err}
+  const configPath = `${root}/etc/mdevctl.d/matrix/${seen.u}`
+  const rc = ((): number => {
+    switch (event) {
+      case 'pre':
+        switch (action) {
+          case 'define':
+            if (fs.readOrNull(configPath) !== null) {
+              say(c, 'Config already exists')
+              return -1
+            }
+            return checkChanges(c, stdin)
+          case 'modify':
+            if (fs.readOrNull(configPath) === null) {
+              say(c, "Config doesn't exist")
+              return -1
+            }
+            return checkChanges(c, stdin)
+          case 'start': {
+            if (!fs.isDir(root + '/sys/devices/vfio_ap')) {
+              say(c, 'vfio_ap module is not loaded')
+              throw new Exit(1)
+            }
+            const dev = deviceConfig(c, stdin)
+            return dev ? checkActive(c, dev) : -1
+          }
+          case 'stop':
+            return 0
+          case 'undefine':
+            return deviceConfig(c, fs.readOrNull(configPath)) ? 0 : -1
+          default:
+            return 0
+        }
+      case 'post':
+        // Releases the lock taken by pre; nothing to do here.
+        return 0
+      case 'get':
+        if (action === 'attributes' || action === 'capabilities') {
+          const r = action === 'attributes' ? getAttributes(c) : getCapabilities(c, stdin)
+          out(r.out)
+          return r.rc
+        }
+        return 0
+      case 'live':
+        if (action === 'modify') {
+          const r = liveModify(c, stdin)
+          if (r.rawErr) raw(r.rawErr)
+          return r.rc
+        }
+        return 0
+      default:
+        return 0
+    }
+  })()
+  return rc & 0xff
+}
+
+/**
+ * The callout runner of the emulated host: /usr/lib/mdevctl/scripts.d/callouts/ap-check
+ * is aplab's ap-check; nothing else can be executed (execve fails with EACCES).
+ */
+export function hostCallout(fs: Fs, root = ''): (script: string, args: string[], stdin: string | null) => ApCheckResult {
+  return (script, args, stdin) => {
+    if (script === root + '/usr/lib/mdevctl/scripts.d/callouts/ap-check') return runApCheck(args, stdin, fs, root)
+    throw new KernelError('EACCES')
+  }
+}
