@@ -6,13 +6,17 @@ import Export from './commands/export.js'
 import Import from './commands/import.js'
 import Init from './commands/init.js'
 import Dmesg from './commands/dmesg.js'
+import Lsmdev from './commands/lsmdev.js'
 import Lszcrypt from './commands/lszcrypt.js'
 import MdevAssign from './commands/mdev/assign.js'
 import MdevCreate from './commands/mdev/create.js'
 import MdevList from './commands/mdev/list.js'
 import MdevRemove from './commands/mdev/remove.js'
 import MdevShow from './commands/mdev/show.js'
+import MdevStart from './commands/mdev/start.js'
+import MdevStop from './commands/mdev/stop.js'
 import MdevUnassign from './commands/mdev/unassign.js'
+import Mdevctl from './commands/mdevctl.js'
 import Modprobe from './commands/modprobe.js'
 import SysfsCat from './commands/sysfs/cat.js'
 import SysfsLs from './commands/sysfs/ls.js'
@@ -24,13 +28,17 @@ export const COMMANDS = {
   import: Import,
   init: Init,
   dmesg: Dmesg,
+  lsmdev: Lsmdev,
   lszcrypt: Lszcrypt,
   'mdev:assign': MdevAssign,
   'mdev:create': MdevCreate,
   'mdev:list': MdevList,
   'mdev:remove': MdevRemove,
   'mdev:show': MdevShow,
+  'mdev:start': MdevStart,
+  'mdev:stop': MdevStop,
   'mdev:unassign': MdevUnassign,
+  mdevctl: Mdevctl,
   modprobe: Modprobe,
   'sysfs:cat': SysfsCat,
   'sysfs:ls': SysfsLs,

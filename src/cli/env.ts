@@ -16,6 +16,8 @@ export interface Env {
   uid: number
   /** A real sysfs tree to use instead of the emulated host ($SYSFS_ROOT). */
   sysfsRoot?: string
+  /** A real root tree for mdevctl instead of the emulated host ($MDEVCTL_ENV_ROOT). */
+  mdevctlRoot?: string
   stdoutIsTTY: boolean
 }
 
@@ -30,6 +32,7 @@ export function processEnv(stateFlag?: string, hostFlag?: string, env: NodeJS.Pr
     host,
     uid,
     sysfsRoot: env.SYSFS_ROOT || undefined,
+    mdevctlRoot: env.MDEVCTL_ENV_ROOT || undefined,
     stdoutIsTTY: Boolean(process.stdout.isTTY),
   }
 }

@@ -5,9 +5,10 @@
 
 import {type DropIn, runDropIn} from './dropin.js'
 import {errorMessage, processEnv} from './env.js'
+import type {MdevctlProg} from './mdevctl.js'
 import {type SysfsVerb, runSysfs} from './sysfs.js'
 
-const DROP_INS: readonly string[] = ['lszcrypt', 'chzcrypt']
+const DROP_INS: readonly string[] = ['lszcrypt', 'chzcrypt', 'mdevctl', 'lsmdev']
 
 /** A C tool killed by SIGPIPE prints nothing; do the same when a reader goes away. */
 function quietPipes(): void {
@@ -18,11 +19,15 @@ function quietPipes(): void {
     })
 }
 
-export async function dropInMain(tool: DropIn, argv: string[]): Promise<void> {
+export async function dropInMain(tool: DropIn | MdevctlProg, argv: string[]): Promise<void> {
   quietPipes()
   let code: number
   try {
-    code = await runDropIn(tool, argv, processEnv())
+    const env = processEnv()
+    code =
+      tool === 'mdevctl' || tool === 'lsmdev'
+        ? await (await import('./mdevctl.js')).runMdevctlTool(tool, argv, env)
+        : await runDropIn(tool, argv, env)
   } catch (e) {
     const {message, exitCode} = errorMessage(e)
     process.stderr.write(`${tool}: ${message}\n`)
@@ -45,7 +50,7 @@ export async function aplabMain(argv: string[]): Promise<void> {
     args.splice(0, m[2] === undefined ? 2 : 1)
     process.env[m[1] === 'state' ? 'APLAB_STATE' : 'APLAB_HOST'] = value
   }
-  if (args.length > 0 && DROP_INS.includes(args[0])) return dropInMain(args[0] as DropIn, args.slice(1))
+  if (args.length > 0 && DROP_INS.includes(args[0])) return dropInMain(args[0] as DropIn | MdevctlProg, args.slice(1))
   quietPipes()
   if (await fastSysfs(args)) return
   const oclif = await import('@oclif/core')

@@ -1,0 +1,15 @@
+import {Command} from '@oclif/core'
+
+import {processEnv} from '../cli/env.js'
+import {runMdevctlTool} from '../cli/mdevctl.js'
+
+export default class Mdevctl extends Command {
+  static override summary = 'Manage mediated devices (vfio_ap), exactly like mdevctl 1.4.0'
+  static override description = 'All arguments go to mdevctl unchanged; see mdevctl(8) or run `aplab mdevctl --help`.'
+  static override strict = false
+  static override usage = 'mdevctl <COMMAND> [OPTIONS]'
+
+  public async run(): Promise<void> {
+    process.exitCode = await runMdevctlTool('mdevctl', this.argv, processEnv())
+  }
+}
