@@ -50,6 +50,7 @@ export async function aplabMain(argv: string[]): Promise<void> {
     args.splice(0, m[2] === undefined ? 2 : 1)
     process.env[m[1] === 'state' ? 'APLAB_STATE' : 'APLAB_HOST'] = value
   }
+  if (args[0] === 'ap-check' && args[1] === '--root' && args.length > 2) return apCheckMain(args[2], args.slice(3))
   if (args.length > 0 && DROP_INS.includes(args[0])) return dropInMain(args[0] as DropIn | MdevctlProg, args.slice(1))
   quietPipes()
   if (await fastSysfs(args)) return
@@ -100,4 +101,31 @@ async function fastSysfs(args: string[]): Promise<boolean> {
   }
   process.exitCode = code
   return true
+}
+
+/**
+ * `aplab ap-check --root ROOT ARGS...`: the ap-check callout of a tree
+ * written by `aplab export`, run by a real mdevctl with MDEVCTL_ENV_ROOT.
+ */
+async function apCheckMain(root: string, argv: string[]): Promise<void> {
+  const fs = await import('node:fs')
+  const {runApCheck} = await import('../tools/apcheck.js')
+  const {RealSys} = await import('../tools/sys.js')
+  // Like the real one, read stdin only for the events that bring a JSON.
+  const opt = (o: string): string | undefined => (argv.includes(o) ? argv[argv.indexOf(o) + 1] : undefined)
+  const wantsInput = ['pre', 'post', 'live'].includes(opt('-e') ?? '') || (opt('-e') === 'get' && opt('-a') === 'capabilities')
+  let stdin: string | null = null
+  if (wantsInput)
+    try {
+      stdin = fs.readFileSync(0, 'latin1')
+    } catch {
+      stdin = null
+    }
+  const dir = root.replace(/\/+$/, '')
+  const r = runApCheck(argv, stdin === '' ? null : stdin, new RealSys(dir + '/sys'), dir)
+  process.stdout.write(r.stdout)
+  process.stderr.write(r.stderr)
+  // ap-check crashes in a few cases (chzdev-ap.md §4.6): die of the same signal.
+  if (r.signal) process.kill(process.pid, r.signal)
+  process.exitCode = r.code
 }

@@ -1,10 +1,12 @@
+import {realpathSync} from 'node:fs'
+
 import {Args, Flags} from '@oclif/core'
 
 import {AplabCommand} from '../cli/base.js'
 import {pickHost} from '../cli/env.js'
 import {UsageError} from '../core/errors.js'
 import {load} from '../state/store.js'
-import {exportHost} from '../sysfs/export.js'
+import {apCheckScript, exportHost} from '../sysfs/export.js'
 
 export default class Export extends AplabCommand {
   static override summary = 'Write the host as real files under ROOT (ROOT/sys, ROOT/proc, ROOT/etc)'
@@ -18,7 +20,9 @@ export default class Export extends AplabCommand {
     const env = this.env(flags)
     const host = pickHost(await load(env.state), env.host)
     try {
-      exportHost(host, args.root, flags.force)
+      // The callout runs this very aplab: node and the script it was started as.
+      const self = realpathSync(process.argv[1])
+      exportHost(host, args.root, flags.force, apCheckScript([process.execPath, self]))
     } catch (e) {
       throw new UsageError((e as Error).message)
     }

@@ -9,7 +9,25 @@ import type {Host} from '../core/model.js'
 import {hostVfs} from './host.js'
 import type {Vfs} from './vfs.js'
 
-function writeTree(vfs: Vfs, vpath: string, dest: string): void {
+const AP_CHECK = '/usr/lib/mdevctl/scripts.d/callouts/ap-check'
+
+const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
+
+/**
+ * The exported ap-check: a script that runs aplab's ap-check on the tree it
+ * lies in, so that a real mdevctl pointed at the tree (MDEVCTL_ENV_ROOT)
+ * gets the answers s390-tools' ap-check would give on the host.
+ */
+export function apCheckScript(argv: string[]): string {
+  return [
+    '#!/bin/sh',
+    '# ap-check of a host exported by aplab: aplab applies its rules to this tree.',
+    `exec ${argv.map(shQuote).join(' ')} ap-check --root "$(cd "$(dirname "$0")/../../../../.." && pwd)" "$@"`,
+    '',
+  ].join('\n')
+}
+
+function writeTree(vfs: Vfs, vpath: string, dest: string, apCheck?: string): void {
   const {node} = vfs.lookup(vpath, false)
   if (node.kind === 'link') {
     fs.symlinkSync(node.target, dest)
@@ -17,7 +35,8 @@ function writeTree(vfs: Vfs, vpath: string, dest: string): void {
   }
   if (node.kind === 'file') {
     let text = ''
-    if (node.show)
+    if (vpath === AP_CHECK && apCheck !== undefined) text = apCheck
+    else if (node.show)
       try {
         text = node.show()
       } catch {
@@ -28,13 +47,14 @@ function writeTree(vfs: Vfs, vpath: string, dest: string): void {
     return
   }
   fs.mkdirSync(dest, {mode: 0o755})
-  for (const name of node.list()) writeTree(vfs, `${vpath === '/' ? '' : vpath}/${name}`, path.join(dest, name))
+  for (const name of node.list()) writeTree(vfs, `${vpath === '/' ? '' : vpath}/${name}`, path.join(dest, name), apCheck)
 }
 
 /** The subtrees of ROOT that export writes (and --force replaces). */
 export const EXPORTED = ['sys', 'proc', 'etc', 'usr/lib/mdevctl'] as const
 
-export function exportHost(host: Host, root: string, force: boolean): void {
+/** @param apCheck the contents of the exported ap-check callout (default: the host's stub) */
+export function exportHost(host: Host, root: string, force: boolean, apCheck?: string): void {
   if (path.resolve(root) === '/') throw new Error('refusing to export over /')
   fs.mkdirSync(root, {recursive: true})
   for (const d of EXPORTED) {
@@ -47,6 +67,6 @@ export function exportHost(host: Host, root: string, force: boolean): void {
   const vfs = hostVfs(host)
   for (const d of EXPORTED) {
     fs.mkdirSync(path.dirname(path.join(root, d)), {recursive: true})
-    writeTree(vfs, `/${d}`, path.join(root, d))
+    writeTree(vfs, `/${d}`, path.join(root, d), apCheck)
   }
 }
