@@ -15,10 +15,7 @@ import type {HelpOpt} from '../src/tools/usage.js'
 import {LSZCRYPT_OPTIONS} from '../src/views/lszcrypt.js'
 
 const MAN_DIR = join(import.meta.dirname, '..', 'man')
-const ALL_PAGES = readdirSync(MAN_DIR).filter((f) => /\.[1-8]$/.test(f)).sort()
-/** `.so` pages (lsmdev.8) only point at another page. */
-const soTarget = (page: string): string | undefined => /^\.so\s+(\S+)\s*$/m.exec(readFileSync(join(MAN_DIR, page), 'utf8'))?.[1]
-const PAGES = ALL_PAGES.filter((p) => soTarget(p) === undefined)
+const PAGES = readdirSync(MAN_DIR).filter((f) => /\.[1-8]$/.test(f)).sort()
 
 const source = (page: string): string => readFileSync(join(MAN_DIR, page), 'utf8')
 
@@ -168,11 +165,6 @@ describe('aplab.1', () => {
 })
 
 describe('lint', () => {
-  it.each(ALL_PAGES.filter((p) => soTarget(p) !== undefined))('%s points at a page that exists', (page) => {
-    const target = soTarget(page)!
-    expect(PAGES).toContain(target.replace(/^man\d\//, ''))
-  })
-
 
   it.skipIf(!HAVE_MANDOC).each(PAGES)('mandoc -Tlint -W warning accepts %s', (page) => {
     const r = spawnSync('mandoc', ['-Tlint', '-W', 'warning', join(MAN_DIR, page)], {encoding: 'utf8'})
