@@ -4,6 +4,8 @@
 import Chzcrypt from './commands/chzcrypt.js'
 import Export from './commands/export.js'
 import Import from './commands/import.js'
+import HostCmdline from './commands/host/cmdline.js'
+import HostReboot from './commands/host/reboot.js'
 import Init from './commands/init.js'
 import Dmesg from './commands/dmesg.js'
 import Lsmdev from './commands/lsmdev.js'
@@ -26,6 +28,8 @@ export const COMMANDS = {
   chzcrypt: Chzcrypt,
   export: Export,
   import: Import,
+  'host:cmdline': HostCmdline,
+  'host:reboot': HostReboot,
   init: Init,
   dmesg: Dmesg,
   lsmdev: Lsmdev,

@@ -1,12 +1,13 @@
 // A host's life cycle: what the kernel does at boot with the LPAR
 // configuration, the kernel command line and the files under /etc.
 
-import {ApBus, loadModule} from './apbus.js'
+import {ApBus, loadModule, writeMask} from './apbus.js'
 import {now} from './clock.js'
 import {klog} from './dmesg.js'
 import {Mask, kstrtoul, parseMaskWrite} from './mask.js'
 import type {Host, Lpar, Persistent, Runtime} from './model.js'
-import {loadVfioAp} from './vfio.js'
+import {type UdevEvent, runRules} from './udev.js'
+import {hostBus, loadVfioAp} from './vfio.js'
 
 /** Split a kernel command line into parameters, honouring double quotes. */
 export function parseCmdline(cmdline: string): Array<[string, string | undefined]> {
@@ -51,6 +52,7 @@ export function modulesToLoad(p: Persistent): string[] {
 /** The runtime state right after the host booted. */
 export function boot(lpar: Lpar, persistent: Persistent): Runtime {
   const rt: Runtime = {
+    cmdline: persistent.cmdline,
     apmask: Mask.full(),
     aqmask: Mask.full(),
     domain: -1,
@@ -107,15 +109,57 @@ export function boot(lpar: Lpar, persistent: Persistent): Runtime {
   if (rt.domain < 0) rt.domain = bus.selectDomain()
   rt.pollThread = pollThread && !bus.interrupts()
   const host: Host = {name: '', lpar, persistent, runtime: rt}
-  for (const m of modulesToLoad(persistent)) {
+  const load = (m: string): boolean => {
     try {
       if (m === 'vfio_ap') loadVfioAp(host)
       else loadModule(bus, m)
+      return true
     } catch {
-      klog(rt, `systemd-modules-load[1]: Failed to insert module '${m}': No such device`)
+      return false
     }
   }
+  for (const m of modulesToLoad(persistent))
+    if (!load(m)) klog(rt, `systemd-modules-load[1]: Failed to insert module '${m}': No such device`)
+  applyUdevRules(host, load)
   return rt
+}
+
+/** The rules files under /etc/udev/rules.d, by name. */
+export function udevRules(p: Persistent): Array<[string, string]> {
+  return Object.entries(p.files).filter(([f]) => /^\/etc\/udev\/rules\.d\/[^/]+\.rules$/.test(f))
+}
+
+/**
+ * The AP bus announces its first complete binding with a change uevent on
+ * /devices/ap (BINDINGS=complete, COMPLETECOUNT=1); udev then runs the rules,
+ * which is how chzdev's persistent masks (41-ap.rules) are applied: the
+ * masks are written as sysfs writes (a refused one is only logged by udev)
+ * and `kmod load` loads modules.
+ */
+function applyUdevRules(host: Host, load: (m: string) => boolean): void {
+  const rules = udevRules(host.persistent)
+  if (rules.length === 0) return
+  const ev: UdevEvent = {
+    action: 'change',
+    devpath: '/devices/ap',
+    subsystem: 'ap',
+    env: {BINDINGS: 'complete', COMPLETECOUNT: '1'},
+    attr: () => null,
+  }
+  for (const a of runRules(rules, ev)) {
+    if (a.kind === 'attr') {
+      const m = /^\/sys\/bus\/ap\/(apmask|aqmask)$/.exec(a.path)
+      if (!m) continue
+      try {
+        writeMask(hostBus(host), m[1] as 'apmask' | 'aqmask', a.value)
+      } catch {
+        /* udev logs the failed write in its journal */
+      }
+    } else if (a.kind === 'builtin') {
+      const k = /^kmod load\s+(.+)$/.exec(a.cmd.trim())
+      if (k) for (const m of k[1].split(/\s+/)) load(m)
+    }
+  }
 }
 
 export function makeHost(name: string, lpar: Lpar, persistent: Persistent): Host {

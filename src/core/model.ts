@@ -92,6 +92,8 @@ export interface LogLine {
 
 /** The running kernel's AP state that is not derived. */
 export interface Runtime {
+  /** The command line the running kernel booted with (/proc/cmdline). */
+  cmdline: string
   apmask: Mask
   aqmask: Mask
   domain: number

@@ -256,8 +256,9 @@ function readPersistent(r: Reader): Persistent {
   return {cmdline: r.has('cmdline') ? r.str('cmdline') : '', files}
 }
 
-function readRuntime(r: Reader): Runtime {
+function readRuntime(r: Reader, bootedWith: string): Runtime {
   r.only(
+    'cmdline',
     'apmask',
     'aqmask',
     'ap_domain',
@@ -293,6 +294,8 @@ function readRuntime(r: Reader): Runtime {
     counters[k] = n
   }
   return {
+    // Absent when the host still runs the command line it is configured with.
+    cmdline: r.has('cmdline') ? r.str('cmdline') : bootedWith,
     apmask: r.mask('apmask'),
     aqmask: r.mask('aqmask'),
     domain: r.int('ap_domain', -1, 255),
@@ -339,7 +342,8 @@ function readHost(r: Reader): Host {
   r.only('name', 'lpar', 'persistent', 'runtime')
   const name = r.str('name')
   if (!HOST_NAME_RE.test(name)) r.fail('name', `'${name}' is not a valid host name`)
-  return {name, lpar: readLpar(r.obj('lpar')), persistent: readPersistent(r.obj('persistent')), runtime: readRuntime(r.obj('runtime'))}
+  const persistent = readPersistent(r.obj('persistent'))
+  return {name, lpar: readLpar(r.obj('lpar')), persistent, runtime: readRuntime(r.obj('runtime'), persistent.cmdline)}
 }
 
 /** Validate parsed YAML data (of the current version) and build the model. */
@@ -418,6 +422,7 @@ export function worldToData(w: World): Obj {
       },
       persistent: {cmdline: h.persistent.cmdline, files: sortedRecord(h.persistent.files, (v) => v)},
       runtime: {
+        ...(h.runtime.cmdline !== h.persistent.cmdline ? {cmdline: h.runtime.cmdline} : {}),
         apmask: formatRanges(h.runtime.apmask),
         aqmask: formatRanges(h.runtime.aqmask),
         ap_domain: h.runtime.domain,

@@ -32,7 +32,7 @@ export function hostVfs(host: Host, uid = 0): Vfs {
   const uptime = () => Math.max(0, (now() - host.runtime.bootTime) / 1000).toFixed(2)
   const root = dir({
     etc: etcDir(host.persistent),
-    proc: dir({cmdline: ro(() => host.persistent.cmdline + '\n'), uptime: ro(() => `${uptime()} ${uptime()}\n`)}),
+    proc: dir({cmdline: ro(() => host.runtime.cmdline + '\n'), uptime: ro(() => `${uptime()} ${uptime()}\n`)}),
     sys: dir({
       bus: dir({ap: busApDir(ref), matrix: v.matrixBus, mdev: v.mdevBus}),
       class: dir({mdev_bus: v.mdevClass}),

@@ -156,6 +156,7 @@ export function importHost(root: string, name: string): Host {
     queues,
   }
   const runtime: Runtime = {
+    cmdline,
     apmask: t.mask(`${bus}/apmask`) ?? Mask.full(),
     aqmask: t.mask(`${bus}/aqmask`) ?? Mask.full(),
     domain: t.int(`${bus}/ap_domain`) ?? -1,
