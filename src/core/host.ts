@@ -108,7 +108,7 @@ export function boot(lpar: Lpar, persistent: Persistent): Runtime {
   }
   if (rt.domain < 0) rt.domain = bus.selectDomain()
   rt.pollThread = pollThread && !bus.interrupts()
-  const host: Host = {name: '', lpar, persistent, runtime: rt}
+  const host: Host = {name: '', lpar, persistent, runtime: rt, guests: []}
   const load = (m: string): boolean => {
     try {
       if (m === 'vfio_ap') loadVfioAp(host)
@@ -163,5 +163,5 @@ function applyUdevRules(host: Host, load: (m: string) => boolean): void {
 }
 
 export function makeHost(name: string, lpar: Lpar, persistent: Persistent): Host {
-  return {name, lpar, persistent, runtime: boot(lpar, persistent)}
+  return {name, lpar, persistent, runtime: boot(lpar, persistent), guests: []}
 }

@@ -115,11 +115,44 @@ export interface Runtime {
   dmesg: LogLine[]
 }
 
+export type ApFeature = 'ap' | 'apqci' | 'apft' | 'apqi'
+export const AP_FEATURES: readonly ApFeature[] = ['ap', 'apqci', 'apft', 'apqi']
+
+/** The vfio-ap device of a guest: the QEMU device id and the mdev it opened. */
+export interface GuestDevice {
+  id: string
+  uuid: string
+  /** The sysfsdev path as given. */
+  sysfsdev: string
+}
+
+/**
+ * A KVM guest: how it was started (QEMU's arguments and what they mean for
+ * AP), the vfio-ap device it holds, and its own kernel's AP state. What it
+ * sees of the host's queues is derived from the mdev's shadow APCB.
+ */
+export interface Guest {
+  name: string
+  /** Started by libvirt (a domain) or by hand with qemu-system-s390x. */
+  managed: 'qemu' | 'libvirt'
+  /** Started again when the host boots. */
+  autostart: boolean
+  running: boolean
+  /** The QEMU arguments it was started with (for a restart). */
+  args: string[]
+  cpuModel: string
+  features: Record<ApFeature, boolean>
+  device: GuestDevice | null
+  /** The guest kernel's AP bus state (its masks, online states, ...). */
+  runtime: Runtime
+}
+
 export interface Host {
   name: string
   lpar: Lpar
   persistent: Persistent
   runtime: Runtime
+  guests: Guest[]
 }
 
 export interface World {

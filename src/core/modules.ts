@@ -36,5 +36,7 @@ export function modprobe(host: Host, module: string, remove: boolean): void {
   if (BUILTIN.includes(name)) fatal(`Module ${name} is builtin.`)
   if (ZCRYPT.includes(name)) fatal(`Module ${name} is in use.`)
   if (!host.runtime.modules.includes(name)) fatal(`Module ${name} is not in kernel.`)
+  // A guest with an mdev open holds a reference on the module.
+  if (host.guests.some((g) => g.running && g.device && host.runtime.mdevs.some((m) => m.uuid === g.device!.uuid))) fatal(`Module ${name} is in use.`)
   unloadVfioAp(host)
 }

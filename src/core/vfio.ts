@@ -6,7 +6,7 @@ import {ApBus, type BusHooks, type QueueDriver, loadModule, unloadModule} from '
 import {klog} from './dmesg.js'
 import {KernelError} from './errors.js'
 import {Mask, kstrtoul, parseHexMask} from './mask.js'
-import {type Host, type Mdev, hex2, hex4} from './model.js'
+import {type Guest, type Host, type Mdev, hex2, hex4} from './model.js'
 
 export const MDEV_TYPE = 'vfio_ap-passthrough'
 export const MDEV_TYPE_NAME = 'VFIO AP Passthrough Device'
@@ -38,10 +38,16 @@ export function availableInstances(host: Host): number {
   return MAX_INSTANCES - host.runtime.mdevs.length
 }
 
-/** `status` of a queue bound to vfio_ap. A guest using the mdev makes it `in use` (see guests). */
+/** The running guest that has the mdev open (its KVM is set on the mdev). */
+export function attachedGuest(host: Host, uuid: string): Guest | undefined {
+  return host.guests.find((g) => g.running && g.features.ap && g.device?.uuid === uuid)
+}
+
+/** `status` of a queue bound to vfio_ap: `in use` when a guest has it in its APCB. */
 export function queueStatus(host: Host, apid: number, apqi: number): 'in use' | 'assigned' | 'unassigned' {
   const m = host.runtime.mdevs.find((x) => x.apm.has(apid) && x.aqm.has(apqi))
   if (!m) return 'unassigned'
+  if (attachedGuest(host, m.uuid) && m.shadow.apm.has(apid) && m.shadow.aqm.has(apqi)) return 'in use'
   return 'assigned'
 }
 
@@ -68,7 +74,17 @@ export function writeRemove(host: Host, uuid: string, buf: string): void {
   removeMdev(host, uuid)
 }
 
+/**
+ * Remove an mdev. When a running guest has it open (current kernels), vfio
+ * asks the user to release it: vfio_ap clears the guest's APCB, QEMU answers
+ * with an unplug of its vfio-ap device, and the remove completes.
+ */
 export function removeMdev(host: Host, uuid: string): void {
+  const g = attachedGuest(host, uuid)
+  if (g) {
+    klog(host.runtime, `${prefix(uuid)}Relaying device request to user (#0)`)
+    g.device = null
+  }
   host.runtime.mdevs = host.runtime.mdevs.filter((m) => m.uuid !== uuid)
 }
 

@@ -16,6 +16,10 @@ import {
   type QueueHw,
   type Runtime,
   type World,
+  AP_FEATURES,
+  type ApFeature,
+  type Guest,
+  type GuestDevice,
 } from '../core/model.js'
 
 export const STATE_VERSION = 1
@@ -338,12 +342,46 @@ function readMdevs(r: Reader): Mdev[] {
   })
 }
 
+const ID_RE = /^[A-Za-z][A-Za-z0-9._-]*$/
+const UUID_LC_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+function readGuest(r: Reader): Guest {
+  r.only('name', 'managed', 'autostart', 'running', 'args', 'cpu', 'device', 'runtime')
+  const name = r.str('name')
+  if (!HOST_NAME_RE.test(name)) r.fail('name', `'${name}' is not a valid guest name`)
+  const managed = r.has('managed') ? r.str('managed') : 'qemu'
+  if (managed !== 'qemu' && managed !== 'libvirt') r.fail('managed', `expected qemu or libvirt, found '${managed}'`)
+  const cpu = r.obj('cpu').only('model', ...AP_FEATURES)
+  const features = Object.fromEntries(AP_FEATURES.map((f) => [f, cpu.optBool(f, false)])) as Record<ApFeature, boolean>
+  let device: GuestDevice | null = null
+  if (r.has('device')) {
+    const d = r.obj('device').only('id', 'uuid', 'sysfsdev')
+    const id = d.str('id')
+    if (!ID_RE.test(id)) d.fail('id', `'${id}' is not a QEMU device id`)
+    const uuid = d.str('uuid')
+    if (!UUID_LC_RE.test(uuid)) d.fail('uuid', `'${uuid}' is not a lower-case UUID`)
+    device = {id, uuid, sysfsdev: d.str('sysfsdev')}
+  }
+  return {
+    name,
+    managed,
+    autostart: r.optBool('autostart', false),
+    running: r.optBool('running', true),
+    args: r.has('args') ? r.strings('args') : [],
+    cpuModel: cpu.str('model'),
+    features,
+    device,
+    runtime: readRuntime(r.obj('runtime'), ''),
+  }
+}
+
 function readHost(r: Reader): Host {
-  r.only('name', 'lpar', 'persistent', 'runtime')
+  r.only('name', 'lpar', 'persistent', 'runtime', 'guests')
   const name = r.str('name')
   if (!HOST_NAME_RE.test(name)) r.fail('name', `'${name}' is not a valid host name`)
   const persistent = readPersistent(r.obj('persistent'))
-  return {name, lpar: readLpar(r.obj('lpar')), persistent, runtime: readRuntime(r.obj('runtime'), persistent.cmdline)}
+  const guests = r.has('guests') ? r.list('guests').map(readGuest) : []
+  return {name, lpar: readLpar(r.obj('lpar')), persistent, runtime: readRuntime(r.obj('runtime'), persistent.cmdline), guests}
 }
 
 /** Validate parsed YAML data (of the current version) and build the model. */
@@ -359,6 +397,14 @@ export function worldFromData(data: unknown): World {
   })
   const current = r.str('current')
   if (!names.has(current)) r.fail('current', `no host is named '${current}'`)
+  const guests = new Map<string, string>()
+  hosts.forEach((h, i) =>
+    h.guests.forEach((g, j) => {
+      const other = guests.get(g.name)
+      if (other !== undefined) throw new SchemaError(`hosts[${i}].guests[${j}].name`, `guest '${g.name}' is on host '${other}' already`)
+      guests.set(g.name, h.name)
+    }),
+  )
   return {current, hosts}
 }
 
@@ -402,6 +448,47 @@ const sortedRecord = <T>(r: Record<string, T>, f: (v: T) => unknown): Obj =>
       .map((k) => [k, f(r[k])]),
   )
 
+function runtimeData(rt: Runtime, bootedWith: string): Obj {
+  return {
+    ...(rt.cmdline !== bootedWith ? {cmdline: rt.cmdline} : {}),
+    apmask: formatRanges(rt.apmask),
+    aqmask: formatRanges(rt.aqmask),
+    ap_domain: rt.domain,
+    config_time: rt.configTime,
+    poll_thread: rt.pollThread,
+    poll_timeout: rt.pollTimeout,
+    useirq: rt.useirq,
+    scans: rt.scans,
+    modules: [...rt.modules],
+    offline: [...rt.offline].sort(),
+    unbound: [...rt.unbound].sort(),
+    counters: sortedRecord(rt.counters, (c) => ({...c})),
+    mdevs: rt.mdevs.map((m) => ({
+      uuid: m.uuid,
+      adapters: formatRanges(m.apm),
+      domains: formatRanges(m.aqm),
+      control_domains: formatRanges(m.adm),
+      guest_matrix: {adapters: formatRanges(m.shadow.apm), domains: formatRanges(m.shadow.aqm), control_domains: formatRanges(m.shadow.adm)},
+      iommu_group: m.group,
+    })),
+    boot_time: rt.bootTime,
+    dmesg: rt.dmesg.map((l) => `${Math.round(l.t)} ${l.msg}`),
+  }
+}
+
+function guestData(g: Guest): Obj {
+  return {
+    name: g.name,
+    managed: g.managed,
+    autostart: g.autostart,
+    running: g.running,
+    args: [...g.args],
+    cpu: {model: g.cpuModel, ...g.features},
+    ...(g.device ? {device: {...g.device}} : {}),
+    runtime: runtimeData(g.runtime, ''),
+  }
+}
+
 /** The model as plain data, in a stable order, ready for YAML. */
 export function worldToData(w: World): Obj {
   return {
@@ -421,31 +508,8 @@ export function worldToData(w: World): Obj {
         queues: sortedRecord(h.lpar.queues, queueHwData),
       },
       persistent: {cmdline: h.persistent.cmdline, files: sortedRecord(h.persistent.files, (v) => v)},
-      runtime: {
-        ...(h.runtime.cmdline !== h.persistent.cmdline ? {cmdline: h.runtime.cmdline} : {}),
-        apmask: formatRanges(h.runtime.apmask),
-        aqmask: formatRanges(h.runtime.aqmask),
-        ap_domain: h.runtime.domain,
-        config_time: h.runtime.configTime,
-        poll_thread: h.runtime.pollThread,
-        poll_timeout: h.runtime.pollTimeout,
-        useirq: h.runtime.useirq,
-        scans: h.runtime.scans,
-        modules: [...h.runtime.modules],
-        offline: [...h.runtime.offline].sort(),
-        unbound: [...h.runtime.unbound].sort(),
-        counters: sortedRecord(h.runtime.counters, (c) => ({...c})),
-        mdevs: h.runtime.mdevs.map((m) => ({
-          uuid: m.uuid,
-          adapters: formatRanges(m.apm),
-          domains: formatRanges(m.aqm),
-          control_domains: formatRanges(m.adm),
-          guest_matrix: {adapters: formatRanges(m.shadow.apm), domains: formatRanges(m.shadow.aqm), control_domains: formatRanges(m.shadow.adm)},
-          iommu_group: m.group,
-        })),
-        boot_time: h.runtime.bootTime,
-        dmesg: h.runtime.dmesg.map((l) => `${Math.round(l.t)} ${l.msg}`),
-      },
+      runtime: runtimeData(h.runtime, h.persistent.cmdline),
+      ...(h.guests.length ? {guests: h.guests.map(guestData)} : {}),
     })),
   }
 }

@@ -195,7 +195,7 @@ export function importHost(root: string, name: string): Host {
     }
   }
   if (t.exists('etc')) walk('etc')
-  return {name, lpar, persistent: {cmdline, files}, runtime}
+  return {name, lpar, persistent: {cmdline, files}, runtime, guests: []}
 }
 
 const MATRIX = 'sys/devices/vfio_ap/matrix'
