@@ -4,6 +4,14 @@
 import Chzcrypt from './commands/chzcrypt.js'
 import Export from './commands/export.js'
 import Import from './commands/import.js'
+import HostAdd from './commands/host/add.js'
+import HostList from './commands/host/list.js'
+import HostRemove from './commands/host/remove.js'
+import HostUse from './commands/host/use.js'
+import HwAdapterAdd from './commands/hw/adapter/add.js'
+import HwAdapterRemove from './commands/hw/adapter/remove.js'
+import HwDomainAdd from './commands/hw/domain/add.js'
+import HwDomainRemove from './commands/hw/domain/remove.js'
 import HostCmdline from './commands/host/cmdline.js'
 import HostReboot from './commands/host/reboot.js'
 import Init from './commands/init.js'
@@ -28,8 +36,16 @@ export const COMMANDS = {
   chzcrypt: Chzcrypt,
   export: Export,
   import: Import,
+  'host:add': HostAdd,
   'host:cmdline': HostCmdline,
+  'host:list': HostList,
   'host:reboot': HostReboot,
+  'host:remove': HostRemove,
+  'host:use': HostUse,
+  'hw:adapter:add': HwAdapterAdd,
+  'hw:adapter:remove': HwAdapterRemove,
+  'hw:domain:add': HwDomainAdd,
+  'hw:domain:remove': HwDomainRemove,
   init: Init,
   dmesg: Dmesg,
   lsmdev: Lsmdev,

@@ -2,7 +2,8 @@
 
 import {UsageError} from '../core/errors.js'
 import {boot} from '../core/host.js'
-import type {Host} from '../core/model.js'
+import {HOST_NAME_RE, type Host, type World} from '../core/model.js'
+import {preset} from '../core/presets.js'
 
 /** s390's COMMAND_LINE_SIZE, the terminating NUL included. */
 const COMMAND_LINE_SIZE = 4096
@@ -36,4 +37,49 @@ export async function reboot(host: Host): Promise<string> {
   const io = new Stdio(true)
   runMdevctl(['start-parent-mdevs', 'matrix'], {fs: vfs, root: '', prog: 'mdevctl', callout: hostCallout(vfs), newUuid: () => randomUUID()}, io)
   return io.stderr
+}
+
+export function addHost(world: World, name: string, presetName: string): Host {
+  if (!HOST_NAME_RE.test(name)) throw new UsageError(`'${name}' is not a valid host name (letters, digits, '.', '_' and '-', not starting with a punctuation mark)`)
+  if (world.hosts.some((h) => h.name === name)) throw new UsageError(`a host named '${name}' exists already`)
+  const host = preset(presetName).build(name)
+  world.hosts.push(host)
+  return host
+}
+
+export function removeHost(world: World, name: string): void {
+  const host = world.hosts.find((h) => h.name === name)
+  if (!host) throw new UsageError(`no host named '${name}' (hosts: ${world.hosts.map((h) => h.name).join(', ')})`)
+  if (world.hosts.length === 1) throw new UsageError(`'${name}' is the only host of the state (aplab init replaces it)`)
+  const running = host.guests.filter((g) => g.running).map((g) => g.name)
+  if (running.length) throw new UsageError(`host '${name}' runs guests: ${running.join(', ')} (stop or migrate them first)`)
+  world.hosts = world.hosts.filter((h) => h !== host)
+  if (world.current === name) world.current = world.hosts[0].name
+}
+
+export function useHost(world: World, name: string): void {
+  if (!world.hosts.some((h) => h.name === name)) throw new UsageError(`no host named '${name}' (hosts: ${world.hosts.map((h) => h.name).join(', ')})`)
+  world.current = name
+}
+
+export interface HostRow {
+  name: string
+  current: boolean
+  adapters: number
+  usage_domains: number
+  vfio_ap: boolean
+  mdevs: number
+  guests: string[]
+}
+
+export function hostRows(world: World): HostRow[] {
+  return world.hosts.map((h) => ({
+    name: h.name,
+    current: h.name === world.current,
+    adapters: h.lpar.adapters.length,
+    usage_domains: h.lpar.usage.count(),
+    vfio_ap: h.runtime.modules.includes('vfio_ap'),
+    mdevs: h.runtime.mdevs.length,
+    guests: h.guests.filter((g) => g.running).map((g) => g.name),
+  }))
 }

@@ -1,17 +1,18 @@
 // Output of aplab's own commands (the mirrored tools have their own views).
 
+import type {HostRow} from '../cli/host.js'
 import type {Preset} from '../core/presets.js'
+import {plainTable} from './table.js'
 
 /** The presets as a borderless table, for `aplab init --list`. */
 export async function presetTable(presets: Preset[]): Promise<string> {
-  const {default: Table} = await import('cli-table3')
-  const t = new Table({
-    head: ['PRESET', 'HOST'],
-    chars: {top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  '},
-    style: {head: [], border: [], 'padding-left': 0, 'padding-right': 0},
-    wordWrap: true,
-    colWidths: [12, 66],
-  })
-  for (const p of presets) t.push([p.name, p.summary])
-  return t.toString().split('\n').map((l) => l.trimEnd()).join('\n') + '\n'
+  return plainTable(['PRESET', 'HOST'], presets.map((p) => [p.name, p.summary]), [12, 66])
+}
+
+/** `aplab host list`: one line per host, the current one marked with `*`. */
+export async function hostTable(rows: HostRow[]): Promise<string> {
+  return plainTable(
+    ['', 'HOST', 'ADAPTERS', 'DOMAINS', 'VFIO_AP', 'MDEVS', 'GUESTS'],
+    rows.map((r) => [r.current ? '*' : '', r.name, String(r.adapters), String(r.usage_domains), r.vfio_ap ? 'loaded' : '-', String(r.mdevs), r.guests.join(',') || '-']),
+  )
 }

@@ -2,23 +2,18 @@
 
 import type {MdevInfo} from '../cli/mdev.js'
 import {hex2, hex4} from '../core/model.js'
+import {plainTable} from './table.js'
 
 const ids = (xs: number[], hex: (n: number) => string): string => (xs.length ? xs.map((x) => '0x' + hex(x)).join(',') : '-')
 
 export async function mdevTable(rows: MdevInfo[]): Promise<string> {
   if (rows.length === 0) return ''
-  const {default: Table} = await import('cli-table3')
-  const t = new Table({
-    head: ['UUID', 'STATE', 'ADAPTERS', 'DOMAINS', 'CONTROL', 'GUEST APQNS'],
-    chars: {top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  '},
-    style: {head: [], border: [], 'padding-left': 0, 'padding-right': 0},
-  })
-  for (const r of rows) {
+  const out = rows.map((r) => {
     const state = [r.active ? 'active' : 'inactive', r.defined ? `defined ${r.defined}` : ''].filter(Boolean).join(', ')
     const guest = r.guest_matrix.adapters.length * r.guest_matrix.domains.length
-    t.push([r.uuid, state, ids(r.adapters, hex2), ids(r.domains, hex4), ids(r.control_domains, hex4), r.active ? String(guest) : '-'])
-  }
-  return t.toString().split('\n').map((l) => l.trimEnd()).join('\n') + '\n'
+    return [r.uuid, state, ids(r.adapters, hex2), ids(r.domains, hex4), ids(r.control_domains, hex4), r.active ? String(guest) : '-']
+  })
+  return plainTable(['UUID', 'STATE', 'ADAPTERS', 'DOMAINS', 'CONTROL', 'GUEST APQNS'], out)
 }
 
 const apqns = (a: number[], d: number[]): string => {

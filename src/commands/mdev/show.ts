@@ -4,6 +4,7 @@ import {AplabCommand} from '../../cli/base.js'
 import {pickHost} from '../../cli/env.js'
 import {mdevInfos} from '../../cli/mdev.js'
 import {UsageError} from '../../core/errors.js'
+import {attachedGuest} from '../../core/vfio.js'
 import {load} from '../../state/store.js'
 import {mdevShow} from '../../views/mdev.js'
 
@@ -17,6 +18,6 @@ export default class MdevShow extends AplabCommand {
     const host = pickHost(await load(env.state), env.host)
     const info = mdevInfos(host).find((r) => r.uuid === args.uuid.toLowerCase())
     if (!info) throw new UsageError(`no mdev ${args.uuid} on host ${host.name}`)
-    process.stdout.write(mdevShow(info, null))
+    process.stdout.write(mdevShow(info, attachedGuest(host, info.uuid)?.name ?? null))
   }
 }

@@ -1,0 +1,15 @@
+import {Args} from '@oclif/core'
+
+import {AplabCommand} from '../../cli/base.js'
+import {useHost} from '../../cli/host.js'
+import {mutate} from '../../state/store.js'
+
+export default class HostUse extends AplabCommand {
+  static override summary = 'Make a host the current one, for every command without --host or APLAB_HOST'
+  static override args = {name: Args.string({description: 'the host', required: true})}
+
+  public async run(): Promise<void> {
+    const {args, flags} = await this.parse(HostUse)
+    await mutate(this.env(flags).state, (w) => useHost(w, args.name))
+  }
+}
