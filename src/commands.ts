@@ -2,6 +2,7 @@
 // users type spaces.
 
 import Chzcrypt from './commands/chzcrypt.js'
+import Chzdev from './commands/chzdev.js'
 import Export from './commands/export.js'
 import Import from './commands/import.js'
 import HostAdd from './commands/host/add.js'
@@ -18,6 +19,7 @@ import Init from './commands/init.js'
 import Dmesg from './commands/dmesg.js'
 import Lsmdev from './commands/lsmdev.js'
 import Lszcrypt from './commands/lszcrypt.js'
+import Lszdev from './commands/lszdev.js'
 import MdevAssign from './commands/mdev/assign.js'
 import MdevCreate from './commands/mdev/create.js'
 import MdevList from './commands/mdev/list.js'
@@ -34,6 +36,7 @@ import SysfsWrite from './commands/sysfs/write.js'
 
 export const COMMANDS = {
   chzcrypt: Chzcrypt,
+  chzdev: Chzdev,
   export: Export,
   import: Import,
   'host:add': HostAdd,
@@ -50,6 +53,7 @@ export const COMMANDS = {
   dmesg: Dmesg,
   lsmdev: Lsmdev,
   lszcrypt: Lszcrypt,
+  lszdev: Lszdev,
   'mdev:assign': MdevAssign,
   'mdev:create': MdevCreate,
   'mdev:list': MdevList,

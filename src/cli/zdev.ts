@@ -1,0 +1,67 @@
+// Running chzdev or lszdev (s390-tools 2.43.0, device type ap) on the
+// emulated host. The same function serves the drop-in binaries and
+// `aplab chzdev` / `aplab lszdev`.
+
+import type {World} from '../core/model.js'
+import {Stdio} from '../tools/libc.js'
+import type {ZdevContext} from '../tools/zdev.js'
+import {type Env, emit, errorMessage, pickHost} from './env.js'
+
+export type ZdevProg = 'chzdev' | 'lszdev'
+
+/** --import - reads standard input; nothing else does. */
+const wantsStdin = (argv: string[]): boolean => argv.some((a, i) => (a === '-' && /^--?i/.test(argv[i - 1] ?? '')) || /^--import=-$/.test(a))
+
+async function context(prog: ZdevProg, argv: string[], env: Env): Promise<ZdevContext> {
+  const fs = await import('node:fs')
+  const os = await import('node:os')
+  let stdin: string | null = null
+  if (wantsStdin(argv) && !process.stdin.isTTY)
+    try {
+      stdin = fs.readFileSync(0, 'utf8')
+    } catch {
+      stdin = null
+    }
+  return {
+    prog,
+    nodename: os.hostname(),
+    stdoutIsTTY: env.stdoutIsTTY,
+    readFile: (p) => fs.readFileSync(p, 'utf8'),
+    writeFile: (p, text) => fs.writeFileSync(p, text),
+    stdin,
+    posixlyCorrect: process.env.POSIXLY_CORRECT !== undefined,
+  }
+}
+
+export async function runZdevTool(prog: ZdevProg, argv: string[], env: Env): Promise<number> {
+  const io = new Stdio(env.stdoutIsTTY)
+  let code: number
+  try {
+    const ctx = await context(prog, argv, env)
+    const {hostVfs} = await import('../sysfs/host.js')
+    const store = await import('../state/store.js')
+    const tool = prog === 'chzdev' ? (await import('../tools/chzdev.js')).runChzdev : (await import('../tools/lszdev.js')).runLszdev
+    const run = (w: World): number => tool(argv, hostVfs(pickHost(w, env.host), env.uid), io, ctx)
+    if (prog === 'lszdev') code = run(await store.load(env.state))
+    else {
+      // A command that fails leaves the state file as it was.
+      const failed = {code: 0}
+      try {
+        code = await store.mutate(env.state, (w) => {
+          const c = run(w)
+          if (c !== 0) throw Object.assign(failed, {code: c})
+          return c
+        })
+      } catch (e) {
+        if (e !== failed) throw e
+        code = failed.code
+      }
+    }
+  } catch (e) {
+    const {message, exitCode} = errorMessage(e)
+    io.err(`${prog}: ${message}\n`)
+    code = exitCode
+  }
+  emit(io)
+  return code
+}

@@ -1,0 +1,15 @@
+import {Command} from '@oclif/core'
+
+import {processEnv} from '../cli/env.js'
+import {runZdevTool} from '../cli/zdev.js'
+
+export default class Chzdev extends Command {
+  static override summary = 'Configure the AP masks (device type ap), exactly like s390-tools chzdev'
+  static override description = 'All arguments go to chzdev unchanged; see chzdev(8) or run `aplab chzdev --help`.'
+  static override strict = false
+  static override usage = 'chzdev [OPTIONS] --type ap ...'
+
+  public async run(): Promise<void> {
+    process.exitCode = await runZdevTool('chzdev', this.argv, processEnv())
+  }
+}
