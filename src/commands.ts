@@ -5,6 +5,16 @@ import Chzcrypt from './commands/chzcrypt.js'
 import Chzdev from './commands/chzdev.js'
 import Export from './commands/export.js'
 import Import from './commands/import.js'
+import GuestDeviceAdd from './commands/guest/device-add.js'
+import GuestDeviceDel from './commands/guest/device-del.js'
+import GuestExec from './commands/guest/exec.js'
+import GuestList from './commands/guest/list.js'
+import GuestMigrate from './commands/guest/migrate.js'
+import GuestRemove from './commands/guest/remove.js'
+import GuestReset from './commands/guest/reset.js'
+import GuestShow from './commands/guest/show.js'
+import GuestStart from './commands/guest/start.js'
+import GuestStop from './commands/guest/stop.js'
 import HostAdd from './commands/host/add.js'
 import HostList from './commands/host/list.js'
 import HostRemove from './commands/host/remove.js'
@@ -39,6 +49,16 @@ export const COMMANDS = {
   chzdev: Chzdev,
   export: Export,
   import: Import,
+  'guest:device-add': GuestDeviceAdd,
+  'guest:device-del': GuestDeviceDel,
+  'guest:exec': GuestExec,
+  'guest:list': GuestList,
+  'guest:migrate': GuestMigrate,
+  'guest:remove': GuestRemove,
+  'guest:reset': GuestReset,
+  'guest:show': GuestShow,
+  'guest:start': GuestStart,
+  'guest:stop': GuestStop,
   'host:add': HostAdd,
   'host:cmdline': HostCmdline,
   'host:list': HostList,

@@ -3,6 +3,7 @@
 
 import {Command, Errors, Flags} from '@oclif/core'
 
+import {ToolExit} from '../core/errors.js'
 import {errorMessage, processEnv, type Env} from './env.js'
 
 export abstract class AplabCommand extends Command {
@@ -13,6 +14,17 @@ export abstract class AplabCommand extends Command {
 
   protected env(flags: {state?: string; host?: string}): Env {
     return processEnv(flags.state, flags.host)
+  }
+
+  /** Run an operation whose refusals are a real tool's text (QEMU, modprobe): printed as they are. */
+  protected async tool(fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn()
+    } catch (e) {
+      if (!(e instanceof ToolExit)) throw e
+      process.stderr.write(e.message)
+      process.exitCode = e.exitCode
+    }
   }
 
   protected override async catch(err: Error & {oclif?: {exit?: number}; skipOclifErrorHandling?: boolean}): Promise<unknown> {

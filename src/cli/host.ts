@@ -23,9 +23,28 @@ export function setCmdline(host: Host, cmdline: string): void {
  * order with the ap-check rules. Returns what that prints (the warnings of
  * definitions that failed to start), as the journal would show it.
  */
-export async function reboot(host: Host): Promise<string> {
+export async function reboot(host: Host, world?: World): Promise<string> {
+  // Guests stop with the host; those marked autostart start again at the end.
+  const again = host.guests.filter((g) => g.autostart)
+  for (const g of host.guests) g.running = false
   host.runtime = boot(host.lpar, host.persistent)
-  if (!host.runtime.modules.includes('vfio_ap')) return ''
+  let report = ''
+  if (host.runtime.modules.includes('vfio_ap')) report = await startAutoMdevs(host)
+  if (world) {
+    const {start} = await import('./guest.js')
+    const {ToolExit} = await import('../core/errors.js')
+    for (const g of again)
+      try {
+        report += start(world, host, g.name, g.args, {libvirt: g.managed === 'libvirt', autostart: true})
+      } catch (e) {
+        if (!(e instanceof ToolExit)) throw e
+        report += e.message
+      }
+  }
+  return report
+}
+
+async function startAutoMdevs(host: Host): Promise<string> {
   const [{runMdevctl}, {hostVfs}, {hostCallout}, {Stdio}, {randomUUID}] = await Promise.all([
     import('../tools/mdevctl.js'),
     import('../sysfs/host.js'),

@@ -1,0 +1,193 @@
+// `aplab guest ...`: guests started with QEMU's arguments, what runs inside
+// them, the QEMU monitor's device_add/device_del, and migration. QEMU's
+// and libvirt's texts come from qemu-args.ts.
+
+import {ToolExit, UsageError} from '../core/errors.js'
+import {
+  GuestRefusal,
+  deviceAdd,
+  deviceDel,
+  findGuest,
+  guestApcb,
+  hostCpuFacts,
+  migrateGuest,
+  resetGuest,
+  startGuest,
+  stopGuest,
+} from '../core/guest.js'
+import {HOST_NAME_RE, type Guest, type Host, type World, hex2, hex4} from '../core/model.js'
+import {findMdev} from '../core/vfio.js'
+import {
+  LIBVIRT_NOT_MIGRATABLE,
+  NOT_MIGRATABLE,
+  QEMU,
+  deviceBusy,
+  mdevUuid,
+  noApBus,
+  noSuchHostDevice,
+  noSuchId,
+  parseDevice,
+  parseQemuArgs,
+} from './qemu-args.js'
+
+export interface StartOptions {
+  libvirt: boolean
+  autostart: boolean
+}
+
+/** The message for a refusal: at start with QEMU's option prefix, in the monitor with `Error: `. */
+function refusalText(host: Host, e: GuestRefusal, where: string | null): string {
+  const dev = e.detail.sysfsdev ?? ''
+  const msg =
+    e.kind === 'no-ap-bus'
+      ? noApBus()
+      : e.kind === 'no-such-device'
+        ? noSuchHostDevice(dev)
+        : e.kind === 'device-busy'
+          ? deviceBusy(dev, findMdev(host, e.detail.uuid ?? '')?.group ?? 0)
+          : e.kind === 'no-such-id'
+            ? noSuchId(e.detail.id ?? '')
+            : NOT_MIGRATABLE
+  return where === null ? `Error: ${msg}\n` : `${QEMU}: ${where}: ${msg}\n`
+}
+
+export function start(world: World, host: Host, name: string, qemuArgs: string[], o: StartOptions): string {
+  if (!HOST_NAME_RE.test(name)) throw new UsageError(`'${name}' is not a valid guest name (letters, digits, '.', '_' and '-')`)
+  const found = findGuest(world, name)
+  const args = qemuArgs.length === 0 && found && !found.guest.running ? found.guest.args : qemuArgs
+  const q = parseQemuArgs(args, hostCpuFacts(host))
+  const vfio = q.devices.filter((d) => d.driver === 'vfio-ap')
+  const devices = vfio.map((d, i) => ({
+    id: d.props.id ?? (o.libvirt ? `hostdev${i}` : ''),
+    sysfsdev: d.props.sysfsdev ?? '',
+    uuid: mdevUuid(d.props.sysfsdev ?? ''),
+  }))
+  try {
+    startGuest(world, host, {name, managed: o.libvirt ? 'libvirt' : 'qemu', autostart: o.autostart, args, cpuModel: q.cpuModel, features: q.features, devices})
+  } catch (e) {
+    if (!(e instanceof GuestRefusal)) throw e
+    const i = devices.findIndex((d) => d.sysfsdev === e.detail.sysfsdev)
+    throw new ToolExit(q.warnings.join('') + refusalText(host, e, `-device ${vfio[Math.max(0, i)]?.text ?? ''}`), 1)
+  }
+  return q.warnings.join('')
+}
+
+export function locate(world: World, name: string): {host: Host; guest: Guest} {
+  const f = findGuest(world, name)
+  if (!f) throw new UsageError(`no guest named '${name}' (aplab guest list shows them)`)
+  return f
+}
+
+export function running(world: World, name: string): {host: Host; guest: Guest} {
+  const f = locate(world, name)
+  if (!f.guest.running) throw new UsageError(`guest '${name}' is not running (aplab guest start ${name})`)
+  return f
+}
+
+export function stop(world: World, name: string): void {
+  stopGuest(running(world, name).guest)
+}
+
+export function reset(world: World, name: string): void {
+  const {host, guest} = running(world, name)
+  resetGuest(host, guest)
+}
+
+export function remove(world: World, name: string): void {
+  const {host, guest} = locate(world, name)
+  if (guest.running) throw new UsageError(`guest '${name}' is running (aplab guest stop ${name} first)`)
+  host.guests.splice(host.guests.indexOf(guest), 1)
+}
+
+/** (qemu) device_add: errors as the monitor prints them. */
+export function monitorAdd(world: World, name: string, spec: string): void {
+  const {host, guest} = running(world, name)
+  const d = parseDevice(spec)
+  if (d.driver !== 'vfio-ap') throw new ToolExit(`Error: aplab emulates only vfio-ap devices, not '${d.driver}'\n`, 1)
+  try {
+    deviceAdd(host, guest, {id: d.props.id ?? '', sysfsdev: d.props.sysfsdev ?? '', uuid: mdevUuid(d.props.sysfsdev ?? '')})
+  } catch (e) {
+    if (e instanceof GuestRefusal) throw new ToolExit(refusalText(host, e, null), 1)
+    throw e
+  }
+}
+
+export function monitorDel(world: World, name: string, id: string): void {
+  const {host, guest} = running(world, name)
+  try {
+    deviceDel(guest, id)
+  } catch (e) {
+    if (e instanceof GuestRefusal) throw new ToolExit(refusalText(host, e, null), 1)
+    throw e
+  }
+}
+
+export function migrate(world: World, name: string, to: string): void {
+  try {
+    migrateGuest(world, name, to)
+  } catch (e) {
+    if (!(e instanceof GuestRefusal)) throw e
+    throw new ToolExit(e.detail.managed === 'libvirt' ? `error: ${LIBVIRT_NOT_MIGRATABLE}\n` : `Error: ${NOT_MIGRATABLE}\n`, 1)
+  }
+}
+
+export interface GuestInfo {
+  name: string
+  host: string
+  state: 'running' | 'shut off'
+  managed: Guest['managed']
+  autostart: boolean
+  cpu: string
+  device: {id: string; uuid: string; sysfsdev: string} | null
+  apqns: string[]
+  control_domains: string[]
+}
+
+export function info(host: Host, g: Guest): GuestInfo {
+  const apcb = guestApcb(host, g)
+  const feats = (Object.entries(g.features) as Array<[string, boolean]>).map(([k, v]) => `${k}=${v ? 'on' : 'off'}`).join(',')
+  return {
+    name: g.name,
+    host: host.name,
+    state: g.running ? 'running' : 'shut off',
+    managed: g.managed,
+    autostart: g.autostart,
+    cpu: `${g.cpuModel},${feats}`,
+    device: g.device ? {...g.device} : null,
+    apqns: apcb.apm.bits().flatMap((a) => apcb.aqm.bits().map((d) => `${hex2(a)}.${hex4(d)}`)),
+    control_domains: apcb.adm.bits().map(hex4),
+  }
+}
+
+export function infos(world: World): GuestInfo[] {
+  return world.hosts.flatMap((h) => h.guests.map((g) => info(h, g))).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+/** What `aplab guest exec` runs inside a guest, and whether it can change the guest. */
+export function execMutates(cmd: string[]): boolean {
+  const [c, a, b] = cmd
+  return c === 'chzcrypt' || (c === 'aplab' && a === 'sysfs' && b === 'write') || (c === 'sysfs' && a === 'write') || (c === 'aplab' && a === 'chzcrypt')
+}
+
+/** Run a command in the guest: lszcrypt, chzcrypt, cat, ls, dmesg, or aplab sysfs cat|ls|write. */
+export async function execIn(host: Host, g: Guest, cmd: string[], uid: number): Promise<{stdout: string; stderr: string; code: number}> {
+  const [{guestVfs}, {Stdio}, shell] = await Promise.all([import('../sysfs/guest.js'), import('../tools/libc.js'), import('../sysfs/shell.js')])
+  const vfs = guestVfs(host, g, uid)
+  let words = cmd[0] === 'aplab' ? cmd.slice(1) : cmd
+  if (words[0] === 'sysfs') words = words.slice(1)
+  const [c, ...rest] = words
+  if (c === 'lszcrypt' || c === 'chzcrypt') {
+    const io = new Stdio(false)
+    const run = c === 'lszcrypt' ? (await import('../tools/lszcrypt.js')).runLszcrypt : (await import('../tools/chzcrypt.js')).runChzcrypt
+    const code = run(rest, vfs, io)
+    return {stdout: io.stdout, stderr: io.stderr, code}
+  }
+  if (c === 'cat') return shell.cat(vfs, rest)
+  if (c === 'ls') return shell.ls(vfs, rest)
+  if (c === 'write' && rest.length === 2) return shell.echo(vfs, rest[0], rest[1] + '\n')
+  if (c === 'dmesg') {
+    const {dmesgText} = await import('../views/dmesg.js')
+    return {stdout: dmesgText(g.runtime.dmesg), stderr: '', code: 0}
+  }
+  throw new UsageError(`'${cmd.join(' ')}' cannot run in a guest: use lszcrypt, chzcrypt, cat, ls, dmesg or aplab sysfs cat|ls|write`)
+}

@@ -1,0 +1,16 @@
+import {Args} from '@oclif/core'
+
+import {AplabCommand} from '../../cli/base.js'
+import {monitorAdd} from '../../cli/guest.js'
+import {mutate} from '../../state/store.js'
+
+export default class GuestDeviceAdd extends AplabCommand {
+  static override summary = "QEMU monitor: device_add vfio-ap,sysfsdev=PATH,id=ID"
+  static override args = {name: Args.string({description: 'the guest', required: true}), device: Args.string({description: 'vfio-ap,sysfsdev=PATH[,id=ID]', required: true})}
+  
+
+  public async run(): Promise<void> {
+    const {args, flags} = await this.parse(GuestDeviceAdd)
+    await this.tool(() => mutate(this.env(flags).state, (w) => monitorAdd(w, args.name, args.device)))
+  }
+}

@@ -1,0 +1,16 @@
+import {Args} from '@oclif/core'
+
+import {AplabCommand} from '../../cli/base.js'
+import {monitorDel} from '../../cli/guest.js'
+import {mutate} from '../../state/store.js'
+
+export default class GuestDeviceDel extends AplabCommand {
+  static override summary = "QEMU monitor: device_del ID"
+  static override args = {name: Args.string({description: 'the guest', required: true}), id: Args.string({description: 'the device id', required: true})}
+  
+
+  public async run(): Promise<void> {
+    const {args, flags} = await this.parse(GuestDeviceDel)
+    await this.tool(() => mutate(this.env(flags).state, (w) => monitorDel(w, args.name, args.id)))
+  }
+}

@@ -1,0 +1,16 @@
+import {Args} from '@oclif/core'
+
+import {AplabCommand} from '../../cli/base.js'
+import {stop} from '../../cli/guest.js'
+import {mutate} from '../../state/store.js'
+
+export default class GuestStop extends AplabCommand {
+  static override summary = "Stop a guest: QEMU ends, the mdev is closed (the guest's APCB is cleared); the guest stays defined"
+  static override args = {name: Args.string({description: 'the guest', required: true})}
+  
+
+  public async run(): Promise<void> {
+    const {args, flags} = await this.parse(GuestStop)
+    await this.tool(() => mutate(this.env(flags).state, (w) => stop(w, args.name)))
+  }
+}

@@ -1,0 +1,27 @@
+// Output of `aplab guest list` and `aplab guest show`.
+
+import type {GuestInfo} from '../cli/guest.js'
+import {plainTable} from './table.js'
+
+export async function guestTable(rows: GuestInfo[]): Promise<string> {
+  if (rows.length === 0) return ''
+  return plainTable(
+    ['GUEST', 'HOST', 'STATE', 'DEVICE', 'MDEV', 'APQNS'],
+    rows.map((r) => [r.name, r.host, r.state, r.device?.id || (r.device ? '(no id)' : '-'), r.device?.uuid ?? '-', String(r.apqns.length)]),
+  )
+}
+
+export function guestShow(r: GuestInfo): string {
+  return (
+    [
+      `name:            ${r.name}`,
+      `host:            ${r.host}`,
+      `state:           ${r.state}`,
+      `managed by:      ${r.managed}${r.autostart ? ', autostart' : ''}`,
+      `cpu:             ${r.cpu}`,
+      `vfio-ap device:  ${r.device ? `${r.device.id || '(no id)'} ${r.device.sysfsdev}` : '-'}`,
+      `apqns:           ${r.apqns.join(' ') || '-'}`,
+      `control domains: ${r.control_domains.join(' ') || '-'}`,
+    ].join('\n') + '\n'
+  )
+}
