@@ -19,6 +19,9 @@ const cases = [
   ['node -e 0', [node, '-e', '0']],
   ['lszcrypt -V', [node, join(root, 'bin/lszcrypt.js'), '-V']],
   ['aplab sysfs cat /sys/bus/ap/apmask', [node, join(root, 'bin/aplab.js'), 'sysfs', 'cat', '/sys/bus/ap/apmask']],
+  ['mdevctl list', [node, join(root, 'bin/mdevctl.js'), 'list']],
+  ['lszdev -t ap', [node, join(root, 'bin/lszdev.js'), '-t', 'ap']],
+  ['aplab guest list (oclif)', [node, join(root, 'bin/aplab.js'), 'guest', 'list']],
 ]
 const times = cases.map(() => [])
 for (let i = 0; i < runs; i++)
