@@ -45,17 +45,8 @@ export async function reboot(host: Host, world?: World): Promise<string> {
 }
 
 async function startAutoMdevs(host: Host): Promise<string> {
-  const [{runMdevctl}, {hostVfs}, {hostCallout}, {Stdio}, {randomUUID}] = await Promise.all([
-    import('../tools/mdevctl.js'),
-    import('../sysfs/host.js'),
-    import('../tools/apcheck.js'),
-    import('../tools/libc.js'),
-    import('node:crypto'),
-  ])
-  const vfs = hostVfs(host)
-  const io = new Stdio(true)
-  runMdevctl(['start-parent-mdevs', 'matrix'], {fs: vfs, root: '', prog: 'mdevctl', callout: hostCallout(vfs), newUuid: () => randomUUID()}, io)
-  return io.stderr
+  const {mdevctlOnHost} = await import('./mdevctl.js')
+  return (await mdevctlOnHost(host, ['start-parent-mdevs', 'matrix'])).stderr
 }
 
 export function addHost(world: World, name: string, presetName: string): Host {

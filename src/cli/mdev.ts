@@ -120,22 +120,15 @@ export function mdevInfos(host: Host): MdevInfo[] {
  */
 export async function viaMdevctl(host: Host, action: 'start' | 'stop', uuid: string, uid: number): Promise<void> {
   requireVfioAp(host)
-  const [{runMdevctl, parseUuid}, {hostVfs}, {hostCallout}, {Stdio}] = await Promise.all([
-    import('../tools/mdevctl.js'),
-    import('../sysfs/host.js'),
-    import('../tools/apcheck.js'),
-    import('../tools/libc.js'),
-  ])
+  const [{parseUuid}, {mdevctlOnHost}] = await Promise.all([import('../tools/mdevctl.js'), import('./mdevctl.js')])
   const parsed = parseUuid(uuid)
   if ('error' in parsed) throw new UsageError(`'${uuid}' is not a UUID: ${parsed.error}`)
   if (action === 'start' && definition(host, parsed.uuid) === null)
     throw new UsageError(`mdev ${parsed.uuid} is not defined on host ${host.name} (mdevctl define defines it; aplab mdev create makes a transient one)`)
   if (action === 'stop' && !findMdev(host, parsed.uuid)) throw new UsageError(`no mdev ${parsed.uuid} is running on host ${host.name}`)
-  const vfs = hostVfs(host, uid)
-  const io = new Stdio(true)
-  const code = runMdevctl([action, '-u', parsed.uuid], {fs: vfs, root: '', prog: 'mdevctl', callout: hostCallout(vfs), newUuid: () => parsed.uuid}, io)
+  const {code, stderr} = await mdevctlOnHost(host, [action, '-u', parsed.uuid], uid)
   if (code === 0) return
-  const lines = io.stderr
+  const lines = stderr
     .split('\n')
     .map((l) => l.replace(/^Error: /, '').trim())
     .filter((l) => l && l !== 'Caused by:')

@@ -2,7 +2,7 @@
 // tree when MDEVCTL_ENV_ROOT is set, as mdevctl 1.3.0+ does. The same
 // function serves the drop-in binaries and `aplab mdevctl`.
 
-import type {World} from '../core/model.js'
+import type {Host, World} from '../core/model.js'
 import {Stdio} from '../tools/libc.js'
 import type {CalloutResult, MdevctlEnv} from '../tools/mdevctl.js'
 import {type Env, emit, errorMessage, pickHost} from './env.js'
@@ -60,22 +60,7 @@ export async function runMdevctlTool(prog: MdevctlProg, argv: string[], env: Env
         const vfs = hostVfs(pickHost(w, env.host), env.uid)
         return runMdevctl(argv, {...base, fs: vfs, root: '', callout: hostCallout(vfs)}, io)
       }
-      if (readOnly(prog, argv)) code = run(await store.load(env.state))
-      else {
-        // A command that fails leaves the state as it was (a failed start
-        // removes its device again; only its kernel messages would remain).
-        const failed = {code: 0}
-        try {
-          code = await store.mutate(env.state, (w) => {
-            const c = run(w)
-            if (c !== 0) throw Object.assign(failed, {code: c})
-            return c
-          })
-        } catch (e) {
-          if (e !== failed) throw e
-          code = failed.code
-        }
-      }
+      code = readOnly(prog, argv) ? run(await store.load(env.state)) : await store.mutateIfOk(env.state, run)
     }
   } catch (e) {
     const {message, exitCode} = errorMessage(e)
@@ -84,4 +69,18 @@ export async function runMdevctlTool(prog: MdevctlProg, argv: string[], env: Env
   }
   emit(io)
   return code
+}
+
+/** mdevctl run by aplab itself on a host (aplab mdev start/stop, the boot's start-parent-mdevs). */
+export async function mdevctlOnHost(host: Host, argv: string[], uid = 0): Promise<{code: number; stderr: string}> {
+  const [{runMdevctl}, {hostVfs}, {hostCallout}, {randomUUID}] = await Promise.all([
+    import('../tools/mdevctl.js'),
+    import('../sysfs/host.js'),
+    import('../tools/apcheck.js'),
+    import('node:crypto'),
+  ])
+  const vfs = hostVfs(host, uid)
+  const io = new Stdio(true)
+  const code = runMdevctl(argv, {fs: vfs, root: '', prog: 'mdevctl', callout: hostCallout(vfs), newUuid: () => randomUUID()}, io)
+  return {code, stderr: io.stderr}
 }

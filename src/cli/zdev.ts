@@ -42,21 +42,7 @@ export async function runZdevTool(prog: ZdevProg, argv: string[], env: Env): Pro
     const store = await import('../state/store.js')
     const tool = prog === 'chzdev' ? (await import('../tools/chzdev.js')).runChzdev : (await import('../tools/lszdev.js')).runLszdev
     const run = (w: World): number => tool(argv, hostVfs(pickHost(w, env.host), env.uid), io, ctx)
-    if (prog === 'lszdev') code = run(await store.load(env.state))
-    else {
-      // A command that fails leaves the state file as it was.
-      const failed = {code: 0}
-      try {
-        code = await store.mutate(env.state, (w) => {
-          const c = run(w)
-          if (c !== 0) throw Object.assign(failed, {code: c})
-          return c
-        })
-      } catch (e) {
-        if (e !== failed) throw e
-        code = failed.code
-      }
-    }
+    code = prog === 'lszdev' ? run(await store.load(env.state)) : await store.mutateIfOk(env.state, run)
   } catch (e) {
     const {message, exitCode} = errorMessage(e)
     io.err(`${prog}: ${message}\n`)
