@@ -151,7 +151,9 @@ export function parseQemuArgs(argv: string[], host: Record<ApFeature, boolean>):
 
 export const noApBus = (): string => `No 'ap-bus' bus found for device 'vfio-ap'`
 export const noSuchHostDevice = (sysfsdev: string): string => `vfio ${sysfsdev}: no such host device: No such file or directory`
-export const deviceBusy = (sysfsdev: string, group: number): string => `vfio ${sysfsdev}: failed to open /dev/vfio/${group}: Device or resource busy`
+/** The mdev's VFIO group is open in another QEMU; QEMU names the device by the basename of sysfsdev. */
+export const deviceBusy = (sysfsdev: string, group: number): string =>
+  `vfio ${sysfsdev.replace(/\/+$/, '').split('/').pop()}: Could not open '/dev/vfio/${group}': Device or resource busy`
 export const noSuchId = (id: string): string => `Device '${id}' not found`
 export const NOT_MIGRATABLE = `State blocked by non-migratable device '/1/vfio-ap'`
 export const LIBVIRT_NOT_MIGRATABLE = `Operation not supported: cannot migrate a domain with <hostdev mode='subsystem' type='mdev'>`

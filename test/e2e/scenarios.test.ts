@@ -82,6 +82,10 @@ describe.concurrent('guest scenarios', () => {
         `qemu-system-s390x: -device ${dev(U1)}: No 'ap-bus' bus found for device 'vfio-ap'\n`,
     )
     expect(busy.code).toBe(1)
+    const taken = await s.run('aplab', 'guest', 'start', 'h', '--', '-cpu', CPU, '-device', dev(U1))
+    expect(taken.stderr).toBe(`qemu-system-s390x: -device ${dev(U1)}: vfio ${U1}: Could not open '/dev/vfio/0': Device or resource busy\n`)
+    const missing = await s.run('aplab', 'guest', 'start', 'h', '--', '-cpu', CPU, '-device', dev(U2))
+    expect(missing.stderr).toBe(`qemu-system-s390x: -device ${dev(U2)}: vfio /sys/bus/mdev/devices/${U2}: no such host device: No such file or directory\n`)
     const old = await s.run('aplab', 'guest', 'start', 'h', '--', '-cpu', 'z196,ap=on')
     expect(old.stderr).toBe("qemu-system-s390x: Feature 'ap' is not available for CPU model 'z196', it was introduced with later models.\n")
     expect(readFileSync(s.state).equals(before)).toBe(true)
