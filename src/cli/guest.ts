@@ -1,6 +1,6 @@
 // `aplab guest ...`: guests started with QEMU's arguments, what runs inside
 // them, the QEMU monitor's device_add/device_del, and migration. QEMU's
-// and libvirt's texts come from qemu-args.ts.
+// and libvirt's texts come from core/qemu.ts.
 
 import {ToolExit, UsageError} from '../core/errors.js'
 import {
@@ -18,25 +18,28 @@ import {
 import {HOST_NAME_RE, type Guest, type Host, type World, hex2, hex4} from '../core/model.js'
 import {findMdev} from '../core/vfio.js'
 import {
-  LIBVIRT_NOT_MIGRATABLE,
-  NOT_MIGRATABLE,
-  QEMU,
+  LIBVIRT_MDEV_NOT_MIGRATABLE,
+  NON_MIGRATABLE,
+  QemuError,
+  type QemuDevice,
   deviceBusy,
-  mdevUuid,
+  deviceNotFound,
+  hmpError,
+  mdevUuidFromSysfsdev as mdevUuid,
   noApBus,
   noSuchHostDevice,
-  noSuchId,
-  parseDevice,
+  parseDeviceAdd,
   parseQemuArgs,
-} from './qemu-args.js'
+  startupDeviceError,
+} from '../core/qemu.js'
 
 export interface StartOptions {
   libvirt: boolean
   autostart: boolean
 }
 
-/** The message for a refusal: at start with QEMU's option prefix, in the monitor with `Error: `. */
-function refusalText(host: Host, e: GuestRefusal, where: string | null): string {
+/** The message for a refusal: at start with QEMU's `-device ...:` location, in the monitor with `Error: `. */
+function refusalText(host: Host, e: GuestRefusal, at: QemuDevice | null): string {
   const dev = e.detail.sysfsdev ?? ''
   const msg =
     e.kind === 'no-ap-bus'
@@ -46,19 +49,36 @@ function refusalText(host: Host, e: GuestRefusal, where: string | null): string 
         : e.kind === 'device-busy'
           ? deviceBusy(dev, findMdev(host, e.detail.uuid ?? '')?.group ?? 0)
           : e.kind === 'no-such-id'
-            ? noSuchId(e.detail.id ?? '')
-            : NOT_MIGRATABLE
-  return where === null ? `Error: ${msg}\n` : `${QEMU}: ${where}: ${msg}\n`
+            ? deviceNotFound(e.detail.id ?? '')
+            : NON_MIGRATABLE()
+  return (at === null ? hmpError(msg) : startupDeviceError(at, msg)).map((l) => l + '\n').join('')
 }
+
+/** QEMU's stderr for a refusal of its own (options, CPU model), as a tool exit. */
+function qemuExit(e: unknown): never {
+  if (e instanceof QemuError) throw new ToolExit(e.stdout + e.stderr, e.exitCode)
+  throw e
+}
+
+/** The emulated host is a KVM host and guests are KVM guests: without an accelerator given, KVM is used. */
+const withKvm = (args: string[]): string[] =>
+  args.some((a, i) => /^--?(enable-kvm|accel)$/.test(a) || (/^--?(M|machine)$/.test(a) && /accel=/.test(args[i + 1] ?? ''))) ? args : ['-accel', 'kvm', ...args]
 
 export function start(world: World, host: Host, name: string, qemuArgs: string[], o: StartOptions): string {
   if (!HOST_NAME_RE.test(name)) throw new UsageError(`'${name}' is not a valid guest name (letters, digits, '.', '_' and '-')`)
   const found = findGuest(world, name)
   const args = qemuArgs.length === 0 && found && !found.guest.running ? found.guest.args : qemuArgs
-  const q = parseQemuArgs(args, hostCpuFacts(host))
+  let q: ReturnType<typeof parseQemuArgs>
+  try {
+    q = parseQemuArgs(withKvm(args), hostCpuFacts(host))
+  } catch (e) {
+    qemuExit(e)
+  }
+  if (q.earlyExit) throw new ToolExit('', q.earlyExit.exitCode)
+  const warnings = q.warnings.map((l) => (l.endsWith('\n') ? l : l + '\n')).join('')
   const vfio = q.devices.filter((d) => d.driver === 'vfio-ap')
   const devices = vfio.map((d, i) => ({
-    id: d.props.id ?? (o.libvirt ? `hostdev${i}` : ''),
+    id: d.id ?? (o.libvirt ? `hostdev${i}` : ''),
     sysfsdev: d.props.sysfsdev ?? '',
     uuid: mdevUuid(d.props.sysfsdev ?? ''),
   }))
@@ -67,9 +87,9 @@ export function start(world: World, host: Host, name: string, qemuArgs: string[]
   } catch (e) {
     if (!(e instanceof GuestRefusal)) throw e
     const i = devices.findIndex((d) => d.sysfsdev === e.detail.sysfsdev)
-    throw new ToolExit(q.warnings.join('') + refusalText(host, e, `-device ${vfio[Math.max(0, i)]?.text ?? ''}`), 1)
+    throw new ToolExit(warnings + refusalText(host, e, vfio[Math.max(0, i)] ?? null), 1)
   }
-  return q.warnings.join('')
+  return warnings
 }
 
 export function locate(world: World, name: string): {host: Host; guest: Guest} {
@@ -102,10 +122,16 @@ export function remove(world: World, name: string): void {
 /** (qemu) device_add: errors as the monitor prints them. */
 export function monitorAdd(world: World, name: string, spec: string): void {
   const {host, guest} = running(world, name)
-  const d = parseDevice(spec)
+  let d: QemuDevice
+  try {
+    d = parseDeviceAdd(spec)
+  } catch (e) {
+    if (e instanceof QemuError) throw new ToolExit(e.stdout + e.lines.map((l) => l + '\n').join(''), 1)
+    throw e
+  }
   if (d.driver !== 'vfio-ap') throw new ToolExit(`Error: aplab emulates only vfio-ap devices, not '${d.driver}'\n`, 1)
   try {
-    deviceAdd(host, guest, {id: d.props.id ?? '', sysfsdev: d.props.sysfsdev ?? '', uuid: mdevUuid(d.props.sysfsdev ?? '')})
+    deviceAdd(host, guest, {id: d.id ?? '', sysfsdev: d.props.sysfsdev ?? '', uuid: mdevUuid(d.props.sysfsdev ?? '')})
   } catch (e) {
     if (e instanceof GuestRefusal) throw new ToolExit(refusalText(host, e, null), 1)
     throw e
@@ -127,7 +153,7 @@ export function migrate(world: World, name: string, to: string): void {
     migrateGuest(world, name, to)
   } catch (e) {
     if (!(e instanceof GuestRefusal)) throw e
-    throw new ToolExit(e.detail.managed === 'libvirt' ? `error: ${LIBVIRT_NOT_MIGRATABLE}\n` : `Error: ${NOT_MIGRATABLE}\n`, 1)
+    throw new ToolExit(e.detail.managed === 'libvirt' ? `error: ${LIBVIRT_MDEV_NOT_MIGRATABLE}\n` : hmpError(NON_MIGRATABLE())[0] + '\n', 1)
   }
 }
 

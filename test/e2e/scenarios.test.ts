@@ -87,7 +87,9 @@ describe.concurrent('guest scenarios', () => {
     const missing = await s.run('aplab', 'guest', 'start', 'h', '--', '-cpu', CPU, '-device', dev(U2))
     expect(missing.stderr).toBe(`qemu-system-s390x: -device ${dev(U2)}: vfio /sys/bus/mdev/devices/${U2}: no such host device: No such file or directory\n`)
     const old = await s.run('aplab', 'guest', 'start', 'h', '--', '-cpu', 'z196,ap=on')
-    expect(old.stderr).toBe("qemu-system-s390x: Feature 'ap' is not available for CPU model 'z196', it was introduced with later models.\n")
+    expect(old.stderr).toBe(
+      "qemu-system-s390x: can't apply global z196-s390x-cpu.ap=on: Feature 'ap' is not available for CPU model 'z196', it was introduced with later models.\n",
+    )
     expect(readFileSync(s.state).equals(before)).toBe(true)
   })
 
