@@ -32,6 +32,7 @@ import {
   isDevspec,
   isValidSite,
   newSelect,
+  selectionOption,
   notEmulated,
   quoteStr,
   runZdevTool,
@@ -288,44 +289,10 @@ class Lszdev {
     for (const ev of zdevGetopt(argv, OPTS, o, this.ctx, operands)) {
       if (ev.kind === 'error') return ev.rc
       const arg = ev.arg ?? ''
-      switch (ev.name) {
-        case 'all':
-          s.all = true
-          break
-        case 'configured':
-          s.configured = true
-          break
-        case 'existing':
-          s.existing = true
-          break
-        case 'online':
-          s.online = true
-          break
-        case 'offline':
-          s.offline = true
-          break
-        case 'failed':
-          s.failed = true
-          break
-        case 'ipldev':
-          s.ipldev = true
-          break
-        case 'by-path':
-          s.byPath.push(arg)
-          break
-        case 'by-node':
-          s.byNode.push(arg)
-          break
-        case 'by-interface':
-          s.byIf.push(arg)
-          break
-        case 'by-attrib':
-          if (!arg.includes('=')) {
-            o.syntax('--by-attrib requires argument in ATTRIB=VALUE or ATTRIB!=VALUE format\n')
-            return EXIT.USAGE_ERROR
-          }
-          s.byAttr.push(arg)
-          break
+      const selected = selectionOption(opts.select, ev.name, arg, o)
+      if (selected !== false && selected !== 0) return selected
+      if (selected === false)
+        switch (ev.name) {
         case 'type':
           opts.type = true
           break

@@ -918,6 +918,42 @@ export interface SelectOpts {
   ipldev: boolean
 }
 
+/**
+ * The device selection options chzdev and lszdev share: false when `name`
+ * is not one of them; otherwise 0, or the exit code of a bad argument.
+ */
+export function selectionOption(s: SelectOpts, name: string, arg: string, out: {syntax(msg: string): void}): number | false {
+  switch (name) {
+    case 'all':
+    case 'configured':
+    case 'existing':
+    case 'online':
+    case 'offline':
+    case 'failed':
+    case 'ipldev':
+      s[name] = true
+      return 0
+    case 'by-path':
+      s.byPath.push(arg)
+      return 0
+    case 'by-node':
+      s.byNode.push(arg)
+      return 0
+    case 'by-interface':
+      s.byIf.push(arg)
+      return 0
+    case 'by-attrib':
+      if (!arg.includes('=')) {
+        out.syntax('--by-attrib requires argument in ATTRIB=VALUE or ATTRIB!=VALUE format\n')
+        return EXIT.USAGE_ERROR
+      }
+      s.byAttr.push(arg)
+      return 0
+    default:
+      return false
+  }
+}
+
 export const newSelect = (): SelectOpts => ({
   devtype: null,
   subtype: null,
