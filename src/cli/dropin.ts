@@ -4,6 +4,7 @@
 
 import {Stdio} from '../tools/libc.js'
 import {type Sys} from '../tools/sys.js'
+import type {Host, World} from '../core/model.js'
 import {type Env, emit, errorMessage, pickHost} from './env.js'
 
 export type DropIn = 'lszcrypt' | 'chzcrypt'
@@ -17,27 +18,40 @@ async function toolRunner(tool: DropIn): Promise<(argv: string[], sys: Sys, io: 
 
 export async function runDropIn(tool: DropIn, argv: string[], env: Env): Promise<number> {
   const io = new Stdio(env.stdoutIsTTY)
-  let code: number
-  try {
+  return asTool(tool, io, async () => {
     const run = await toolRunner(tool)
     if (env.sysfsRoot) {
       const {RealSys} = await import('../tools/sys.js')
-      code = run(argv, new RealSys(env.sysfsRoot.replace(/\/+$/, '') || '/'), io)
-    } else {
-      const {hostVfs} = await import('../sysfs/host.js')
-      const store = await import('../state/store.js')
-      if (READ_ONLY[tool]) {
-        const world = await store.load(env.state)
-        code = run(argv, hostVfs(pickHost(world, env.host), env.uid), io)
-      } else {
-        code = await store.mutate(env.state, (w) => run(argv, hostVfs(pickHost(w, env.host), env.uid), io))
-      }
+      return run(argv, new RealSys(env.sysfsRoot.replace(/\/+$/, '') || '/'), io)
     }
+    const {hostVfs} = await import('../sysfs/host.js')
+    // A chzcrypt over several devices keeps what it changed before a failing one, as the kernel would.
+    return onHost(env, READ_ONLY[tool] ? 'read' : 'write', (host) => run(argv, hostVfs(host, env.uid), io))
+  })
+}
+
+/** A mirrored tool's run: its output in the order C's stdio gives it, aplab's own errors under the tool's name. */
+export async function asTool(prog: string, io: Stdio, fn: () => Promise<number>): Promise<number> {
+  let code: number
+  try {
+    code = await fn()
   } catch (e) {
     const {message, exitCode} = errorMessage(e)
-    io.err(`${tool}: ${message}\n`)
+    io.err(`${prog}: ${message}\n`)
     code = exitCode
   }
   emit(io)
   return code
+}
+
+/**
+ * Run a tool on the selected host of the state: without the lock when it
+ * only reads; otherwise under the lock, saving its changes ('write'), or
+ * only when it exits 0 ('write-if-ok').
+ */
+export async function onHost(env: Env, mode: 'read' | 'write' | 'write-if-ok', run: (host: Host) => number): Promise<number> {
+  const store = await import('../state/store.js')
+  const onWorld = (w: World): number => run(pickHost(w, env.host))
+  if (mode === 'read') return onWorld(await store.load(env.state))
+  return mode === 'write' ? store.mutate(env.state, onWorld) : store.mutateIfOk(env.state, onWorld)
 }

@@ -2,10 +2,11 @@
 // tree when MDEVCTL_ENV_ROOT is set, as mdevctl 1.3.0+ does. The same
 // function serves the drop-in binaries and `aplab mdevctl`.
 
-import type {Host, World} from '../core/model.js'
+import type {Host} from '../core/model.js'
 import {Stdio} from '../tools/libc.js'
 import type {CalloutResult, MdevctlEnv} from '../tools/mdevctl.js'
-import {type Env, emit, errorMessage, pickHost} from './env.js'
+import {asTool, onHost} from './dropin.js'
+import type {Env} from './env.js'
 
 export type MdevctlProg = 'mdevctl' | 'lsmdev'
 
@@ -41,34 +42,23 @@ async function callerFile(): Promise<(path: string) => Uint8Array> {
 }
 
 export async function runMdevctlTool(prog: MdevctlProg, argv: string[], env: Env): Promise<number> {
-  const envRoot = env.mdevctlRoot
   const io = new Stdio(true) // Rust's stdout is line buffered, on a pipe too
-  let code: number
-  try {
+  return asTool(prog, io, async () => {
     const {runMdevctl} = await import('../tools/mdevctl.js')
     const {randomUUID} = await import('node:crypto')
     const base = {prog, newUuid: () => randomUUID(), readJsonFile: await callerFile()}
-    if (envRoot !== undefined) {
+    if (env.mdevctlRoot !== undefined) {
       const {RealSys} = await import('../tools/sys.js')
-      const root = envRoot.replace(/\/+$/, '')
-      code = runMdevctl(argv, {...base, fs: new RealSys(root + '/sys'), root, callout: await realCallout()}, io)
-    } else {
-      const {hostVfs} = await import('../sysfs/host.js')
-      const {hostCallout} = await import('../tools/apcheck.js')
-      const store = await import('../state/store.js')
-      const run = (w: World): number => {
-        const vfs = hostVfs(pickHost(w, env.host), env.uid)
-        return runMdevctl(argv, {...base, fs: vfs, root: '', callout: hostCallout(vfs)}, io)
-      }
-      code = readOnly(prog, argv) ? run(await store.load(env.state)) : await store.mutateIfOk(env.state, run)
+      const root = env.mdevctlRoot.replace(/\/+$/, '')
+      return runMdevctl(argv, {...base, fs: new RealSys(root + '/sys'), root, callout: await realCallout()}, io)
     }
-  } catch (e) {
-    const {message, exitCode} = errorMessage(e)
-    io.err(`${prog}: ${message}\n`)
-    code = exitCode
-  }
-  emit(io)
-  return code
+    const {hostVfs} = await import('../sysfs/host.js')
+    const {hostCallout} = await import('../tools/apcheck.js')
+    return onHost(env, readOnly(prog, argv) ? 'read' : 'write-if-ok', (host) => {
+      const vfs = hostVfs(host, env.uid)
+      return runMdevctl(argv, {...base, fs: vfs, root: '', callout: hostCallout(vfs)}, io)
+    })
+  })
 }
 
 /** mdevctl run by aplab itself on a host (aplab mdev start/stop, the boot's start-parent-mdevs). */

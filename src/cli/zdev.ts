@@ -2,10 +2,10 @@
 // emulated host. The same function serves the drop-in binaries and
 // `aplab chzdev` / `aplab lszdev`.
 
-import type {World} from '../core/model.js'
 import {Stdio} from '../tools/libc.js'
 import type {ZdevContext} from '../tools/zdev.js'
-import {type Env, emit, errorMessage, pickHost} from './env.js'
+import {asTool, onHost} from './dropin.js'
+import type {Env} from './env.js'
 
 export type ZdevProg = 'chzdev' | 'lszdev'
 
@@ -35,19 +35,10 @@ async function context(prog: ZdevProg, argv: string[], env: Env): Promise<ZdevCo
 
 export async function runZdevTool(prog: ZdevProg, argv: string[], env: Env): Promise<number> {
   const io = new Stdio(env.stdoutIsTTY)
-  let code: number
-  try {
+  return asTool(prog, io, async () => {
     const ctx = await context(prog, argv, env)
     const {hostVfs} = await import('../sysfs/host.js')
-    const store = await import('../state/store.js')
     const tool = prog === 'chzdev' ? (await import('../tools/chzdev.js')).runChzdev : (await import('../tools/lszdev.js')).runLszdev
-    const run = (w: World): number => tool(argv, hostVfs(pickHost(w, env.host), env.uid), io, ctx)
-    code = prog === 'lszdev' ? run(await store.load(env.state)) : await store.mutateIfOk(env.state, run)
-  } catch (e) {
-    const {message, exitCode} = errorMessage(e)
-    io.err(`${prog}: ${message}\n`)
-    code = exitCode
-  }
-  emit(io)
-  return code
+    return onHost(env, prog === 'lszdev' ? 'read' : 'write-if-ok', (host) => tool(argv, hostVfs(host, env.uid), io, ctx))
+  })
 }
