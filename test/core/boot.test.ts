@@ -156,7 +156,10 @@ describe('reboot', () => {
     expect(h.runtime.mdevs.map((m) => m.uuid)).toEqual([U1])
     expect(cat(h, `/sys/devices/vfio_ap/matrix/${U1}/matrix`)).toBe('05.0004\n')
     expect(report).toContain('ap-check: ')
-    expect(report).toContain(`Script '"/usr/lib/mdevctl/scripts.d/callouts/ap-check"' failed with status '255'`)
+    expect(report).toBe(
+      `ap-check: APQN 5.4 already in use by ${U1}\n` +
+        `[2026-12-02T08:00:00Z WARN  mdevctl] Script '"/usr/lib/mdevctl/scripts.d/callouts/ap-check"' failed with status '255'\n`,
+    )
     expect(h.runtime.dmesg[0].msg).toBe('vfio_ap matrix: MDEV: Registered')
     expect(mdevctl(h, 'list').stdout).toBe(`${U1} matrix vfio_ap-passthrough auto (defined)\n`)
   })
