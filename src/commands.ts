@@ -1,5 +1,8 @@
 // The explicit command table (oclif "explicit" strategy): ids use colons,
-// users type spaces.
+// users type spaces. It also hands oclif's entry points to the dispatcher
+// (src/cli/main.ts), so that both come from one module.
+
+export {Errors, flush, run} from '@oclif/core'
 
 import Chzcrypt from './commands/chzcrypt.js'
 import Chzdev from './commands/chzdev.js'

@@ -57,7 +57,12 @@ export async function aplabMain(argv: string[]): Promise<void> {
   if (args.length > 0 && DROP_INS.includes(args[0])) return dropInMain(args[0] as DropIn | MdevctlProg | ZdevProg, args.slice(1))
   quietPipes()
   if (await fastSysfs(args)) return
-  const oclif = await import('@oclif/core')
+  // `aplab help [COMMAND ...]` is `aplab [COMMAND ...] --help`, as in git and gh.
+  if (args[0] === 'help') args.push(...args.splice(0, args.length).slice(1), '--help')
+  // oclif comes from the command table's module, so that the binaries load
+  // one bundle for it (scripts/build.mjs) and oclif's own import of the
+  // explicit target finds the same module instance.
+  const oclif = await import('../commands.js')
   try {
     await oclif.run(args, import.meta.url)
     await oclif.flush()
