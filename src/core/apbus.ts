@@ -114,6 +114,23 @@ export class ApBus {
     return this.hasCard(apid) && (this.domainSet ??= new Set(this.domainIds())).has(apqi)
   }
 
+  /**
+   * Drop the runtime records (offline, unbound, counters) of devices that no
+   * longer exist: a device that comes back is a new one, online and bound.
+   */
+  forgetGone(): void {
+    const exists = (name: string): boolean => {
+      const m = /^card([0-9a-f]{2})$/.exec(name)
+      if (m) return this.hasCard(parseInt(m[1], 16))
+      const q = /^([0-9a-f]{2})\.([0-9a-f]{4})$/.exec(name)
+      return q !== null && this.hasQueue(parseInt(q[1], 16), parseInt(q[2], 16))
+    }
+    const rt = this.rt
+    rt.offline = rt.offline.filter(exists)
+    rt.unbound = rt.unbound.filter(exists)
+    for (const k of Object.keys(rt.counters)) if (!exists(k)) delete rt.counters[k]
+  }
+
   private card(apid: number): Adapter {
     const a = this.adapter(apid)
     if (!a || !this.hasCard(apid)) throw new KernelError('ENOENT')

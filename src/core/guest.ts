@@ -102,6 +102,16 @@ export function guestBus(host: Host, g: Guest): ApBus {
   return bus
 }
 
+/**
+ * Devices that left a running guest's AP bus (hot unplug, a mask or
+ * configuration change on the host) are gone from its kernel, and so are
+ * their records: one that comes back is new, online and bound. The store
+ * runs this after every change, before it writes the state.
+ */
+export function settleGuests(world: World): void {
+  for (const h of world.hosts) for (const g of h.guests) if (g.running) new ApBus(guestLpar(h, g), g.runtime).forgetGone()
+}
+
 const GUEST_CMDLINE = 'root=/dev/vda1 console=ttysclp0'
 const NO_AP = 'ap: The hardware system does not support AP instructions'
 

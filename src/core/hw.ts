@@ -12,19 +12,8 @@ import {filterCdoms, filterMatrix, hostBus} from './vfio.js'
 
 export class HwError extends AplabError {}
 
-/** Drop runtime records of devices that no longer exist (a device that comes back is new). */
 function forgetGone(host: Host): void {
-  const bus = new ApBus(host.lpar, host.runtime)
-  const exists = (name: string): boolean => {
-    const m = /^card([0-9a-f]{2})$/.exec(name)
-    if (m) return bus.hasCard(parseInt(m[1], 16))
-    const q = /^([0-9a-f]{2})\.([0-9a-f]{4})$/.exec(name)
-    return q !== null && bus.hasQueue(parseInt(q[1], 16), parseInt(q[2], 16))
-  }
-  const rt = host.runtime
-  rt.offline = rt.offline.filter(exists)
-  rt.unbound = rt.unbound.filter(exists)
-  for (const k of Object.keys(rt.counters)) if (!exists(k)) delete rt.counters[k]
+  new ApBus(host.lpar, host.runtime).forgetGone()
 }
 
 /**

@@ -7,6 +7,7 @@ import * as path from 'node:path'
 
 import {StateError} from '../core/errors.js'
 import type {World} from '../core/model.js'
+import {settleGuests} from '../core/guest.js'
 import {preset} from '../core/presets.js'
 import {SchemaError, migrate, worldFromData, worldToData} from './schema.js'
 
@@ -102,6 +103,7 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
     const world = text === null ? newWorld() : await parse(text, file)
     const before = await serialize(world)
     const result = await change(world)
+    settleGuests(world)
     const after = await serialize(world)
     if (after !== before) await writeAtomic(file, after)
     return result

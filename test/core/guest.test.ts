@@ -4,7 +4,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {setClock} from '../../src/core/clock.js'
-import {type GuestStart, GuestRefusal, deviceAdd, deviceDel, findGuest, migrateGuest, resetGuest, startGuest, stopGuest} from '../../src/core/guest.js'
+import {type GuestStart, GuestRefusal, deviceAdd, deviceDel, findGuest, migrateGuest, resetGuest, settleGuests, startGuest, stopGuest} from '../../src/core/guest.js'
 import {addAdapter, addDomain, removeAdapter, removeDomain} from '../../src/core/hw.js'
 import type {ApFeature, Guest, Host, World} from '../../src/core/model.js'
 import {modprobe} from '../../src/core/modules.js'
@@ -199,6 +199,34 @@ describe('hot plug', () => {
     hostVfs(h).write(`/sys/devices/vfio_ap/matrix/${U2}/remove`, '1\n')
     expect(g.device).toBeNull()
     expect(h.runtime.dmesg.at(-1)?.msg).toBe(`vfio_ap_mdev ${U2}: Relaying device request to user (#0)`)
+  })
+
+  it('a device that comes back by hot plug is new: online again, its request count from zero', () => {
+    const {w, h} = threeGuests()
+    const g = startGuest(w, h, spec('guest1', U1))
+    expect(inGuest(h, g, 'chzcrypt', '-d', '06', '05.00ab').code).toBe(0)
+    g.runtime.counters['05.00ab'] = {requests: 7}
+    hostVfs(h).write(`/sys/devices/vfio_ap/matrix/${U1}/unassign_domain`, '0xab\n')
+    hostVfs(h).write(`/sys/devices/vfio_ap/matrix/${U1}/unassign_adapter`, '6\n')
+    settleGuests(w)
+    expect(g.runtime.offline).toEqual([])
+    expect(g.runtime.counters).toEqual({})
+    hostVfs(h).write(`/sys/devices/vfio_ap/matrix/${U1}/assign_adapter`, '6\n')
+    hostVfs(h).write(`/sys/devices/vfio_ap/matrix/${U1}/assign_domain`, '0xab\n')
+    settleGuests(w)
+    expect(inGuest(h, g, 'lszcrypt', '06', '05.00ab').stdout).toBe(
+      HEAD + row('06', 'CEX5A', 'Accelerator') + row('06.0004', 'CEX5A', 'Accelerator') + row('06.00ab', 'CEX5A', 'Accelerator') + row('05.00ab', 'CEX5C', 'CCA-Coproc'),
+    )
+  })
+
+  it('a device that stays keeps its state', () => {
+    const {w, h} = threeGuests()
+    const g = startGuest(w, h, spec('guest1', U1))
+    inGuest(h, g, 'chzcrypt', '-d', '05.0004')
+    hostVfs(h).write(`/sys/devices/vfio_ap/matrix/${U1}/unassign_domain`, '0xab\n')
+    settleGuests(w)
+    expect(g.runtime.offline).toEqual(['05.0004'])
+    expect(inGuest(h, g, 'lszcrypt', '05.0004').stdout).toContain('offline')
   })
 
   it('a reset keeps the APCB; the guest kernel starts again', () => {

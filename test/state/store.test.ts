@@ -6,6 +6,8 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {StateError} from '../../src/core/errors.js'
+import {startGuest} from '../../src/core/guest.js'
+import {modprobe} from '../../src/core/modules.js'
 import {load, mutate, newWorld, parse, serialize, statePath} from '../../src/state/store.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {echo} from '../../src/sysfs/shell.js'
@@ -85,6 +87,27 @@ describe('changing the state', () => {
     writeFileSync(f, 'version: 1\ncurrent: [\n')
     expect(await stateError(mutate(f, () => undefined))).toMatch(/line/)
     expect(readFileSync(f, 'utf8')).toBe('version: 1\ncurrent: [\n')
+  })
+  it('what a change unplugs from a running guest is forgotten before the state is written', async () => {
+    const f = join(tmp(), 'state.yaml')
+    const U = '11111111-1111-4111-8111-111111111111'
+    const M = `/sys/devices/vfio_ap/matrix/${U}`
+    await mutate(f, (w) => {
+      const h = w.hosts[0]
+      const v = hostVfs(h)
+      v.write('/sys/bus/ap/apmask', '-0,-1\n')
+      v.write('/sys/bus/ap/aqmask', '-6\n')
+      modprobe(h, 'vfio_ap', false)
+      v.write('/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create', U)
+      v.write(`${M}/assign_adapter`, '0\n')
+      v.write(`${M}/assign_adapter`, '1\n')
+      v.write(`${M}/assign_domain`, '6\n')
+      const all = {ap: true, apqci: true, apft: true, apqi: true}
+      const g = startGuest(w, h, {name: 'g', managed: 'qemu', autostart: false, args: [], cpuModel: 'host', features: all, devices: [{id: 'd', sysfsdev: M, uuid: U}]})
+      g.runtime.offline.push('card01', '01.0006', '00.0006')
+    })
+    await mutate(f, (w) => hostVfs(w.hosts[0]).write(`${M}/unassign_adapter`, '1\n'))
+    expect((await load(f)).hosts[0].guests[0].runtime.offline).toEqual(['00.0006'])
   })
   it('a change that changes nothing does not create the file', async () => {
     const f = join(tmp(), 'state.yaml')
