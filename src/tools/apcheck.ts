@@ -9,11 +9,16 @@
 // other command can interleave and the lock is not modelled: every "lock"
 // step of the real tool succeeds here, and "Failed to acquire configuration
 // lock <n>" cannot happen.
+//
+// What ap-check takes from libap (device definitions, matrix files, the
+// masks of 41-ap.rules, util_assert) is the one port zdev.ts has for chzdev
+// and lszdev, so the three tools read those files alike.
 
 import {KernelError} from '../core/errors.js'
 import {getoptLong} from './getopt.js'
 import {strtol} from './libc.js'
 import type {Fs} from './sys.js'
+import {Crash, type VfioApConfig, apUdevMasks, maskToList, parseMatrix, readVfioApConfig} from './zdev.js'
 
 export interface ApCheckResult {
   code: number
@@ -29,21 +34,24 @@ const EVENTS = ['pre', 'post', 'get', 'live']
 /** The action table: two zero-filled slots make `-a ""` match `define`. */
 const ACTIONS = ['define', 'list', 'modify', 'start', 'stop', 'types', 'undefine', 'attributes', 'capabilities']
 
-interface ApDev {
-  /** null when the JSON had no mdev_type (the real tool then crashes at the type check). */
-  type: string | null
-  manual: boolean
-  adapters: number[]
-  domains: number[]
-  controls: number[]
-}
-
 /** The process ends: exit() or a fatal signal. */
 class Exit {
   constructor(
     readonly code: number,
     readonly signal?: 'SIGSEGV' | 'SIGABRT',
+    /** What the dying process wrote to stderr last (util_assert's banner). */
+    readonly stderr = '',
   ) {}
+}
+
+/** Run libap code (shared with chzdev/lszdev): its util_assert or crash ends ap-check too. */
+function libap<T>(fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    if (e instanceof Crash) throw new Exit(e.code, e.code === 139 ? 'SIGSEGV' : 'SIGABRT', e.stderr)
+    throw e
+  }
 }
 
 const segfault = (): never => {
@@ -55,22 +63,8 @@ const abort = (): never => {
 
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
 
-const sortUniq = (xs: number[]): number[] => [...new Set(xs)].sort((a, b) => a - b)
-
 /** printf("%u") of a C int. */
 const u = (n: number): string => String(n >>> 0)
-
-/** The 256 bits of `0x` + 64 hex digits (bit 0 leftmost) as a sorted list; null when malformed. */
-function maskBits(text: string): number[] | null {
-  const hex = text.startsWith('0x') ? text.slice(2) : text
-  if (!/^[0-9a-fA-F]{64}/.test(hex)) return null
-  const out: number[] = []
-  for (let i = 0; i < 64; i++) {
-    const v = parseInt(hex[i], 16)
-    for (let b = 0; b < 4; b++) if (v & (8 >> b)) out.push(i * 4 + b)
-  }
-  return out
-}
 
 const maskHex = (bits: number[]): string => {
   const nib = new Array<number>(64).fill(0)
@@ -79,71 +73,6 @@ const maskHex = (bits: number[]): string => {
     nib[b >> 2] |= 8 >> (b & 3)
   }
   return '0x' + nib.map((n) => n.toString(16)).join('')
-}
-
-/**
- * libap vfio_ap_read_device_config: the JSON of mdevctl (stdin) or of a
- * definition file. null when it cannot be read or is invalid.
- */
-function readDeviceConfig(text: string | null): ApDev | null {
-  if (text === null) return null
-  let root: unknown
-  try {
-    root = JSON.parse(text)
-  } catch {
-    return null
-  }
-  if (typeof root !== 'object' || root === null || Array.isArray(root)) return null
-  const o = root as Record<string, unknown>
-  const dev: ApDev = {type: null, manual: false, adapters: [], domains: [], controls: []}
-  if ('mdev_type' in o) {
-    if (o.mdev_type !== VFIO_AP_TYPE) return null
-    dev.type = VFIO_AP_TYPE
-  }
-  if ('start' in o) {
-    if (o.start === 'manual') dev.manual = true
-    else if (o.start !== 'auto') return null
-  }
-  if (Array.isArray(o.attrs)) {
-    for (const attr of o.attrs) {
-      if (typeof attr !== 'object' || attr === null || Array.isArray(attr)) continue
-      for (const [key, val] of Object.entries(attr as Record<string, unknown>)) {
-        // json_object_get_string: numbers and booleans are stringified.
-        if (val === null || typeof val === 'object') continue
-        const s = String(val)
-        const list = key === 'assign_adapter' ? dev.adapters : key === 'assign_domain' ? dev.domains : key === 'assign_control_domain' ? dev.controls : null
-        if (list) {
-          for (const piece of s.split(',')) list.push(strtol(piece, 0).value)
-        } else if (key === 'ap_config') {
-          const parts = s.split(',')
-          const masks = parts.length === 3 ? parts.map(maskBits) : null
-          if (!masks || masks.some((m) => m === null)) abort()
-          dev.adapters = masks![0]!
-          dev.domains = masks![1]!
-          dev.controls = masks![2]!
-        }
-      }
-    }
-  }
-  dev.adapters = sortUniq(dev.adapters)
-  dev.domains = sortUniq(dev.domains)
-  dev.controls = sortUniq(dev.controls)
-  return dev
-}
-
-/** vfio_ap_parse_matrix over a `matrix` file: `AA.DDDD`, `AA.` or `.DDDD` lines. */
-function parseMatrix(text: string): {adapters: number[]; domains: number[]} {
-  const adapters: number[] = []
-  const domains: number[] = []
-  for (const line of text.split('\n')) {
-    const dot = line.indexOf('.')
-    if (dot < 0) continue
-    const a = line.slice(0, dot).trim()
-    const d = line.slice(dot + 1).trim()
-    if (a) adapters.push(parseInt(a, 16))
-    if (d) domains.push(parseInt(d, 16))
-  }
-  return {adapters: sortUniq(adapters), domains: sortUniq(domains)}
 }
 
 interface Ctx {
@@ -159,7 +88,7 @@ const say = (c: Ctx, msg: string): void => void c.err.push(msg)
  * find_apqn_conflicts: walk both sorted adapter lists, and for each common
  * adapter both sorted domain lists, reporting every shared APQN.
  */
-function findConflicts(c: Ctx, other: string | null, dev: ApDev, adapters2: number[], domains2: number[], persistent: boolean): number {
+function findConflicts(c: Ctx, other: string | null, dev: VfioApConfig, adapters2: number[], domains2: number[], persistent: boolean): number {
   let rc = 0
   for (const a of dev.adapters) {
     if (!adapters2.includes(a)) continue
@@ -189,13 +118,13 @@ function readdir(fs: Fs, path: string): string[] | null {
 }
 
 /** check_other_mdevs_cfg: the other auto definitions under /etc/mdevctl.d/matrix. */
-function checkOtherConfigs(c: Ctx, dev: ApDev): number {
+function checkOtherConfigs(c: Ctx, dev: VfioApConfig): number {
   const dir = c.root + '/etc/mdevctl.d/matrix'
   if (!c.fs.isDir(dir)) return 0
   let rc = 0
   for (const name of readdir(c.fs, dir) ?? []) {
     if (!UUID_RE.test(name) || name.toLowerCase() === c.uuid.toLowerCase()) continue
-    const other = readDeviceConfig(c.fs.readOrNull(`${dir}/${name}`))
+    const other = libap(() => readVfioApConfig(c.fs.readOrNull(`${dir}/${name}`)))
     if (!other) continue
     if (other.type === null) segfault() // strcmp(NULL, ...)
     if (other.type !== VFIO_AP_TYPE || other.manual) continue
@@ -209,41 +138,16 @@ function checkOtherConfigs(c: Ctx, dev: ApDev): number {
 function sysfsMask(c: Ctx, which: 'apmask' | 'aqmask'): number[] | null {
   const text = c.fs.readOrNull(`${c.root}/sys/bus/ap/${which}`)
   if (text === null) return null
-  return maskBits(text.split('\n')[0]) ?? []
+  return libap(() => maskToList(text.split('\n')[0]))
 }
 
-/**
- * ap_read_udev_masks: the first key of each line of 41-ap.rules; an
- * `ATTR{...apmask}` / `ATTR{...aqmask}` key gives that mask (value cut to 66
- * characters, at least 64 hex digits or util_assert aborts). A mask the rule
- * does not set comes from sysfs.
- */
+/** ap_read_udev_masks: the masks of 41-ap.rules, the sysfs ones where the rule sets none. */
 function persistentMasks(c: Ctx): {apmask: number[]; aqmask: number[]} | null {
-  let apmask: number[] | null = null
-  let aqmask: number[] | null = null
-  const rules = c.fs.readOrNull(c.root + '/etc/udev/rules.d/41-ap.rules')
-  if (rules !== null) {
-    for (const raw of rules.split('\n')) {
-      const line = raw.trim()
-      if (!line || line.startsWith('#')) continue
-      const m = /^([^=!+:\-\s]+)\s*(==|!=|\+=|-=|:=|=)\s*"([^"]*)"/.exec(line)
-      if (!m || !m[1].startsWith('ATTR{')) continue
-      const which = m[1].includes('apmask') ? 'apmask' : m[1].includes('aqmask') ? 'aqmask' : null
-      if (!which) continue
-      const bits = maskBits(m[3].slice(0, 66))
-      if (bits === null) abort()
-      if (which === 'apmask') apmask = bits
-      else aqmask = bits
-    }
-  }
-  apmask ??= sysfsMask(c, 'apmask')
-  aqmask ??= sysfsMask(c, 'aqmask')
-  if (apmask === null || aqmask === null) return null
-  return {apmask, aqmask}
+  return libap(() => apUdevMasks(c.fs, c.root, (text) => c.err.push(...text.split('\n').slice(0, -1))))
 }
 
 /** check_cfg_mask_conflicts: the device against the persistent host masks. */
-function checkPersistentMasks(c: Ctx, dev: ApDev): number {
+function checkPersistentMasks(c: Ctx, dev: VfioApConfig): number {
   const masks = persistentMasks(c)
   if (!masks) {
     say(c, 'Error reading system AP settings')
@@ -253,7 +157,7 @@ function checkPersistentMasks(c: Ctx, dev: ApDev): number {
 }
 
 /** check_other_mdevs_sysfs: the running mdevs (a dir whose matrix cannot be read is going away). */
-function checkRunning(c: Ctx, dev: ApDev): number {
+function checkRunning(c: Ctx, dev: VfioApConfig): number {
   const dir = c.root + '/sys/devices/vfio_ap/matrix'
   if (!c.fs.isDir(dir)) return 0
   let rc = 0
@@ -269,7 +173,7 @@ function checkRunning(c: Ctx, dev: ApDev): number {
 }
 
 /** check_sysfs_mask_conflicts: the device against the active host masks. */
-function checkActiveMasks(c: Ctx, dev: ApDev): number {
+function checkActiveMasks(c: Ctx, dev: VfioApConfig): number {
   const apmask = sysfsMask(c, 'apmask')
   const aqmask = sysfsMask(c, 'aqmask')
   if (apmask === null || aqmask === null) {
@@ -280,8 +184,8 @@ function checkActiveMasks(c: Ctx, dev: ApDev): number {
 }
 
 /** Read the config (stdin or file) and check its type, as every handler does. */
-function deviceConfig(c: Ctx, text: string | null): ApDev | null {
-  const dev = readDeviceConfig(text)
+function deviceConfig(c: Ctx, text: string | null): VfioApConfig | null {
+  const dev = libap(() => readVfioApConfig(text))
   if (!dev) {
     say(c, 'Failed to read device config')
     return null
@@ -301,7 +205,7 @@ function checkChanges(c: Ctx, stdin: string | null): number {
 }
 
 /** The active check of pre start and live modify. */
-function checkActive(c: Ctx, dev: ApDev): number {
+function checkActive(c: Ctx, dev: VfioApConfig): number {
   if (dev.domains.length === 0 && dev.controls.length > 0) {
     say(c, 'At least one usage domain must be specified')
     return -1
@@ -413,7 +317,10 @@ export function runApCheck(args: string[], stdin: string | null, fs: Fs, root: s
   try {
     return finish(apCheck(args, stdin, fs, root, errLines, (o) => (out += o), (e) => (rawErr += e)))
   } catch (e) {
-    if (e instanceof Exit) return finish(e.code, e.signal)
+    if (e instanceof Exit) {
+      rawErr += e.stderr
+      return finish(e.code, e.signal)
+    }
     throw e
   }
 }

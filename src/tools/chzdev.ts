@@ -40,6 +40,7 @@ import {
   isDevspec,
   isValidSite,
   newSelect,
+  SELECTION_OPTS,
   selectionOption,
   notEmulated,
   runZdevTool,
@@ -121,17 +122,7 @@ OPTIONS
 
 /** opt_list of chzdev.c; long-only options carry their OPT_ANONYMOUS_BASE value. */
 const OPTS: ZOpt[] = [
-  {long: 'all', arg: 'none', code: 0x80},
-  {long: 'configured', arg: 'none', code: 0x81},
-  {long: 'existing', arg: 'none', code: 0x82},
-  {long: 'online', arg: 'none', code: 0x83},
-  {long: 'offline', arg: 'none', code: 0x84},
-  {long: 'failed', arg: 'none', code: 0x85},
-  {long: 'ipldev', arg: 'none', code: 0x86},
-  {long: 'by-path', arg: 'required', code: 0x87},
-  {long: 'by-node', arg: 'required', code: 0x88},
-  {long: 'by-interface', arg: 'required', code: 0x89},
-  {long: 'by-attrib', arg: 'required', code: 0x8a},
+  ...SELECTION_OPTS,
   {long: 'type', short: 't', arg: 'none'},
   {long: 'enable', short: 'e', arg: 'none'},
   {long: 'disable', short: 'd', arg: 'none'},

@@ -277,6 +277,21 @@ export interface ZOpt {
   code?: number
 }
 
+/** The device selection options at the head of both tools' opt_list (OPT_ANONYMOUS_BASE 0x80 on). */
+export const SELECTION_OPTS: readonly ZOpt[] = [
+  {long: 'all', arg: 'none', code: 0x80},
+  {long: 'configured', arg: 'none', code: 0x81},
+  {long: 'existing', arg: 'none', code: 0x82},
+  {long: 'online', arg: 'none', code: 0x83},
+  {long: 'offline', arg: 'none', code: 0x84},
+  {long: 'failed', arg: 'none', code: 0x85},
+  {long: 'ipldev', arg: 'none', code: 0x86},
+  {long: 'by-path', arg: 'required', code: 0x87},
+  {long: 'by-node', arg: 'required', code: 0x88},
+  {long: 'by-interface', arg: 'required', code: 0x89},
+  {long: 'by-attrib', arg: 'required', code: 0x8a},
+]
+
 export type ZEvent = {kind: 'opt'; name: string; arg?: string} | {kind: 'error'; rc: number}
 
 /**
@@ -1474,7 +1489,7 @@ export class Zdev {
    * ATTR{...apmask...} / ATTR{...aqmask...} key gives that mask (66 chars at
    * most). Masks the rule lacks come from sysfs. False on a read error.
    */
-  private readUdevMasks(path: string): boolean {
+  readUdevMasks(path: string): boolean {
     this.validPAp = this.validPAq = false
     if (this.fs.exists(path)) {
       const text = this.fs.readOrNull(path)
@@ -1833,7 +1848,7 @@ export function isValidUuid(s: string): boolean {
 const sortUniq = (xs: number[]): number[] => [...new Set(xs)].sort((a, b) => (a >>> 0) - (b >>> 0))
 
 /** vfio_ap_parse_matrix over the lines of a matrix attribute: `AA.DDDD`, `AA.` or `.DDDD`. */
-function parseMatrix(text: string): {adapters: number[]; domains: number[]} {
+export function parseMatrix(text: string): {adapters: number[]; domains: number[]} {
   const adapters: number[] = []
   const domains: number[] = []
   const lines = text.split(/(?<=\n)/).filter((l) => l !== '')
@@ -1853,8 +1868,22 @@ function parseMatrix(text: string): {adapters: number[]; domains: number[]} {
   return {adapters: sortUniq(adapters), domains: sortUniq(domains)}
 }
 
-/** vfio_ap_read_device_config: null when unreadable or invalid; type null when mdev_type is absent. */
-function readVfioApConfig(text: string | null): {type: string | null; manual: boolean; adapters: number[]; domains: number[]} | null {
+/** A vfio_ap device definition as libap reads it. */
+export interface VfioApConfig {
+  /** null when the JSON has no mdev_type (the callers then crash at their type check). */
+  type: string | null
+  manual: boolean
+  adapters: number[]
+  domains: number[]
+  controls: number[]
+}
+
+/**
+ * libap vfio_ap_read_device_config (chzdev-ap.md section 4.5), for chzdev,
+ * lszdev and ap-check: null when unreadable or invalid; a malformed
+ * ap_config fails util_assert (Crash).
+ */
+export function readVfioApConfig(text: string | null): VfioApConfig | null {
   if (text === null) return null
   let root: unknown
   try {
@@ -1878,13 +1907,14 @@ function readVfioApConfig(text: string | null): {type: string | null; manual: bo
   }
   const adapters: number[] = []
   const domains: number[] = []
+  const controls: number[] = []
   if (Array.isArray(o.attrs)) {
     for (const attr of o.attrs) {
       if (typeof attr !== 'object' || attr === null || Array.isArray(attr)) continue
       for (const [k, v] of Object.entries(attr as Record<string, unknown>)) {
         const s = str(v)
         if (s === null) continue
-        const list = k === 'assign_adapter' ? adapters : k === 'assign_domain' ? domains : null
+        const list = k === 'assign_adapter' ? adapters : k === 'assign_domain' ? domains : k === 'assign_control_domain' ? controls : null
         if (list) for (const piece of s.split(',').filter((x) => x !== '')) list.push(strtol(piece, 0).value | 0)
         else if (k === 'ap_config') {
           // "<apmask>,<aqmask>,<cdmask>" replaces the lists (a malformed value aborts).
@@ -1892,11 +1922,12 @@ function readVfioApConfig(text: string | null): {type: string | null; manual: bo
           utilAssert(parts.length === 3, 'rc == 3', 'vfio_ap_read_device_config', `Invalid ap_config: ${s}`)
           adapters.splice(0, adapters.length, ...maskToList(parts[0]))
           domains.splice(0, domains.length, ...maskToList(parts[1]))
+          controls.splice(0, controls.length, ...maskToList(parts[2]))
         }
       }
     }
   }
-  return {type, manual, adapters: sortUniq(adapters), domains: sortUniq(domains)}
+  return {type, manual, adapters: sortUniq(adapters), domains: sortUniq(domains), controls: sortUniq(controls)}
 }
 
 // --- udev rules (libutil util_udev.c) ----------------------------------------------------------------------
@@ -1971,15 +2002,19 @@ function udevLine(line: string): UdevEntry[] | null {
   return out
 }
 
-/** The persistent masks of 41-ap.rules as bit lists (for other tools), with the sysfs fallback. */
-export function apPersistentMasks(fs: Fs, root = ''): {apmask: number[]; aqmask: number[]; fromRule: {apmask: boolean; aqmask: boolean}} | null {
-  const z = new Zdev(fs, new ZOut('', '', false), {prog: '', nodename: '', readFile: () => '', writeFile: () => {}, sysfsRoot: `${root}/sys`})
+/**
+ * ap_read_udev_masks for ap-check: the masks of ROOT's 41-ap.rules as bit
+ * lists, from ROOT's sysfs where the rule sets none; null on a read error.
+ * util_udev's messages go to `err`; util_assert throws Crash.
+ */
+export function apUdevMasks(fs: Fs, root: string, err: (s: string) => void): {apmask: number[]; aqmask: number[]} | null {
+  const o = new ZOut('ap-check', 'ap-check', false)
+  const z = new Zdev(fs, o, {prog: 'ap-check', nodename: '', readFile: () => '', writeFile: () => {}, sysfsRoot: `${root}/sys`})
   try {
-    if (!z['readUdevMasks'](`${root}${AP_UDEV_RULE}`)) return null
-    return {apmask: maskToList(z.pApmask), aqmask: maskToList(z.pAqmask), fromRule: {apmask: z.validPAp, aqmask: z.validPAq}}
-  } catch (e) {
-    if (e instanceof Crash) return null
-    throw e
+    if (!z.readUdevMasks(`${root}${AP_UDEV_RULE}`)) return null
+    return {apmask: maskToList(z.pApmask), aqmask: maskToList(z.pAqmask)}
+  } finally {
+    err(o.std.stderr)
   }
 }
 

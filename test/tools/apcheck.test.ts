@@ -129,9 +129,12 @@ describe('pre define and pre modify (§4.4)', () => {
     expect(ap(args('pre', 'modify'), conf('auto', ['assign_adapter', '5'], ['assign_domain', '4']))).toEqual(
       fail('APQN 5.4 is not defined for vfio_ap-passthrough use by the persistent ap bus mask settings\n'),
     )
-    // A mask of fewer than 64 hex digits makes libap's util_assert abort.
+    // A mask of fewer than 64 hex digits makes libap's util_assert abort, with libutil's banner.
     host.persistent.files['/etc/udev/rules.d/41-ap.rules'] = 'ATTR{../../bus/ap/apmask}="0xff"\n'
-    expect(ap(args('pre', 'modify'), conf('auto', ['assign_adapter', '5'], ['assign_domain', '4']))).toEqual({code: 134, stdout: '', stderr: '', signal: 'SIGABRT'})
+    const r = ap(args('pre', 'modify'), conf('auto', ['assign_adapter', '5'], ['assign_domain', '4']))
+    expect(r).toMatchObject({code: 134, stdout: '', signal: 'SIGABRT'})
+    expect(r.stderr).toContain('ASSERTION FAILED: The application terminated due to an internal or OS error\n')
+    expect(r.stderr).toContain('\nError string:\n\n  Invalid hex string provided for mask: 0xff\nLocation:\n\n  ap.c: get_hexbyte_value()\n')
   })
 })
 

@@ -15,7 +15,7 @@ import {runChzdev} from '../../src/tools/chzdev.js'
 import {Stdio} from '../../src/tools/libc.js'
 import {runLszdev} from '../../src/tools/lszdev.js'
 import type {Fs} from '../../src/tools/sys.js'
-import {apPersistentMasks, maskToSetting, validateMaskInput} from '../../src/tools/zdev.js'
+import {apUdevMasks, maskToSetting, validateMaskInput} from '../../src/tools/zdev.js'
 import type {Run} from '../helpers.js'
 import {check} from './util.js'
 
@@ -428,10 +428,12 @@ describe('persistent storage: 41-ap.rules (§1.6)', () => {
     expect(r.stderr).toContain('Invalid hex string provided for mask: 0xffff\n')
   })
 
-  it('apPersistentMasks shares the reading with other tools', () => {
-    host.persistent.files[RULE] = rule(hex(1, 2), null)
+  it('apUdevMasks gives ap-check the same reading, with the sysfs mask the rule lacks', () => {
+    host.persistent.files[RULE] = rule(hex(1, 2), null) + 'bogus\n'
     vfs.write('/sys/bus/ap/aqmask', '-0')
-    expect(apPersistentMasks(vfs)).toEqual({apmask: [1, 2], aqmask: Mask.range(1, 255).bits(), fromRule: {apmask: true, aqmask: false}})
+    let err = ''
+    expect(apUdevMasks(vfs, '', (s) => (err += s))).toEqual({apmask: [1, 2], aqmask: Mask.range(1, 255).bits()})
+    expect(err).toBe(`Unrecognized udev rule in ${RULE}:\nbogus\n`)
   })
 })
 
