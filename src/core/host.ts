@@ -2,6 +2,7 @@
 // configuration, the kernel command line and the files under /etc.
 
 import {ApBus, loadModule, writeMask} from './apbus.js'
+import {bootBlacklist} from './cio.js'
 import {now} from './clock.js'
 import {klog} from './dmesg.js'
 import {Mask, kstrtoul, parseMaskWrite} from './mask.js'
@@ -66,9 +67,11 @@ export function boot(lpar: Lpar, persistent: Persistent): Runtime {
     unbound: [],
     counters: {},
     mdevs: [],
+    cioIgnore: [],
     bootTime: now(),
     dmesg: [],
   }
+  rt.cioIgnore = bootBlacklist(parseCmdline(persistent.cmdline), (msg) => klog(rt, msg))
   let pollThread = false
   for (const [name, val] of parseCmdline(persistent.cmdline)) {
     switch (name) {

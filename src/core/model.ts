@@ -110,6 +110,8 @@ export interface Runtime {
   unbound: string[]
   counters: Record<string, QueueCounters>
   mdevs: Mdev[]
+  /** The CCW device blacklist (/proc/cio_ignore): ranges of ssid * 65536 + devno. */
+  cioIgnore: Array<[number, number]>
   /** When the host booted (ms since the epoch), for log timestamps. */
   bootTime: number
   dmesg: LogLine[]

@@ -1,6 +1,8 @@
 // The state file's schema: the core model to and from plain YAML data, with
 // validation that names the field that is wrong.
 
+import {blacklistFromText, blacklistText, bootBlacklist} from '../core/cio.js'
+import {parseCmdline} from '../core/host.js'
 import {parseTypeName, typeName} from '../core/lpar.js'
 import {type Mask, formatRanges, parseRanges} from '../core/mask.js'
 import {
@@ -276,6 +278,7 @@ function readRuntime(r: Reader, bootedWith: string): Runtime {
     'unbound',
     'counters',
     'mdevs',
+    'cio_ignore',
     'boot_time',
     'dmesg',
   )
@@ -313,6 +316,8 @@ function readRuntime(r: Reader, bootedWith: string): Runtime {
     unbound: devices('unbound'),
     counters,
     mdevs: r.has('mdevs') ? readMdevs(r) : [],
+    // Absent when it is what booting the command line gives.
+    cioIgnore: r.has('cio_ignore') ? cioIgnore(r) : bootBlacklist(parseCmdline(r.has('cmdline') ? r.str('cmdline') : bootedWith)),
     bootTime: r.optInt('boot_time', 0, Number.MAX_SAFE_INTEGER, 0),
     dmesg: r.strings('dmesg').map((l, i) => {
       const m = /^(\d+) (.*)$/s.exec(l)
@@ -320,6 +325,12 @@ function readRuntime(r: Reader, bootedWith: string): Runtime {
       return {t: Number(m![1]), msg: m![2]}
     }),
   }
+}
+
+function cioIgnore(r: Reader): Runtime['cioIgnore'] {
+  const list = blacklistFromText(r.strings('cio_ignore'))
+  if (!list) r.fail('cio_ignore', 'expected bus IDs or ranges such as 0.0.5c00 or 0.0.0000-0.0.5bff')
+  return list!
 }
 
 function readMdevs(r: Reader): Mdev[] {
@@ -448,6 +459,8 @@ const sortedRecord = <T>(r: Record<string, T>, f: (v: T) => unknown): Obj =>
       .map((k) => [k, f(r[k])]),
   )
 
+const sameBlacklist = (a: Runtime['cioIgnore'], b: Runtime['cioIgnore']): boolean => a.length === b.length && a.every(([x, y], i) => x === b[i][0] && y === b[i][1])
+
 function runtimeData(rt: Runtime, bootedWith: string): Obj {
   return {
     ...(rt.cmdline !== bootedWith ? {cmdline: rt.cmdline} : {}),
@@ -471,6 +484,7 @@ function runtimeData(rt: Runtime, bootedWith: string): Obj {
       guest_matrix: {adapters: formatRanges(m.shadow.apm), domains: formatRanges(m.shadow.aqm), control_domains: formatRanges(m.shadow.adm)},
       iommu_group: m.group,
     })),
+    ...(sameBlacklist(rt.cioIgnore, bootBlacklist(parseCmdline(rt.cmdline))) ? {} : {cio_ignore: blacklistText(rt.cioIgnore)}),
     boot_time: rt.bootTime,
     dmesg: rt.dmesg.map((l) => `${Math.round(l.t)} ${l.msg}`),
   }

@@ -5,8 +5,10 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {ApBus} from '../core/apbus.js'
+import {blacklistFromText, bootBlacklist} from '../core/cio.js'
 import {now} from '../core/clock.js'
 import {UsageError} from '../core/errors.js'
+import {parseCmdline} from '../core/host.js'
 import {defaultFunctions, modeLetter} from '../core/lpar.js'
 import {Mask, parseHexMask} from '../core/mask.js'
 import {type Adapter, type Host, type Lpar, type Mdev, type Mode, QCI_FEATURES, type QciFeature, type QueueHw, type Runtime, cardName} from '../core/model.js'
@@ -65,6 +67,14 @@ class Tree {
       return false
     }
   }
+}
+
+/** /proc/cio_ignore as the tree has it; what the command line gives when it has none. */
+function importBlacklist(text: string | null, cmdline: string, file: string): Runtime['cioIgnore'] {
+  if (text === null) return bootBlacklist(parseCmdline(cmdline))
+  const list = blacklistFromText(text.split('\n').filter((l) => l !== ''))
+  if (!list) throw new UsageError(`${file}: expected one bus ID or range per line`)
+  return list
 }
 
 export function importHost(root: string, name: string): Host {
@@ -170,6 +180,7 @@ export function importHost(root: string, name: string): Host {
     unbound: [],
     counters,
     mdevs: importMdevs(t, lpar.control),
+    cioIgnore: importBlacklist(t.text('proc/cio_ignore'), cmdline, path.join(root, 'proc/cio_ignore')),
     bootTime: now() - Math.round(Number((t.text('proc/uptime') ?? '0').split(' ')[0]) * 1000),
     dmesg: [],
   }

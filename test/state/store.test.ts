@@ -109,6 +109,14 @@ describe('changing the state', () => {
     await mutate(f, (w) => hostVfs(w.hosts[0]).write(`${M}/unassign_adapter`, '1\n'))
     expect((await load(f)).hosts[0].guests[0].runtime.offline).toEqual(['00.0006'])
   })
+  it('the CCW blacklist is stored only when writes changed it from what booting gives', async () => {
+    const f = join(tmp(), 'state.yaml')
+    await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
+    expect(readFileSync(f, 'utf8')).not.toContain('cio_ignore:')
+    await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/proc/cio_ignore', 'free 0.0.1234\n'))
+    expect(readFileSync(f, 'utf8')).toContain('cio_ignore:\n        - 0.0.0000-0.0.1233\n        - 0.0.1235-0.0.5bff\n')
+    expect(hostVfs((await load(f)).hosts[0]).read('/proc/cio_ignore')).toMatch(/^0\.0\.0000-0\.0\.1233\n0\.0\.1235-0\.0\.5bff\n/)
+  })
   it('a change that changes nothing does not create the file', async () => {
     const f = join(tmp(), 'state.yaml')
     await mutate(f, () => undefined)

@@ -913,7 +913,9 @@ describe('other device types on a host without such devices', () => {
   })
 
   it('chzdev dasd 0.0.1234 -e: not found (after the cio_ignore look-up)', () => {
-    check(chz('dasd', '0.0.1234', '-e'), '', 'Failed to read /proc/cio_ignore: Could not access CIO blacklist\nDASD 0.0.1234 configure failed\n    Error: Device not found\n', 3)
+    check(chz('dasd', '0.0.1234', '-e'), '', 'DASD 0.0.1234 configure failed\n    Error: Device not found\n', 3)
+    const noCio = new Vfs(dir({proc: dir({}), sys: dir({})}))
+    check(run('chzdev', ['dasd', '0.0.1234', '-e'], noCio), '', 'Failed to read /proc/cio_ignore: Could not access CIO blacklist\nDASD 0.0.1234 configure failed\n    Error: Device not found\n', 3)
     const withCio = new Vfs(dir({proc: dir({cio_ignore: ro(() => '')}), sys: dir({})}))
     check(run('chzdev', ['dasd-eckd', '0.0.1234', '-e'], withCio), '', 'ECKD DASD 0.0.1234 configure failed\n    Error: Device not found\n', 3)
     check(run('chzdev', ['0.0.1234', '-e'], withCio), '', 'Device 0.0.1234 configure failed\n    Error: Device not found\n', 3)
