@@ -1,11 +1,11 @@
 // The root file system of a guest as its tools see it: its own /sys/bus/ap
 // and /sys/devices/ap (none at all without the `ap` CPU feature), and /proc.
 
-import {now} from '../core/clock.js'
 import {guestBus} from '../core/guest.js'
 import type {Guest, Host} from '../core/model.js'
 import {type BusRef, busApDir, devicesApDir} from './ap.js'
-import {Vfs, dir, ro} from './vfs.js'
+import {procDir} from './proc.js'
+import {Vfs, dir} from './vfs.js'
 
 export function guestVfs(host: Host, g: Guest, uid = 0): Vfs {
   let bus: ReturnType<typeof guestBus> | undefined
@@ -15,11 +15,10 @@ export function guestVfs(host: Host, g: Guest, uid = 0): Vfs {
       bus = undefined
     },
   }
-  const uptime = () => Math.max(0, (now() - g.runtime.bootTime) / 1000).toFixed(2)
   const ap = g.features.ap
   return new Vfs(
     dir({
-      proc: dir({cmdline: ro(() => g.runtime.cmdline + '\n'), uptime: ro(() => `${uptime()} ${uptime()}\n`)}),
+      proc: procDir(() => g.runtime),
       sys: dir({
         bus: dir(ap ? {ap: busApDir(ref)} : {}),
         devices: dir(ap ? {ap: devicesApDir(ref)} : {}),

@@ -1,15 +1,13 @@
 // The root file system of a host as the tools see it: /sys with the AP bus
 // and vfio_ap, and /proc.
 
-import {showBlacklist, writeBlacklist} from '../core/cio.js'
-import {now} from '../core/clock.js'
-import {KernelError} from '../core/errors.js'
 import type {Host} from '../core/model.js'
 import {hostBus} from '../core/vfio.js'
 import {type BusRef, busApDir, devicesApDir} from './ap.js'
 import {vfioApDevice, vfioApLinks} from './vfio.js'
 import {etcDir} from './etc.js'
-import {Vfs, dir, ro, rw} from './vfs.js'
+import {procDir} from './proc.js'
+import {Vfs, dir} from './vfs.js'
 
 /** What /usr/lib/mdevctl/scripts.d/callouts/ap-check reads as: the emulated host runs aplab's ap-check. */
 export const AP_CHECK_STUB = '#!/bin/sh\n# ap-check of the emulated host: aplab applies its rules itself.\n'
@@ -31,21 +29,9 @@ export function hostVfs(host: Host, uid = 0): Vfs {
     ref.changed()
   }
   const v = vfioApLinks(host)
-  const uptime = () => Math.max(0, (now() - host.runtime.bootTime) / 1000).toFixed(2)
   const root = dir({
     etc: etcDir(host.persistent),
-    proc: dir({
-      cio_ignore: rw(
-        () => showBlacklist(host.runtime.cioIgnore),
-        (buf) => {
-          const r = writeBlacklist(host.runtime.cioIgnore, buf)
-          host.runtime.cioIgnore = r.list
-          if (!r.ok) throw new KernelError('EINVAL')
-        },
-      ),
-      cmdline: ro(() => host.runtime.cmdline + '\n'),
-      uptime: ro(() => `${uptime()} ${uptime()}\n`),
-    }),
+    proc: procDir(() => host.runtime),
     sys: dir({
       bus: dir({ap: busApDir(ref), matrix: v.matrixBus, mdev: v.mdevBus}),
       class: dir({mdev_bus: v.mdevClass}),

@@ -4,8 +4,10 @@
 import {describe, expect, it} from 'vitest'
 
 import {bootBlacklist, blacklistFromText, blacklistText, showBlacklist, writeBlacklist} from '../../src/core/cio.js'
+import {startGuest} from '../../src/core/guest.js'
 import {parseCmdline} from '../../src/core/host.js'
 import {preset} from '../../src/core/presets.js'
+import {guestVfs} from '../../src/sysfs/guest.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {echo} from '../../src/sysfs/shell.js'
 
@@ -75,6 +77,19 @@ describe('writing /proc/cio_ignore', () => {
     expect(v.read('/proc/cio_ignore').split('\n').slice(0, 2)).toEqual(['0.0.0000-0.0.1233', '0.0.1235-0.0.5bff'])
     expect(echo(v, '/proc/cio_ignore', 'nonsense\n')).toMatchObject({code: 1, stderr: 'aplab: echo: write error: Invalid argument\n'})
     expect(echo(hostVfs(h, 1000), '/proc/cio_ignore', 'free all\n')).toMatchObject({code: 1, stderr: 'aplab: /proc/cio_ignore: Permission denied\n'})
+  })
+})
+
+describe('in a guest', () => {
+  it('a KVM guest boots without cio_ignore: an empty list of its own', () => {
+    const h = preset('vfio-ap-doc').build('h')
+    const w = {current: 'h', hosts: [h]}
+    const g = startGuest(w, h, {name: 'g', managed: 'qemu', autostart: false, args: [], cpuModel: 'host', features: {ap: true, apqci: true, apft: true, apqi: true}, devices: []})
+    const v = guestVfs(h, g)
+    expect(v.read('/proc/cio_ignore')).toBe('')
+    expect(echo(v, '/proc/cio_ignore', 'add 0.0.0001-0.0.0003\n').code).toBe(0)
+    expect(v.read('/proc/cio_ignore')).toBe('0.0.0001-0.0.0003\n')
+    expect(hostVfs(h).read('/proc/cio_ignore')).toMatch(/^0\.0\.0000-0\.0\.5bff\n/)
   })
 })
 
