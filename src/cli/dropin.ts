@@ -46,12 +46,13 @@ export async function asTool(prog: string, io: Stdio, fn: () => Promise<number>)
 
 /**
  * Run a tool on the selected host of the state: without the lock when it
- * only reads; otherwise under the lock, saving its changes ('write'), or
- * only when it exits 0 ('write-if-ok').
+ * only reads; otherwise under the lock, saving what it changed. A tool that
+ * fails keeps what the real one would have changed before failing (an
+ * undefine done on one parent, a live update before its stored one is
+ * refused); one refused up front changes nothing, so the file stays as it was.
  */
-export async function onHost(env: Env, mode: 'read' | 'write' | 'write-if-ok', run: (host: Host) => number): Promise<number> {
+export async function onHost(env: Env, mode: 'read' | 'write', run: (host: Host) => number): Promise<number> {
   const store = await import('../state/store.js')
   const onWorld = (w: World): number => run(pickHost(w, env.host))
-  if (mode === 'read') return onWorld(await store.load(env.state))
-  return mode === 'write' ? store.mutate(env.state, onWorld) : store.mutateIfOk(env.state, onWorld)
+  return mode === 'read' ? onWorld(await store.load(env.state)) : store.mutate(env.state, onWorld)
 }

@@ -54,7 +54,7 @@ export async function runMdevctlTool(prog: MdevctlProg, argv: string[], env: Env
     }
     const {hostVfs} = await import('../sysfs/host.js')
     const {hostCallout} = await import('../tools/apcheck.js')
-    return onHost(env, readOnly(prog, argv) ? 'read' : 'write-if-ok', (host) => {
+    return onHost(env, readOnly(prog, argv) ? 'read' : 'write', (host) => {
       const vfs = hostVfs(host, env.uid)
       return runMdevctl(argv, {...base, fs: vfs, root: '', callout: hostCallout(vfs)}, io)
     })

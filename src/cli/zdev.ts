@@ -1,5 +1,5 @@
 // Running chzdev or lszdev (s390-tools 2.43.0, device type ap) on the
-// emulated host. The same function serves the drop-in binaries and
+// emulated host, or on the real file system with sysfs below SYSFS_ROOT. The same function serves the drop-in binaries and
 // `aplab chzdev` / `aplab lszdev`.
 
 import {Stdio} from '../tools/libc.js'
@@ -37,8 +37,16 @@ export async function runZdevTool(prog: ZdevProg, argv: string[], env: Env): Pro
   const io = new Stdio(env.stdoutIsTTY)
   return asTool(prog, io, async () => {
     const ctx = await context(prog, argv, env)
-    const {hostVfs} = await import('../sysfs/host.js')
     const tool = prog === 'chzdev' ? (await import('../tools/chzdev.js')).runChzdev : (await import('../tools/lszdev.js')).runLszdev
-    return onHost(env, prog === 'lszdev' ? 'read' : 'write-if-ok', (host) => tool(argv, hostVfs(host, env.uid), io, ctx))
+    if (env.sysfsRoot) {
+      // As the real tool: sysfs below SYSFS_ROOT, every other path (the rule, the mdevctl
+      // definitions) on the real file system unless --base moves it.
+      const {RealSys} = await import('../tools/sys.js')
+      const root = env.sysfsRoot.replace(/\/+$/, '') || '/'
+      return tool(argv, new RealSys(root), io, {...ctx, sysfsRoot: root})
+    }
+    const {hostVfs} = await import('../sysfs/host.js')
+    // The emulated host's uname nodename is its name.
+    return onHost(env, prog === 'lszdev' ? 'read' : 'write', (host) => tool(argv, hostVfs(host, env.uid), io, {...ctx, nodename: host.name}))
   })
 }

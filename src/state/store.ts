@@ -117,21 +117,3 @@ export async function replace(file: string, world: World, force: boolean): Promi
     await writeAtomic(file, await serialize(world))
   })
 }
-
-/**
- * Run a mirrored tool on the state under the lock: its changes are written
- * only when it exits 0, so a command that fails leaves the file as it was.
- */
-export async function mutateIfOk(file: string, run: (w: World) => number): Promise<number> {
-  const failed = {code: 0}
-  try {
-    return await mutate(file, (w) => {
-      const code = run(w)
-      if (code !== 0) throw Object.assign(failed, {code})
-      return code
-    })
-  } catch (e) {
-    if (e !== failed) throw e
-    return failed.code
-  }
-}

@@ -110,17 +110,25 @@ export class RealSys implements Fs {
 
   write(path: string, data: string): void {
     try {
-      fs.writeFileSync(path, data, {flag: 'r+'})
+      // fopen(path, "w") and Rust's fs::write: truncate (a plain file), create if missing.
+      fs.writeFileSync(path, data, {flag: 'w'})
     } catch (e) {
       throw asKernelError(e)
     }
   }
 
+  /** readdir(3) order, as the C tools see it (fs.readdirSync would sort the names). */
   readdir(path: string): string[] {
+    let dir: fs.Dir | undefined
     try {
-      return fs.readdirSync(path)
+      dir = fs.opendirSync(path)
+      const names: string[] = []
+      for (let e = dir.readSync(); e !== null; e = dir.readSync()) names.push(e.name)
+      return names
     } catch (e) {
       throw asKernelError(e)
+    } finally {
+      dir?.closeSync()
     }
   }
 

@@ -1734,8 +1734,9 @@ function hexNibble(n: number, mask: string): number {
     'get_hexbyte_value',
     `Invalid hex string provided for mask: ${mask}`,
   )
-  const c = mask[i + (n >> 2)]
-  const v = /[0-9a-fA-F]/.test(c) ? parseInt(c, 16) : -1
+  // Past the end of a short mask C reads the terminating NUL (and prints it with %c).
+  const c = mask[i + (n >> 2)] ?? '\0'
+  const v = /^[0-9a-fA-F]$/.test(c) ? parseInt(c, 16) : -1
   utilAssert(v >= 0, 'false', 'get_hexbyte_value', `Could not parse hex digit '${c}'`)
   return v
 }

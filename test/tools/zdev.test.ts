@@ -428,6 +428,13 @@ describe('persistent storage: 41-ap.rules (§1.6)', () => {
     expect(r.stderr).toContain('Invalid hex string provided for mask: 0xffff\n')
   })
 
+  it('a mask of 62 digits passes the length check and then reads the terminating NUL', () => {
+    host.persistent.files[RULE] = `ATTR{../../bus/ap/apmask}="0x${'f'.repeat(62)}"\n`
+    const r = run('lszdev', ['-t', 'ap', '-p'])
+    expect(r.code).toBe(134)
+    expect(r.stderr).toContain("Error string:\n\n  Could not parse hex digit '\0'\nLocation:\n\n  ap.c: get_hexbyte_value()\n")
+  })
+
   it('apUdevMasks gives ap-check the same reading, with the sysfs mask the rule lacks', () => {
     host.persistent.files[RULE] = rule(hex(1, 2), null) + 'bogus\n'
     vfs.write('/sys/bus/ap/aqmask', '-0')
