@@ -367,8 +367,9 @@ function readGuest(r: Reader): Guest {
   let device: GuestDevice | null = null
   if (r.has('device')) {
     const d = r.obj('device').only('id', 'uuid', 'sysfsdev')
-    const id = d.str('id')
-    if (!ID_RE.test(id)) d.fail('id', `'${id}' is not a QEMU device id`)
+    // A device given without id= has none (QEMU names it by its path only).
+    const id = d.has('id') ? d.str('id') : ''
+    if (id !== '' && !ID_RE.test(id)) d.fail('id', `'${id}' is not a QEMU device id`)
     const uuid = d.str('uuid')
     if (!UUID_LC_RE.test(uuid)) d.fail('uuid', `'${uuid}' is not a lower-case UUID`)
     device = {id, uuid, sysfsdev: d.str('sysfsdev')}
@@ -498,7 +499,7 @@ function guestData(g: Guest): Obj {
     running: g.running,
     args: [...g.args],
     cpu: {model: g.cpuModel, ...g.features},
-    ...(g.device ? {device: {...g.device}} : {}),
+    ...(g.device ? {device: {...(g.device.id ? {id: g.device.id} : {}), uuid: g.device.uuid, sysfsdev: g.device.sysfsdev}} : {}),
     runtime: runtimeData(g.runtime, ''),
   }
 }

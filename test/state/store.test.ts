@@ -109,6 +109,19 @@ describe('changing the state', () => {
     await mutate(f, (w) => hostVfs(w.hosts[0]).write(`${M}/unassign_adapter`, '1\n'))
     expect((await load(f)).hosts[0].guests[0].runtime.offline).toEqual(['00.0006'])
   })
+  it('a vfio-ap device started without id= is stored without one and read back', async () => {
+    const f = join(tmp(), 'state.yaml')
+    const U = '11111111-1111-4111-8111-111111111111'
+    await mutate(f, (w) => {
+      const h = w.hosts[0]
+      modprobe(h, 'vfio_ap', false)
+      hostVfs(h).write('/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create', U)
+      const all = {ap: true, apqci: true, apft: true, apqi: true}
+      startGuest(w, h, {name: 'g', managed: 'qemu', autostart: false, args: [], cpuModel: 'host', features: all, devices: [{id: '', sysfsdev: `/sys/bus/mdev/devices/${U}`, uuid: U}]})
+    })
+    expect(readFileSync(f, 'utf8')).toMatch(/\n +device:\n +uuid: 1{8}-/)
+    expect((await load(f)).hosts[0].guests[0].device).toEqual({id: '', uuid: U, sysfsdev: `/sys/bus/mdev/devices/${U}`})
+  })
   it('the CCW blacklist is stored only when writes changed it from what booting gives', async () => {
     const f = join(tmp(), 'state.yaml')
     await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
