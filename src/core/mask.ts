@@ -178,16 +178,16 @@ function digitValue(c: string | undefined): number {
   return Number.isNaN(v) ? 99 : v
 }
 
-/** The kernel's simple_strtoul(s, &end, 0): no sign, no blanks, no errors. */
+/** The kernel's simple_strtoul(s, &end, 0): no sign, no blanks, no errors; it wraps silently past 2^64. */
 export function simpleStrtoul(s: string, start: number): {value: number; end: number} {
   const {base, p: p0} = fixupRadix(s, start)
   let p = p0
-  let value = 0
+  let value = 0n
   while (digitValue(s[p]) < base) {
-    value = value * base + digitValue(s[p])
+    value = (value * BigInt(base) + BigInt(digitValue(s[p]))) & 0xffffffffffffffffn
     p++
   }
-  return {value, end: p}
+  return {value: Number(value), end: p}
 }
 
 /**

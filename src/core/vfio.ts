@@ -70,7 +70,14 @@ export function createMdev(host: Host, buf: string): Mdev {
 
 /** Writing to `remove`: a number; 0 does nothing, anything else removes the device. */
 export function writeRemove(host: Host, uuid: string, buf: string): void {
-  if (kstrtoul(buf) === 0n) return
+  // remove_store answers every kstrtoul failure, ERANGE included, with EINVAL.
+  let v: bigint
+  try {
+    v = kstrtoul(buf)
+  } catch {
+    throw new KernelError('EINVAL')
+  }
+  if (v === 0n) return
   removeMdev(host, uuid)
 }
 
@@ -101,6 +108,9 @@ function parseId(bus: ApBus, part: MatrixPart, buf: string): number {
   return Number(v)
 }
 
+/** matrix_dev's mdev_list as the kernel walks it: a new mdev is added at its head, so newest first. */
+const mdevList = (host: Host): Mdev[] => [...host.runtime.mdevs].reverse()
+
 /**
  * The validation every assignment runs on the whole matrix: no APQN may be
  * reserved for the host's default drivers (EADDRNOTAVAIL), none may be
@@ -108,7 +118,7 @@ function parseId(bus: ApBus, part: MatrixPart, buf: string): number {
  */
 function validateMatrix(host: Host, bus: ApBus, m: Mdev, apm: Mask, aqm: Mask): void {
   for (const a of apm.bits()) for (const d of aqm.bits()) if (bus.reservedForHost(a, d)) throw new KernelError('EADDRNOTAVAIL')
-  for (const other of host.runtime.mdevs) {
+  for (const other of mdevList(host)) {
     if (other === m) continue
     const sa = apm.and(other.apm).bits()
     const sd = aqm.and(other.aqm).bits()
@@ -208,7 +218,7 @@ function bindingChanged(host: Host, apid: number, apqi: number, was: QueueDriver
  * be assigned to an mdev. The first conflicting mdev logs each APQN; EBUSY.
  */
 export function checkNotInUse(host: Host, apm: Mask, aqm: Mask): void {
-  for (const m of host.runtime.mdevs) {
+  for (const m of mdevList(host)) {
     const sa = apm.and(m.apm).bits()
     const sd = aqm.and(m.aqm).bits()
     if (sa.length === 0 || sd.length === 0) continue
@@ -222,7 +232,7 @@ export function checkNotInUse(host: Host, apm: Mask, aqm: Mask): void {
 /** modprobe vfio_ap: needs AP configuration information (QCI); registers the matrix device. */
 export function loadVfioAp(host: Host): void {
   if (host.runtime.modules.includes('vfio_ap')) return
-  if (!host.lpar.qci) throw new KernelError('ENODEV')
+  // Without QCI the matrix device has no configuration info: the limits are 63/15.
   loadModule(hostBus(host), 'vfio_ap')
   klog(host.runtime, 'vfio_ap matrix: MDEV: Registered')
 }

@@ -4,6 +4,7 @@ import {errno} from '../helpers.js'
 import {boot} from '../../src/core/host.js'
 import {preset} from '../../src/core/presets.js'
 import type {Host} from '../../src/core/model.js'
+import {echo} from '../../src/sysfs/shell.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 
 const fresh = (name = 'default'): Host => preset(name).build('h')
@@ -53,7 +54,16 @@ describe('kernel effects of writes (lszcrypt.md §11.8)', () => {
   })
   it('online takes only 0 or 1', () => {
     const v = hostVfs(fresh())
-    for (const s of ['2', '-1', 'x', '']) expect(errno(() => v.write('/sys/devices/ap/card00/online', s)), s).toBe('EINVAL')
+    for (const s of ['2', '-1', 'x']) expect(errno(() => v.write('/sys/devices/ap/card00/online', s)), s).toBe('EINVAL')
+  })
+  it('writing nothing is no write: the attribute never sees it', () => {
+    const h = fresh()
+    const v = hostVfs(h)
+    const before = v.read('/sys/bus/ap/apmask')
+    for (const p of ['/sys/bus/ap/apmask', '/sys/bus/ap/config_time', '/sys/devices/ap/card00/online']) v.write(p, '')
+    expect(v.read('/sys/bus/ap/apmask')).toBe(before)
+    expect(v.read('/sys/devices/ap/card00/online')).toBe('1\n')
+    expect(echo(v, '/sys/bus/ap/apmask', '')).toEqual({stdout: '', stderr: '', code: 0})
   })
   it('a deconfigured card reads config 0 and online 0, and cannot go online', () => {
     const h = fresh()

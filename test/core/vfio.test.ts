@@ -156,6 +156,8 @@ describe('create and remove', () => {
     const {v} = freed()
     v.write(`${TYPE}/create`, U1)
     expect(errno(() => v.write(dev(U1, 'remove'), 'yes'))).toBe('EINVAL')
+    // remove_store turns every kstrtoul failure into EINVAL, an overflow too.
+    expect(errno(() => v.write(dev(U1, 'remove'), '99999999999999999999999'))).toBe('EINVAL')
     v.write(dev(U1, 'remove'), '0')
     expect(v.isDir(dev(U1, ''))).toBe(true)
     v.write(dev(U1, 'remove'), '1\n')
@@ -233,6 +235,27 @@ describe('mask writes that would take an assigned queue', () => {
     // Adapter 6 is not assigned: taking it back is fine.
     v.write('/sys/bus/ap/apmask', '+6')
   })
+
+  it('the kernel walks its mdev list newest first: the newest conflicting mdev is the one named', () => {
+    const h = preset('vfio-ap-doc').build('h')
+    const v = hostVfs(h)
+    v.write('/sys/bus/ap/apmask', '-5,-6')
+    mdev(v, U1, [5], [4])
+    mdev(v, U2, [5], [0xab])
+    v.write(`${TYPE}/create`, U3)
+    v.write(dev(U3, 'assign_domain'), '4')
+    v.write(dev(U3, 'assign_domain'), '0xab')
+    expect(errno(() => v.write(dev(U3, 'assign_adapter'), '5'))).toBe('EADDRINUSE')
+    expect(h.runtime.dmesg.at(-1)?.msg).toBe(`vfio_ap_mdev ${U3}: Userspace may not assign queue 05.00ab to mdev: already assigned to ${U2}`)
+    expect(errno(() => v.write('/sys/bus/ap/apmask', '+5'))).toBe('EBUSY')
+    expect(h.runtime.dmesg.at(-1)?.msg).toBe(`vfio_ap_mdev ${U2}: Can not reserve queue 05.00ab for host driver: in use by mdev`)
+  })
+
+  it('a relative term wraps past 2^64 as simple_strtoul does', () => {
+    const v = hostVfs(preset('default').build('h'))
+    v.write('/sys/bus/ap/apmask', '-18446744073709551621')
+    expect(v.read('/sys/bus/ap/apmask')).toBe('0xfbffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n')
+  })
 })
 
 describe('modprobe', () => {
@@ -247,5 +270,16 @@ describe('modprobe', () => {
     expect(() => modprobe(h, 'vfio_ap', true)).toThrow('modprobe: FATAL: Module vfio_ap is not in kernel.\n')
     expect(() => modprobe(h, 'nope', false)).toThrow(/^modprobe: FATAL: Module nope not found in directory \/lib\/modules\//)
     expect(() => modprobe(h, 'ap', true)).toThrow('modprobe: FATAL: Module ap is builtin.\n')
+  })
+
+  it('loads without QCI too: the matrix limits are then 63 and 15', () => {
+    const h = preset('default').build('h')
+    h.lpar.qci = false
+    modprobe(h, 'vfio_ap', false)
+    expect(h.runtime.dmesg.at(-1)?.msg).toBe('vfio_ap matrix: MDEV: Registered')
+    const v = hostVfs(h)
+    v.write(`${TYPE}/create`, U1)
+    expect(errno(() => v.write(dev(U1, 'assign_adapter'), '64'))).toBe('ENODEV')
+    expect(errno(() => v.write(dev(U1, 'assign_domain'), '16'))).toBe('ENODEV')
   })
 })
