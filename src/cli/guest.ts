@@ -5,6 +5,7 @@
 import {ToolExit, UsageError} from '../core/errors.js'
 import {
   GuestRefusal,
+  checkStart,
   deviceAdd,
   deviceDel,
   findGuest,
@@ -16,21 +17,27 @@ import {
   stopGuest,
 } from '../core/guest.js'
 import {HOST_NAME_RE, type Guest, type Host, type World, hex2, hex4} from '../core/model.js'
-import {findMdev} from '../core/vfio.js'
+import {attachedGuest, findMdev} from '../core/vfio.js'
 import {
   LIBVIRT_MDEV_NOT_MIGRATABLE,
+  LIBVIRT_ONE_VFIO_AP,
   NON_MIGRATABLE,
   QemuError,
   type QemuDevice,
   deviceBusy,
+  deviceCreateError,
   deviceNotFound,
+  devicesInCreationOrder,
   hmpError,
+  libvirtMdevInUse,
+  libvirtMdevNotFound,
   mdevUuidFromSysfsdev as mdevUuid,
   noApBus,
   noSuchHostDevice,
   parseDeviceAdd,
   parseQemuArgs,
   startupDeviceError,
+  virshStartFailed,
 } from '../core/qemu.js'
 
 export interface StartOptions {
@@ -76,20 +83,56 @@ export function start(world: World, host: Host, name: string, qemuArgs: string[]
   }
   if (q.earlyExit) throw new ToolExit('', q.earlyExit.exitCode)
   const warnings = q.warnings.map((l) => (l.endsWith('\n') ? l : l + '\n')).join('')
-  const vfio = q.devices.filter((d) => d.driver === 'vfio-ap')
+  const all = q.devices.filter((d) => d.driver === 'vfio-ap')
+  if (o.libvirt) libvirtChecks(world, host, name, all)
+  // QEMU creates and realizes one device after the other and stops at the first error:
+  // the devices created before a creation error are realized first, and so may fail first.
+  const {created, failed} = createDevices(q.devices, q.features.ap)
+  const vfio = created.filter((d) => d.driver === 'vfio-ap')
   const devices = vfio.map((d, i) => ({
     id: d.id ?? (o.libvirt ? `hostdev${i}` : ''),
     sysfsdev: d.props.sysfsdev ?? '',
     uuid: mdevUuid(d.props.sysfsdev ?? ''),
   }))
+  const spec = {name, managed: o.libvirt ? ('libvirt' as const) : ('qemu' as const), autostart: o.autostart, args, cpuModel: q.cpuModel, features: q.features, devices}
   try {
-    startGuest(world, host, {name, managed: o.libvirt ? 'libvirt' : 'qemu', autostart: o.autostart, args, cpuModel: q.cpuModel, features: q.features, devices})
+    checkStart(world, host, spec)
   } catch (e) {
     if (!(e instanceof GuestRefusal)) throw e
     const i = devices.findIndex((d) => d.sysfsdev === e.detail.sysfsdev)
     throw new ToolExit(warnings + refusalText(host, e, vfio[Math.max(0, i)] ?? null), 1)
   }
+  if (failed) throw new ToolExit(warnings + startupDeviceError(failed.dev, failed.msg, failed.hint).map((l) => l + '\n').join(''), 1)
+  startGuest(world, host, spec)
   return warnings
+}
+
+/** qdev's creation of the -device options in QEMU's order, up to the first that fails. */
+function createDevices(all: readonly QemuDevice[], apBus: boolean): {created: QemuDevice[]; failed: {dev: QemuDevice; msg: string; hint?: string} | null} {
+  const created: QemuDevice[] = []
+  const ids: string[] = []
+  for (const dev of devicesInCreationOrder(all)) {
+    const err = deviceCreateError(dev, {apBus, apBusOccupied: created.some((d) => d.driver === 'vfio-ap'), existingIds: ids})
+    if (err) return {created, failed: {dev, ...err}}
+    created.push(dev)
+    if (dev.id !== undefined) ids.push(dev.id)
+  }
+  return {created, failed: null}
+}
+
+/** What libvirt refuses before it runs QEMU for a domain: virsh start's report. */
+function libvirtChecks(world: World, host: Host, name: string, vfio: readonly QemuDevice[]): void {
+  const refuse = (msg: string): never => {
+    throw new ToolExit(virshStartFailed(name, msg), 1)
+  }
+  if (vfio.length > 1) refuse(LIBVIRT_ONE_VFIO_AP)
+  for (const d of vfio) {
+    const uuid = mdevUuid(d.props.sysfsdev ?? '') ?? ''
+    const m = findMdev(host, uuid)
+    if (!m) refuse(libvirtMdevNotFound(uuid || (d.props.sysfsdev ?? '')))
+    const holder = attachedGuest(host, m!.uuid)
+    if (holder && holder.name !== name && holder.managed === 'libvirt') refuse(libvirtMdevInUse(m!.uuid, holder.name))
+  }
 }
 
 export function locate(world: World, name: string): {host: Host; guest: Guest} {
@@ -129,6 +172,8 @@ export function monitorAdd(world: World, name: string, spec: string): void {
     if (e instanceof QemuError) throw new ToolExit(e.stdout + e.lines.map((l) => l + '\n').join(''), 1)
     throw e
   }
+  const err = deviceCreateError(d, {apBus: guest.features.ap, apBusOccupied: guest.device !== null, existingIds: guest.device?.id ? [guest.device.id] : []})
+  if (err) throw new ToolExit(hmpError(err.msg, err.hint).map((l) => l + '\n').join(''), 1)
   if (d.driver !== 'vfio-ap') throw new ToolExit(`Error: aplab emulates only vfio-ap devices, not '${d.driver}'\n`, 1)
   try {
     deviceAdd(host, guest, {id: d.id ?? '', sysfsdev: d.props.sysfsdev ?? '', uuid: mdevUuid(d.props.sysfsdev ?? '')})

@@ -146,11 +146,10 @@ function realize(host: Host, g: Pick<Guest, 'name' | 'features'>, dev: {id: stri
 }
 
 /**
- * Start a guest (a new one, or a stopped one again with new arguments): the
- * vfio-ap device is opened before the guest's kernel runs, so it boots with
- * the APCB already set.
+ * What starting would refuse, without starting: a name taken elsewhere, or
+ * a device QEMU cannot realize (GuestRefusal). The device the guest gets.
  */
-export function startGuest(world: World, host: Host, s: GuestStart): Guest {
+export function checkStart(world: World, host: Host, s: GuestStart): GuestDevice | null {
   const found = findGuest(world, s.name)
   if (found && (found.host !== host || found.guest.running))
     throw new AplabError(
@@ -162,6 +161,17 @@ export function startGuest(world: World, host: Host, s: GuestStart): Guest {
   s.devices.forEach((d, i) => {
     device = realize(host, s, d, i)
   })
+  return device
+}
+
+/**
+ * Start a guest (a new one, or a stopped one again with new arguments): the
+ * vfio-ap device is opened before the guest's kernel runs, so it boots with
+ * the APCB already set.
+ */
+export function startGuest(world: World, host: Host, s: GuestStart): Guest {
+  const device = checkStart(world, host, s)
+  const found = findGuest(world, s.name)
   const g: Guest = {
     name: s.name,
     managed: s.managed,

@@ -1411,6 +1411,19 @@ export const NON_MIGRATABLE = (vmstateId: string = VFIO_AP_VMSTATE_ID): string =
 /** query-migrate "blocked-reasons" entry for it (qemu_savevm_non_migratable_list). */
 export const NON_MIGRATABLE_REASON = (vmstateId: string = VFIO_AP_VMSTATE_ID): string => `non-migratable device: ${vmstateId}`
 
+// libvirt's own refusals before it runs QEMU (kernel-qemu.md section 5), in the
+// order it checks: the domain's definition, then the mdev, then who holds it.
+
+/** qemu_validate.c, VIR_ERR_CONFIG_UNSUPPORTED. */
+export const LIBVIRT_ONE_VFIO_AP = 'unsupported configuration: Only one hostdev of model vfio-ap is supported'
+/** virmdev.c: the mdev's sysfs directory does not exist. */
+export const libvirtMdevNotFound = (uuid: string): string => `device not found: mediated device '${uuid}' not found`
+/** virmdev.c: another running domain has it (VIR_ERR_OPERATION_INVALID). */
+export const libvirtMdevInUse = (uuid: string, domain: string): string =>
+  `Requested operation is not valid: mediated device /sys/bus/mdev/devices/${uuid} is in use by driver QEMU, domain ${domain}`
+/** virsh start: its own line, then libvirt's error. */
+export const virshStartFailed = (domain: string, msg: string): string => `error: Failed to start domain '${domain}'\nerror: ${msg}\n`
+
 /**
  * libvirt without QEMU's blocked-reasons (qemuMigrationSrcIsAllowedHostdev):
  * VIR_ERR_OPERATION_UNSUPPORTED.
