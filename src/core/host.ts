@@ -25,7 +25,7 @@ export function parseCmdline(cmdline: string): Array<[string, string | undefined
 }
 
 /** kstrtoint(val, 0) as module parameters use it; null when invalid. */
-function paramInt(val: string | undefined): number | null {
+export function paramInt(val: string | undefined): number | null {
   if (val === undefined) return null
   const neg = val.startsWith('-')
   try {

@@ -4,6 +4,7 @@
 import {guestBus} from '../core/guest.js'
 import type {Guest, Host} from '../core/model.js'
 import {type BusRef, busApDir, devicesApDir} from './ap.js'
+import {moduleDir} from './module.js'
 import {procDir} from './proc.js'
 import {Vfs, dir} from './vfs.js'
 
@@ -22,6 +23,7 @@ export function guestVfs(host: Host, g: Guest, uid = 0): Vfs {
       sys: dir({
         bus: dir(ap ? {ap: busApDir(ref)} : {}),
         devices: dir(ap ? {ap: devicesApDir(ref)} : {}),
+        module: moduleDir(() => g.runtime),
       }),
     }),
     uid,

@@ -6,6 +6,7 @@ import {hostBus} from '../core/vfio.js'
 import {type BusRef, busApDir, devicesApDir} from './ap.js'
 import {vfioApDevice, vfioApLinks} from './vfio.js'
 import {etcDir} from './etc.js'
+import {moduleDir} from './module.js'
 import {procDir} from './proc.js'
 import {Vfs, dir} from './vfs.js'
 
@@ -37,6 +38,7 @@ export function hostVfs(host: Host, uid = 0): Vfs {
       class: dir({mdev_bus: v.mdevClass}),
       devices: dir({ap: devicesApDir(ref), vfio_ap: () => vfioApDevice(host, store)}),
       kernel: dir({iommu_groups: () => v.iommuGroups() ?? dir({})}),
+      module: moduleDir(() => host.runtime),
     }),
     // s390-tools installs ap-check as an mdevctl callout; aplab runs its own.
     usr: dir({

@@ -227,6 +227,8 @@ export class Vfs {
     const {node} = this.lookup(path)
     if (node.kind === 'dir') throw new KernelError('EISDIR')
     if (node.kind !== 'file' || !node.show) throw new KernelError('EACCES')
+    // Files without read permission for others (module parameters, 0440) are root's.
+    if (this.uid !== 0 && (node.mode & 0o004) === 0) throw new KernelError('EACCES')
     return node.show()
   }
 

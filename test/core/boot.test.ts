@@ -5,6 +5,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {setClock} from '../../src/core/clock.js'
+import {KernelError} from '../../src/core/errors.js'
 import {boot, makeHost} from '../../src/core/host.js'
 import type {Host} from '../../src/core/model.js'
 import {preset} from '../../src/core/presets.js'
@@ -112,6 +113,21 @@ describe('boot', () => {
     const h = makeHost('h', base.lpar, {cmdline: '', files: {[RULES]: rule('ATTR{../../bus/ap/aqmask}="0xnot-hex"')}})
     expect(h.runtime.aqmask.count()).toBe(256)
     expect(h.runtime.modules).toContain('vfio_ap')
+  })
+})
+
+describe('/sys/module/ap/parameters', () => {
+  it('the strings the command line gave, the live default domain, root only', () => {
+    const base = preset('default').build('h')
+    const h = makeHost('h', base.lpar, {cmdline: 'ap.apmask=0xffff ap.aqmask=0x40 ap.aqmask=0x0f ap.poll_thread=1 ap.useirq=x', files: {}})
+    const read = (p: string) => hostVfs(h).read(`/sys/module/ap/parameters/${p}`)
+    expect(['apmask', 'aqmask', 'domain', 'msgpool_min_items', 'poll_thread', 'useirq'].map(read)).toEqual(['0xffff\n', '0x0f\n', '4\n', '8\n', '1\n', '1\n'])
+    expect(hostVfs(h).stat('/sys/module/ap/parameters/domain').mode).toBe(0o440)
+    expect(() => hostVfs(h, 1000).read('/sys/module/ap/parameters/domain')).toThrow(KernelError)
+    // The bus attribute shows whether the thread runs (not with interrupts); the parameter what was asked.
+    expect(hostVfs(h).read('/sys/bus/ap/poll_thread')).toBe('0\n')
+    const plain = preset('default').build('p')
+    expect(hostVfs(plain).read('/sys/module/ap/parameters/apmask')).toBe('(null)\n')
   })
 })
 
