@@ -70,8 +70,11 @@ export async function aplabMain(argv: string[]): Promise<void> {
     const err = e as Error & {oclif?: {exit?: number}; skipOclifErrorHandling?: boolean}
     // Commands report their own errors (AplabCommand.catch); routing errors such as an
     // unknown command come here.
-    if (!(err instanceof oclif.Errors.ExitError) && !err.skipOclifErrorHandling)
-      process.stderr.write(`aplab: ${err.message.split('\n')[0]}\nTry 'aplab --help' for more information.\n`)
+    if (!(err instanceof oclif.Errors.ExitError) && !err.skipOclifErrorHandling) {
+      // oclif names commands by their colon ids ("command sysfs:echo:x not found"); users type spaces.
+      const msg = err.message.split('\n')[0].replace(/^command (\S+) not found\.?$/i, (_m, id: string) => `command '${id.replace(/:/g, ' ')}' not found`)
+      process.stderr.write(`aplab: ${msg}\nTry 'aplab --help' for more information.\n`)
+    }
     process.exitCode = err.oclif?.exit ?? 1
   }
 }

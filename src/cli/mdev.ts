@@ -6,6 +6,7 @@ import {randomUUID} from 'node:crypto'
 import {AplabError, type Errno, KernelError, UsageError, strerror} from '../core/errors.js'
 import type {Host, Mdev} from '../core/model.js'
 import {type MatrixPart, assign, createMdev, findMdev, removeMdev, unassign} from '../core/vfio.js'
+import {readVfioApConfig} from '../tools/zdev.js'
 
 const WHY: Partial<Record<Errno, string>> = {
   EADDRNOTAVAIL: 'an APQN it would add is reserved for the host by apmask and aqmask',
@@ -82,6 +83,15 @@ export function definition(host: Host, uuid: string): 'auto' | 'manual' | null {
   }
 }
 
+/** The IDs a definition's attributes assign; null when it cannot be read. */
+function definedMatrix(host: Host, uuid: string): {adapters: number[]; domains: number[]; controls: number[]} | null {
+  try {
+    return readVfioApConfig(host.persistent.files[`/etc/mdevctl.d/matrix/${uuid}`] ?? null)
+  } catch {
+    return null // a malformed ap_config, which makes libap abort
+  }
+}
+
 export interface MdevInfo {
   uuid: string
   active: boolean
@@ -101,13 +111,15 @@ export function mdevInfos(host: Host): MdevInfo[] {
   return uuids.map((uuid) => {
     const m = findMdev(host, uuid)
     const bits = (x?: {bits(): number[]}) => x?.bits() ?? []
+    // An mdev that is only defined shows what its definition would assign (as libap reads it).
+    const def = m ? null : definedMatrix(host, uuid)
     return {
       uuid,
       active: m !== undefined,
       defined: definition(host, uuid),
-      adapters: bits(m?.apm),
-      domains: bits(m?.aqm),
-      control_domains: bits(m?.adm),
+      adapters: def?.adapters ?? bits(m?.apm),
+      domains: def?.domains ?? bits(m?.aqm),
+      control_domains: def?.controls ?? bits(m?.adm),
       guest_matrix: {adapters: bits(m?.shadow.apm), domains: bits(m?.shadow.aqm), control_domains: bits(m?.shadow.adm)},
     }
   })

@@ -32,7 +32,8 @@ export async function serialize(w: World): Promise<string> {
   return HEADER + YAML.stringify(worldToData(w), {lineWidth: 0})
 }
 
-export async function parse(text: string, file: string): Promise<World> {
+/** The YAML text as plain data of the current version; StateError names the file and the place. */
+async function parseData(text: string, file: string): Promise<unknown> {
   const YAML = await import('yaml')
   const doc = YAML.parseDocument(text, {prettyErrors: true, uniqueKeys: true})
   if (doc.errors.length > 0) {
@@ -42,12 +43,60 @@ export async function parse(text: string, file: string): Promise<World> {
   }
   const data = doc.toJS()
   if (data === null || data === undefined) throw new StateError(file, 'the file is empty')
+  return validated(file, () => migrate(data))
+}
+
+function validated<T>(file: string, fn: () => T): T {
   try {
-    return worldFromData(migrate(data))
+    return fn()
   } catch (e) {
     if (e instanceof SchemaError) throw new StateError(file, e.message)
     throw e
   }
+}
+
+export async function parse(text: string, file: string): Promise<World> {
+  const data = await parseData(text, file)
+  return validated(file, () => worldFromData(data))
+}
+
+/**
+ * Parsing YAML costs a new process more than the rest of a typical call, so
+ * the data of the last text read or written is kept beside the state file
+ * as JSON, with that text. It is used only when the text on disk is exactly
+ * the same, so a hand edit is always parsed (and checked) as YAML; a cache
+ * that cannot be written is no cache.
+ */
+const cachePath = (file: string): string => path.join(path.dirname(file), `.${path.basename(file)}.cache`)
+
+function cachedData(file: string, text: string): unknown {
+  try {
+    const c = JSON.parse(fs.readFileSync(cachePath(file), 'utf8')) as {text?: unknown; data?: unknown}
+    return c.text === text ? c.data : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function writeCache(file: string, text: string, data: unknown): void {
+  const p = cachePath(file)
+  const tmp = `${p}.${process.pid}`
+  try {
+    fs.writeFileSync(tmp, JSON.stringify({text, data}))
+    fs.renameSync(tmp, p)
+  } catch {
+    fs.rmSync(tmp, {force: true})
+  }
+}
+
+/** The world of a state file's text, through the cache when it holds this text. */
+async function worldOf(text: string, file: string): Promise<World> {
+  let data = cachedData(file, text)
+  if (data === undefined) {
+    data = await parseData(text, file)
+    writeCache(file, text, data)
+  }
+  return validated(file, () => worldFromData(data))
 }
 
 /** The text on disk, or null when there is no file yet. */
@@ -64,12 +113,19 @@ function readText(file: string): string | null {
 /** Read the state; a missing file is a fresh default host. Never writes. */
 export async function load(file: string): Promise<World> {
   const text = readText(file)
-  return text === null ? newWorld() : parse(text, file)
+  return text === null ? newWorld() : worldOf(text, file)
 }
 
 export async function writeAtomic(file: string, text: string): Promise<void> {
   const {default: writeFileAtomic} = await import('write-file-atomic')
   await writeFileAtomic(file, text, {fsync: true})
+}
+
+/** Write the world as the state file (and its cache). */
+async function writeWorld(file: string, world: World): Promise<void> {
+  const text = await serialize(world)
+  await writeAtomic(file, text)
+  writeCache(file, text, JSON.parse(JSON.stringify(worldToData(world))))
 }
 
 async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
@@ -100,12 +156,11 @@ async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
 export async function mutate<T>(file: string, change: (w: World) => T | Promise<T>): Promise<T> {
   return withLock(file, async () => {
     const text = readText(file)
-    const world = text === null ? newWorld() : await parse(text, file)
-    const before = await serialize(world)
+    const world = text === null ? newWorld() : await worldOf(text, file)
+    const before = JSON.stringify(worldToData(world))
     const result = await change(world)
     settleGuests(world)
-    const after = await serialize(world)
-    if (after !== before) await writeAtomic(file, after)
+    if (JSON.stringify(worldToData(world)) !== before) await writeWorld(file, world)
     return result
   })
 }
@@ -114,6 +169,6 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
 export async function replace(file: string, world: World, force: boolean): Promise<void> {
   await withLock(file, async () => {
     if (!force && fs.existsSync(file)) throw new StateError(file, 'a state file exists already (use --force to replace it)')
-    await writeAtomic(file, await serialize(world))
+    await writeWorld(file, world)
   })
 }

@@ -28,9 +28,9 @@ export function mdevShow(r: MdevInfo, guest: string | null): string {
     `uuid:            ${r.uuid}`,
     `state:           ${r.active ? 'active' : 'inactive'}`,
     `definition:      ${r.defined ? `mdevctl, start ${r.defined}` : 'none (lost at the next reboot)'}`,
-    `matrix:          ${r.active ? apqns(r.adapters, r.domains) : '-'}`,
+    `matrix:          ${r.active || r.defined ? apqns(r.adapters, r.domains) : '-'}${r.active ? '' : ' (as defined)'}`,
     `guest_matrix:    ${r.active ? apqns(r.guest_matrix.adapters, r.guest_matrix.domains) : '-'}`,
-    `control_domains: ${r.active ? ids(r.control_domains, hex4) : '-'}`,
+    `control_domains: ${r.active || r.defined ? ids(r.control_domains, hex4) : '-'}`,
     `guest:           ${guest ?? '-'}`,
   ].join('\n') + '\n'
 }

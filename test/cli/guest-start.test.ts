@@ -54,6 +54,16 @@ describe('QEMU creates the devices one by one', () => {
     )
   })
 
+  it('a near miss of a device type name is no device QEMU knows', () => {
+    const w = world()
+    expect(refusal(q(w, 'a', ['-device', `vfio_ap,sysfsdev=${path(U)}`])).text).toBe(
+      `qemu-system-s390x: -device vfio_ap,sysfsdev=${path(U)}: 'vfio_ap' is not a valid device model name\n`,
+    )
+    // Devices aplab does not model pass, as QEMU would take them.
+    q(w, 'b', ['-device', 'virtio-rng-ccw', '-device', `vfio-ap,sysfsdev=${path(U)}`])()
+    expect(w.hosts[0].guests.map((g) => g.name)).toEqual(['b'])
+  })
+
   it('an unknown property is refused before realize', () => {
     const w = world()
     expect(refusal(q(w, 'a', ['-device', `vfio-ap,sysfsdev=${path(U)},foo=bar`])).text).toBe(

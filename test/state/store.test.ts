@@ -1,7 +1,7 @@
 import {execFileSync, spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, writeFileSync, existsSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
@@ -134,6 +134,27 @@ describe('changing the state', () => {
     const f = join(tmp(), 'state.yaml')
     await mutate(f, () => undefined)
     expect(existsSync(f)).toBe(false)
+  })
+})
+
+describe('the parse cache beside the state file', () => {
+  const cache = (f: string) => join(dirname(f), `.${basename(f)}.cache`)
+  it('is written with the state and used only for the very same text', async () => {
+    const f = join(tmp(), 'state.yaml')
+    await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
+    expect(JSON.parse(readFileSync(cache(f), 'utf8')).text).toBe(readFileSync(f, 'utf8'))
+    // A cache that lies about another text is ignored: the hand edit is what counts.
+    writeFileSync(f, readFileSync(f, 'utf8').replace('ap_domain: 4', 'ap_domain: 5'))
+    expect((await load(f)).hosts[0].runtime.domain).toBe(5)
+    expect(JSON.parse(readFileSync(cache(f), 'utf8')).text).toContain('ap_domain: 5')
+  })
+  it('a broken cache is no cache, and a hand edit with a mistake is still reported', async () => {
+    const f = join(tmp(), 'state.yaml')
+    await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
+    writeFileSync(cache(f), '{not json')
+    expect((await load(f)).hosts[0].runtime.apmask.has(1)).toBe(false)
+    writeFileSync(f, readFileSync(f, 'utf8').replace('ap_domain: 4', 'ap_domain: many'))
+    expect(await stateError(load(f))).toMatch(/ap_domain/)
   })
 })
 

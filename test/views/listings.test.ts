@@ -4,6 +4,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {infos} from '../../src/cli/guest.js'
+import {mdevInfos} from '../../src/cli/mdev.js'
 import {hostRows} from '../../src/cli/host.js'
 import {setClock} from '../../src/core/clock.js'
 import {startGuest, stopGuest} from '../../src/core/guest.js'
@@ -12,6 +13,7 @@ import {preset} from '../../src/core/presets.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {hostTable} from '../../src/views/aplab.js'
 import {guestShow, guestTable} from '../../src/views/guest.js'
+import {mdevShow, mdevTable} from '../../src/views/mdev.js'
 
 setClock(() => Date.UTC(2026, 11, 2, 9, 0, 0))
 
@@ -100,6 +102,28 @@ describe('aplab guest show', () => {
         'vfio-ap device:  -',
         'apqns:           -',
         'control domains: -',
+      ].join('\n') + '\n',
+    )
+  })
+})
+
+describe('aplab mdev list and show', () => {
+  it('a device that is only defined shows what its definition assigns', async () => {
+    const h = preset('vfio-ap-doc').build('h')
+    h.persistent.files[`/etc/mdevctl.d/matrix/${U1}`] = JSON.stringify({mdev_type: 'vfio_ap-passthrough', start: 'auto', attrs: [{assign_adapter: '5'}, {assign_domain: '0x47'}, {assign_control_domain: '71'}]})
+    const [info] = mdevInfos(h)
+    expect(await mdevTable([info])).toBe(
+      ['UUID                                  STATE                   ADAPTERS  DOMAINS  CONTROL  GUEST APQNS', `${U1}  inactive, defined auto  0x05      0x0047   0x0047   -`].join('\n') + '\n',
+    )
+    expect(mdevShow(info, null)).toBe(
+      [
+        `uuid:            ${U1}`,
+        'state:           inactive',
+        'definition:      mdevctl, start auto',
+        'matrix:          05.0047 (as defined)',
+        'guest_matrix:    -',
+        'control_domains: 0x0047',
+        'guest:           -',
       ].join('\n') + '\n',
     )
   })
