@@ -11,12 +11,15 @@ import {type SysfsVerb, runSysfs} from './sysfs.js'
 
 const DROP_INS: readonly string[] = ['lszcrypt', 'chzcrypt', 'mdevctl', 'lsmdev', 'chzdev', 'lszdev']
 
-/** A C tool killed by SIGPIPE prints nothing; do the same when a reader goes away. */
+/**
+ * A C tool killed by SIGPIPE prints nothing; do the same when a reader goes
+ * away. Any other failure to write (a full disk, a closed descriptor) ends
+ * the process with status 1, without a stack trace.
+ */
 function quietPipes(): void {
   for (const s of [process.stdout, process.stderr])
     s.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(141)
-      throw e
+      process.exit(e.code === 'EPIPE' ? 141 : 1)
     })
 }
 

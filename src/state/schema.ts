@@ -321,7 +321,7 @@ function readRuntime(r: Reader, bootedWith: string): Runtime {
     bootTime: r.optInt('boot_time', 0, Number.MAX_SAFE_INTEGER, 0),
     dmesg: r.strings('dmesg').map((l, i) => {
       const m = /^(\d+) (.*)$/s.exec(l)
-      if (!m) r.fail(`dmesg[${i}]`, 'expected microseconds since boot, a blank and the message')
+      if (!m || !Number.isSafeInteger(Number(m[1]))) r.fail(`dmesg[${i}]`, 'expected microseconds since boot, a blank and the message')
       return {t: Number(m![1]), msg: m![2]}
     }),
   }
@@ -472,7 +472,8 @@ function runtimeData(rt: Runtime, bootedWith: string): Obj {
     poll_thread: rt.pollThread,
     poll_timeout: rt.pollTimeout,
     useirq: rt.useirq,
-    scans: rt.scans,
+    // The kernel's counter wraps far later than the state's numbers reach: it stops at their end.
+    scans: Math.min(rt.scans, Number.MAX_SAFE_INTEGER),
     modules: [...rt.modules],
     offline: [...rt.offline].sort(),
     unbound: [...rt.unbound].sort(),

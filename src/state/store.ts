@@ -41,7 +41,12 @@ async function parseData(text: string, file: string): Promise<unknown> {
     const where = e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}: ` : ''
     throw new StateError(file, `${where}${e.message.split('\n')[0].replace(/ at line \d+, column \d+:$/, '')}`)
   }
-  const data = doc.toJS()
+  let data: unknown
+  try {
+    data = doc.toJS()
+  } catch (e) {
+    throw new StateError(file, (e as Error).message) // aliases: unresolved, or too many
+  }
   if (data === null || data === undefined) throw new StateError(file, 'the file is empty')
   return validated(file, () => migrate(data))
 }
@@ -118,7 +123,11 @@ export async function load(file: string): Promise<World> {
 
 export async function writeAtomic(file: string, text: string): Promise<void> {
   const {default: writeFileAtomic} = await import('write-file-atomic')
-  await writeFileAtomic(file, text, {fsync: true})
+  try {
+    await writeFileAtomic(file, text, {fsync: true})
+  } catch (e) {
+    throw new StateError(file, `cannot write the state: ${(e as Error).message}`)
+  }
 }
 
 /** Write the world as the state file (and its cache). */
@@ -128,24 +137,48 @@ async function writeWorld(file: string, world: World): Promise<void> {
   writeCache(file, text, JSON.parse(JSON.stringify(worldToData(world))))
 }
 
-async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  fs.mkdirSync(path.dirname(file), {recursive: true})
+/** The file a path names, symbolic links resolved, so that every path to it shares one lock. */
+function realFile(file: string): string {
+  try {
+    return fs.realpathSync(file)
+  } catch {
+    return file
+  }
+}
+
+async function withLock<T>(file: string, fn: (checkLock: () => void) => Promise<T>): Promise<T> {
+  // /proc and /sys take no files (and mkdir loops on /proc).
+  if (/^\/(proc|sys)(\/|$)/.test(path.resolve(file))) throw new StateError(file, 'a state file cannot live under /proc or /sys')
+  try {
+    fs.mkdirSync(path.dirname(file), {recursive: true})
+  } catch (e) {
+    throw new StateError(file, `cannot create its directory: ${(e as Error).message}`)
+  }
   const {default: lockfile} = await import('proper-lockfile')
+  const lockPath = `${realFile(file)}.lock`
+  let compromised: Error | null = null
   let release: () => Promise<void>
   try {
     release = await lockfile.lock(file, {
       realpath: false,
-      lockfilePath: `${file}.lock`,
+      lockfilePath: lockPath,
       stale: 10000,
       retries: {retries: 400, factor: 1.2, minTimeout: 5, maxTimeout: 50, randomize: true},
+      // Another command took the lock over (this one was stopped for longer than `stale`).
+      onCompromised: (e) => {
+        compromised = e
+      },
     })
   } catch (e) {
-    throw new StateError(file, `cannot lock the state: ${(e as Error).message}`)
+    throw new StateError(file, `cannot lock the state (${lockPath}): ${(e as Error).message}`)
+  }
+  const checkLock = (): void => {
+    if (compromised) throw new StateError(file, `another command took over the lock ${lockPath} while this one was stopped; nothing was written`)
   }
   try {
-    return await fn()
+    return await fn(checkLock)
   } finally {
-    await release()
+    await release().catch(() => undefined)
   }
 }
 
@@ -154,21 +187,25 @@ async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
  * it differs from what was read. When `change` throws, nothing is written.
  */
 export async function mutate<T>(file: string, change: (w: World) => T | Promise<T>): Promise<T> {
-  return withLock(file, async () => {
+  return withLock(file, async (checkLock) => {
     const text = readText(file)
     const world = text === null ? newWorld() : await worldOf(text, file)
     const before = JSON.stringify(worldToData(world))
     const result = await change(world)
     settleGuests(world)
-    if (JSON.stringify(worldToData(world)) !== before) await writeWorld(file, world)
+    if (JSON.stringify(worldToData(world)) !== before) {
+      checkLock()
+      await writeWorld(file, world)
+    }
     return result
   })
 }
 
 /** Write a whole new state (aplab init, import) under the lock. */
 export async function replace(file: string, world: World, force: boolean): Promise<void> {
-  await withLock(file, async () => {
+  await withLock(file, async (checkLock) => {
     if (!force && fs.existsSync(file)) throw new StateError(file, 'a state file exists already (use --force to replace it)')
+    checkLock()
     await writeWorld(file, world)
   })
 }

@@ -1,5 +1,5 @@
 import {execFileSync, spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync, writeFileSync, existsSync} from 'node:fs'
+import {mkdtempSync, readFileSync, symlinkSync, writeFileSync, existsSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 
@@ -134,6 +134,21 @@ describe('changing the state', () => {
     const f = join(tmp(), 'state.yaml')
     await mutate(f, () => undefined)
     expect(existsSync(f)).toBe(false)
+  })
+})
+
+describe('odd places and odd texts', () => {
+  it('two paths to one file share one lock; /proc is no place for a state; aliases are named errors', async () => {
+    const d = tmp()
+    const f = join(d, 'real.yaml')
+    await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
+    symlinkSync(f, join(d, 'link.yaml'))
+    await mutate(join(d, 'link.yaml'), () => {
+      expect(existsSync(`${f}.lock`)).toBe(true)
+    })
+    expect(await stateError(mutate('/proc/aplab-x/s.yaml', () => undefined))).toMatch(/cannot live under \/proc/)
+    writeFileSync(f, 'x: &a [1]\ncurrent: *nope\n')
+    expect(await stateError(load(f))).toMatch(/^.*real\.yaml: Unresolved alias/)
   })
 })
 
