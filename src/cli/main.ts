@@ -62,6 +62,8 @@ export async function aplabMain(argv: string[]): Promise<void> {
   if (await fastSysfs(args)) return
   // `aplab help [COMMAND ...]` is `aplab [COMMAND ...] --help`, as in git and gh.
   if (args[0] === 'help') args.push(...args.splice(0, args.length).slice(1), '--help')
+  // oclif's debug output (DEBUG=oclif:*) is not aplab's to print.
+  delete process.env.DEBUG
   // oclif comes from the command table's module, so that the binaries load
   // one bundle for it (scripts/build.mjs) and oclif's own import of the
   // explicit target finds the same module instance.

@@ -140,12 +140,21 @@ export class RealSys implements Fs {
     }
   }
 
+  // stat(2) failing for any reason (ENOENT, ENOTDIR below a file, EACCES) is "no".
   isDir(path: string): boolean {
-    return fs.statSync(path, {throwIfNoEntry: false})?.isDirectory() ?? false
+    try {
+      return fs.statSync(path, {throwIfNoEntry: false})?.isDirectory() ?? false
+    } catch {
+      return false
+    }
   }
 
   isFile(path: string): boolean {
-    return fs.statSync(path, {throwIfNoEntry: false})?.isFile() ?? false
+    try {
+      return fs.statSync(path, {throwIfNoEntry: false})?.isFile() ?? false
+    } catch {
+      return false
+    }
   }
 
   canWrite(path: string): boolean {
