@@ -9,7 +9,7 @@ import {StateError} from '../core/errors.js'
 import type {World} from '../core/model.js'
 import {settleGuests} from '../core/guest.js'
 import {preset} from '../core/presets.js'
-import {SchemaError, migrate, worldFromData, worldToData} from './schema.js'
+import {STATE_VERSION, SchemaError, migrate, worldFromData, worldToData} from './schema.js'
 
 export const DEFAULT_HOST = 'host0'
 
@@ -76,8 +76,9 @@ const cachePath = (file: string): string => path.join(path.dirname(file), `.${pa
 
 function cachedData(file: string, text: string): unknown {
   try {
-    const c = JSON.parse(fs.readFileSync(cachePath(file), 'utf8')) as {text?: unknown; data?: unknown}
-    return c.text === text ? c.data : undefined
+    const c = JSON.parse(fs.readFileSync(cachePath(file), 'utf8')) as {schema?: unknown; text?: unknown; data?: unknown}
+    // Data of another schema version (another aplab wrote it) is not this one's to read.
+    return c.schema === STATE_VERSION && c.text === text ? c.data : undefined
   } catch {
     return undefined
   }
@@ -87,10 +88,14 @@ function writeCache(file: string, text: string, data: unknown): void {
   const p = cachePath(file)
   const tmp = `${p}.${process.pid}`
   try {
-    fs.writeFileSync(tmp, JSON.stringify({text, data}))
+    fs.writeFileSync(tmp, JSON.stringify({schema: STATE_VERSION, text, data}))
     fs.renameSync(tmp, p)
   } catch {
-    fs.rmSync(tmp, {force: true})
+    try {
+      fs.rmSync(tmp, {force: true})
+    } catch {
+      // nothing was left, or nothing can be removed
+    }
   }
 }
 
@@ -115,7 +120,7 @@ function readText(file: string): string | null {
   }
 }
 
-/** Read the state; a missing file is a fresh default host. Never writes. */
+/** Read the state; a missing file is a fresh default host. Never writes the state (only its cache). */
 export async function load(file: string): Promise<World> {
   const text = readText(file)
   return text === null ? newWorld() : worldOf(text, file)
