@@ -1,6 +1,7 @@
 // Running chzdev or lszdev (s390-tools 2.43.0, device type ap) on the
-// emulated host, or on the real file system with sysfs below SYSFS_ROOT. The same function serves the drop-in binaries and
-// `aplab chzdev` / `aplab lszdev`.
+// emulated host, or on the real file system with sysfs below SYSFS_ROOT.
+// The same function serves the drop-in binaries and `aplab chzdev` /
+// `aplab lszdev`.
 
 import {Stdio} from '../tools/libc.js'
 import type {ZdevContext} from '../tools/zdev.js'

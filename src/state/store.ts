@@ -28,8 +28,12 @@ export function newWorld(presetName = 'default', hostName = DEFAULT_HOST): World
 const HEADER = '# aplab state: one emulated IBM Z host per entry of hosts. See aplab(1).\n'
 
 export async function serialize(w: World): Promise<string> {
+  return dataText(worldToData(w))
+}
+
+async function dataText(data: unknown): Promise<string> {
   const YAML = await import('yaml')
-  return HEADER + YAML.stringify(worldToData(w), {lineWidth: 0})
+  return HEADER + YAML.stringify(data, {lineWidth: 0})
 }
 
 /** The YAML text as plain data of the current version; StateError names the file and the place. */
@@ -135,11 +139,11 @@ export async function writeAtomic(file: string, text: string): Promise<void> {
   }
 }
 
-/** Write the world as the state file (and its cache). */
-async function writeWorld(file: string, world: World): Promise<void> {
-  const text = await serialize(world)
+/** Write the data of a world as the state file (and its cache). */
+async function writeData(file: string, data: unknown): Promise<void> {
+  const text = await dataText(data)
   await writeAtomic(file, text)
-  writeCache(file, text, JSON.parse(JSON.stringify(worldToData(world))))
+  writeCache(file, text, data)
 }
 
 /** The file a path names, symbolic links resolved, so that every path to it shares one lock. */
@@ -198,9 +202,10 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
     const before = JSON.stringify(worldToData(world))
     const result = await change(world)
     settleGuests(world)
-    if (JSON.stringify(worldToData(world)) !== before) {
+    const after = worldToData(world)
+    if (JSON.stringify(after) !== before) {
       checkLock()
-      await writeWorld(file, world)
+      await writeData(file, after)
     }
     return result
   })
@@ -211,6 +216,6 @@ export async function replace(file: string, world: World, force: boolean): Promi
   await withLock(file, async (checkLock) => {
     if (!force && fs.existsSync(file)) throw new StateError(file, 'a state file exists already (use --force to replace it)')
     checkLock()
-    await writeWorld(file, world)
+    await writeData(file, worldToData(world))
   })
 }

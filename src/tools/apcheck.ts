@@ -16,9 +16,8 @@
 
 import {KernelError} from '../core/errors.js'
 import {getoptLong} from './getopt.js'
-import {strtol} from './libc.js'
 import type {Fs} from './sys.js'
-import {Crash, type VfioApConfig, apUdevMasks, maskToList, parseMatrix, readVfioApConfig} from './zdev.js'
+import {Crash, type VfioApConfig, apSetBit, apUdevMasks, maskToList, parseMatrix, readVfioApConfig} from './zdev.js'
 
 export interface ApCheckResult {
   code: number
@@ -57,23 +56,14 @@ function libap<T>(fn: () => T): T {
 const segfault = (): never => {
   throw new Exit(139, 'SIGSEGV')
 }
-const abort = (): never => {
-  throw new Exit(134, 'SIGABRT')
-}
 
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
 
 /** printf("%u") of a C int. */
 const u = (n: number): string => String(n >>> 0)
 
-const maskHex = (bits: number[]): string => {
-  const nib = new Array<number>(64).fill(0)
-  for (const b of bits) {
-    if (b < 0 || b > 255) abort() // ap_set_bit: util_assert
-    nib[b >> 2] |= 8 >> (b & 3)
-  }
-  return '0x' + nib.map((n) => n.toString(16)).join('')
-}
+/** The ap_config field of a list of IDs: ap_set_bit on a zero mask, libap's asserts included. */
+const maskHex = (bits: number[]): string => libap(() => bits.reduce((mask, b) => apSetBit(b, mask, true), '0x' + '0'.repeat(64)))
 
 interface Ctx {
   fs: Fs

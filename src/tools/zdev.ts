@@ -1735,7 +1735,7 @@ function hexNibble(n: number, mask: string): number {
     `Invalid hex string provided for mask: ${mask}`,
   )
   // Past the end of a short mask C reads the terminating NUL (and prints it with %c).
-  const c = mask[i + (n >> 2)] ?? '\0'
+  const c = mask[i + Math.trunc(n / 4)] ?? '\0'
   const v = /^[0-9a-fA-F]$/.test(c) ? parseInt(c, 16) : -1
   utilAssert(v >= 0, 'false', 'get_hexbyte_value', `Could not parse hex digit '${c}'`)
   return v
@@ -1743,13 +1743,15 @@ function hexNibble(n: number, mask: string): number {
 
 export const apTestBit = (n: number, mask: string): boolean => (hexNibble(n, mask) & (1 << (3 - (n % 4)))) !== 0
 
-function apSetBit(n: number, mask: string, on: boolean): string {
+/** ap_set_bit (C's division: a negative n, an unsigned ID gone negative, lands on the first digit). */
+export function apSetBit(n: number, mask: string, on: boolean): string {
   let v = hexNibble(n, mask)
   const m = 1 << (3 - (n % 4))
   if (on === ((v & m) !== 0)) return mask
   v = on ? v + m : v - m
+  utilAssert(v >= 0 && v <= 15, 'false', 'ap_set_bit', `Could not set bit value '${v}'`)
   const i = mask.startsWith('0x') ? 2 : 0
-  const at = i + (n >> 2)
+  const at = i + Math.trunc(n / 4)
   return mask.slice(0, at) + v.toString(16) + mask.slice(at + 1)
 }
 

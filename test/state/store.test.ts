@@ -158,6 +158,10 @@ describe('the parse cache beside the state file', () => {
     const f = join(tmp(), 'state.yaml')
     await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
     expect(JSON.parse(readFileSync(cache(f), 'utf8')).text).toBe(readFileSync(f, 'utf8'))
+    // What the cache gives is what parsing the YAML gives.
+    const viaCache = await serialize(await load(f))
+    expect(viaCache).toBe(await serialize(await parse(readFileSync(f, 'utf8'), f)))
+    expect(viaCache).toBe(readFileSync(f, 'utf8'))
     // A cache that lies about another text is ignored: the hand edit is what counts.
     writeFileSync(f, readFileSync(f, 'utf8').replace('ap_domain: 4', 'ap_domain: 5'))
     expect((await load(f)).hosts[0].runtime.domain).toBe(5)

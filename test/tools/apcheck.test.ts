@@ -220,6 +220,14 @@ describe('live modify (§4.4)', () => {
     expect(vfs.read(`/sys/devices/vfio_ap/matrix/${U}/matrix`)).toBe('06.0047\n')
   })
 
+  it('an ID beyond the mask makes ap_set_bit read the NUL at its end: util_assert aborts', () => {
+    freeMasks()
+    mdev(U, ['assign_adapter', '5'], ['assign_domain', '4'])
+    const r = ap(args('live', 'modify'), conf('manual', ['assign_adapter', '5'], ['assign_domain', '256']))
+    expect(r).toMatchObject({code: 134, stdout: '', signal: 'SIGABRT'})
+    expect(r.stderr).toContain("Error string:\n\n  Could not parse hex digit '\0'\nLocation:\n\n  ap.c: get_hexbyte_value()\n")
+  })
+
   it('the same checks as start; a device without ap_config', () => {
     freeMasks()
     mdev(V, ['assign_adapter', '5'], ['assign_domain', '4'])

@@ -9,6 +9,7 @@ import {describe, expect, it} from 'vitest'
 
 import {preset} from '../../src/core/presets.js'
 import {exportHost} from '../../src/sysfs/export.js'
+import {hostVfs} from '../../src/sysfs/host.js'
 import {runChzcrypt} from '../../src/tools/chzcrypt.js'
 import {Stdio} from '../../src/tools/libc.js'
 import {runLszdev} from '../../src/tools/lszdev.js'
@@ -53,9 +54,13 @@ describe('a tree of plain files', () => {
     const ctx = {prog: 'lszdev', nodename: 'n', readFile: () => '', writeFile: () => {}, sysfsRoot: empty}
     expect(runLszdev(['-t', 'ap', '-a'], new RealSys(empty), io, ctx)).toBe(15)
     expect([io.stdout, io.stderr]).toEqual(['', ''])
+    // On an exported tree it prints exactly what it prints on the host the tree came from.
     const sys = tree()
     const io2 = new Stdio(false)
     expect(runLszdev(['-t', 'ap', '-a'], new RealSys(sys), io2, {...ctx, sysfsRoot: sys})).toBe(0)
+    const io3 = new Stdio(false)
+    expect(runLszdev(['-t', 'ap', '-a'], hostVfs(preset('default').build('h')), io3, {prog: 'lszdev', nodename: 'n', readFile: () => '', writeFile: () => {}})).toBe(0)
+    expect(io2.stdout).toBe(io3.stdout)
     expect(io2.stdout).toContain('  apmask     "0-255"\n')
   })
 })
