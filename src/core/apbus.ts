@@ -380,10 +380,17 @@ export function writeQueueOnline(bus: ApBus, apid: number, apqi: number, buf: st
   setFlag(bus.rt.offline, queueName(apid, apqi), !on)
 }
 
-/** Card `config`: SCLP configure/deconfigure of the adapter; its queues follow. */
+/**
+ * Card `config`: SCLP configure/deconfigure of the adapter; its queues
+ * follow. Without SCLP's AP reconfiguration facility (a KVM guest) the
+ * kernel's sclp_ap_configure refuses with EOPNOTSUPP, so a guest cannot
+ * change an adapter's configuration.
+ */
 export function writeCardConfig(bus: ApBus, apid: number, buf: string): void {
   const cfg = scanBool01(buf)
   const a = bus.adapter(apid)!
+  if (a.configured === (cfg === 1)) return
+  if (bus.lpar.apReconfig === false) throw new KernelError('EOPNOTSUPP')
   a.configured = cfg === 1
 }
 

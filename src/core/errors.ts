@@ -15,6 +15,7 @@ export const ERRNO = {
   EINVAL: [22, 'Invalid argument'],
   ERANGE: [34, 'Numerical result out of range'],
   EUSERS: [87, 'Too many users'],
+  EOPNOTSUPP: [95, 'Operation not supported'],
   EADDRINUSE: [98, 'Address already in use'],
   EADDRNOTAVAIL: [99, 'Cannot assign requested address'],
 } as const

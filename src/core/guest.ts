@@ -9,7 +9,7 @@ import {klog} from './dmesg.js'
 import {AplabError} from './errors.js'
 import {boot} from './host.js'
 import {Mask} from './mask.js'
-import {type ApFeature, type Guest, type GuestDevice, type Host, type Lpar, type Mdev, type World} from './model.js'
+import {type ApFeature, type Guest, type GuestDevice, type Host, type Lpar, type Mdev, type QueueHw, type World, queueName} from './model.js'
 import {attachedGuest, findMdev} from './vfio.js'
 
 export {attachedGuest}
@@ -78,9 +78,24 @@ export function guestApcb(host: Host, g: Guest): Apcb {
 export function guestLpar(host: Host, g: Guest): Lpar {
   const apcb = guestApcb(host, g)
   const f = g.features
+  // Copies, never the host's objects: nothing the guest's kernel does can
+  // reach the host's configuration or another guest's.
   const adapters = host.lpar.adapters
     .filter((a) => apcb.apm.has(a.id))
-    .map((a) => (f.apft ? a : {...a, rawType: 0}))
+    .map((a) => ({...a, ...(a.ep11 && {ep11: {...a.ep11}}), ...(!f.apft && {rawType: 0})}))
+  const queues: Lpar['queues'] = {}
+  const copy = (name: string, q: QueueHw | undefined): void => {
+    if (q) queues[name] = {...q, ...(q.mk && {mk: {...q.mk}})}
+  }
+  // Whichever is fewer: the APCB's queues, or the queues with firmware state.
+  const hw = host.lpar.queues
+  const names = Object.keys(hw)
+  if (apcb.apm.count() * apcb.aqm.count() < names.length) {
+    for (const a of apcb.apm.bits()) for (const d of apcb.aqm.bits()) copy(queueName(a, d), hw[queueName(a, d)])
+  } else {
+    for (const name of names)
+      if (apcb.apm.has(parseInt(name.slice(0, 2), 16)) && apcb.aqm.has(parseInt(name.slice(3), 16))) copy(name, hw[name])
+  }
   const qci = f.apqci && host.lpar.qci
   return {
     qci,
@@ -91,7 +106,8 @@ export function guestLpar(host: Host, g: Guest): Lpar {
     adapters,
     usage: apcb.aqm,
     control: apcb.adm,
-    queues: host.lpar.queues,
+    queues,
+    apReconfig: false,
   }
 }
 

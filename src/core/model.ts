@@ -55,6 +55,12 @@ export interface Lpar {
   usage: Mask
   control: Mask
   queues: Record<string, QueueHw>
+  /**
+   * False where SCLP cannot configure or deconfigure adapters: a KVM guest,
+   * whose SCLP (QEMU's) has no AP reconfiguration facility. Derived, never
+   * stored; an LPAR can.
+   */
+  apReconfig?: false
 }
 
 /** What survives a reboot: the kernel command line and files under /etc. */

@@ -4,7 +4,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {setClock} from '../../src/core/clock.js'
-import {type GuestStart, GuestRefusal, deviceAdd, deviceDel, findGuest, migrateGuest, resetGuest, settleGuests, startGuest, stopGuest} from '../../src/core/guest.js'
+import {type GuestStart, GuestRefusal, deviceAdd, deviceDel, findGuest, guestLpar, migrateGuest, resetGuest, settleGuests, startGuest, stopGuest} from '../../src/core/guest.js'
 import {addAdapter, addDomain, removeAdapter, removeDomain} from '../../src/core/hw.js'
 import type {ApFeature, Guest, Host, World} from '../../src/core/model.js'
 import {modprobe} from '../../src/core/modules.js'
@@ -14,6 +14,8 @@ import {hostVfs} from '../../src/sysfs/host.js'
 import {Stdio} from '../../src/tools/libc.js'
 import {runChzcrypt} from '../../src/tools/chzcrypt.js'
 import {runLszcrypt} from '../../src/tools/lszcrypt.js'
+import {worldToData} from '../../src/state/schema.js'
+import {errno} from '../helpers.js'
 
 setClock(() => Date.UTC(2026, 11, 2, 9, 0, 0))
 
@@ -292,3 +294,45 @@ describe('migration', () => {
 function mdevSet(h: Host, uuid: string, attr: string, value: string): void {
   hostVfs(h).write(`/sys/devices/vfio_ap/matrix/${uuid}/${attr}`, value + '\n')
 }
+
+describe('a guest acts only inside itself (issue 9)', () => {
+  /** The world's data with one guest's own runtime left out. */
+  const outside = (w: World, name: string) => {
+    const data = worldToData(w) as {hosts: Array<{guests: Array<{name: string; runtime?: unknown}>}>}
+    for (const h of data.hosts) for (const g of h.guests) if (g.name === name) delete g.runtime
+    return JSON.stringify(data)
+  }
+
+  it('chzcrypt --config-off in a guest is refused as QEMU\'s SCLP refuses it; the host and the other guests keep card 05', () => {
+    const {w, h} = threeGuests()
+    const g1 = startGuest(w, h, spec('guest1', U1))
+    const g2 = startGuest(w, h, spec('guest2', U2))
+    const before = outside(w, 'guest1')
+    expect(inGuest(h, g1, 'chzcrypt', '--config-off', '05')).toEqual({
+      stdout: '',
+      stderr: 'chzcrypt: Error - unable to set cryptographic device card05 config off.\n',
+      code: 1,
+    })
+    expect(errno(() => guestVfs(h, g1).write('/sys/devices/ap/card05/config', '0\n'))).toBe('EOPNOTSUPP')
+    // Writing the value it has is no SCLP call, so it succeeds.
+    expect(errno(() => guestVfs(h, g1).write('/sys/devices/ap/card05/config', '1\n'))).toBe('ok')
+    expect(outside(w, 'guest1')).toBe(before)
+    expect(inGuest(h, g2, 'lszcrypt').stdout).toBe(HEAD + row('05', 'CEX5C', 'CCA-Coproc') + row('05.0047', 'CEX5C', 'CCA-Coproc') + row('05.00ff', 'CEX5C', 'CCA-Coproc'))
+    expect(h.lpar.adapters.find((a) => a.id === 5)!.configured).toBe(true)
+  })
+
+  it("every other write a guest can make (online, masks, unbind, reset, cio_ignore) changes only that guest's runtime", () => {
+    const {w, h} = threeGuests()
+    const g1 = startGuest(w, h, spec('guest1', U1))
+    startGuest(w, h, spec('guest2', U2))
+    const before = outside(w, 'guest1')
+    expect(inGuest(h, g1, 'chzcrypt', '-d', '05', '06.0004').code).toBe(0)
+    const v = guestVfs(h, g1)
+    v.write('/sys/bus/ap/apmask', '0x0\n')
+    v.write('/sys/bus/ap/aqmask', '-4\n')
+    v.write('/sys/devices/ap/card06/06.00ab/reset', '1\n')
+    v.write('/proc/cio_ignore', 'add 0.0.1234\n')
+    expect(outside(w, 'guest1')).toBe(before)
+    expect(guestLpar(h, g1).adapters.every((a) => !h.lpar.adapters.includes(a))).toBe(true)
+  })
+})
