@@ -17,6 +17,7 @@
 // program name nor a location, and command errors get "Error: " (hmp_handle_error).
 
 import {AplabError, ERRNO, type Errno} from './errors.js'
+import {own, table} from './table.js'
 
 // ---------------------------------------------------------------------------
 // Errors
@@ -351,7 +352,7 @@ interface OptionDef {
 // Every option of qemu-system-s390x 10.1, from the option switch in
 // system/vl.c qemu_init() and the DEF() lines of qemu-options.hx.
 const OPTIONS: Record<string, OptionDef> = (() => {
-  const t: Record<string, OptionDef> = {}
+  const t = table<OptionDef>()
   const withArg =
     'machine M cpu accel smp numa add-fd set global boot m mem-path k audio audiodev device name uuid ' +
     'fda fdb hda hdb hdc hdd cdrom blockdev drive mtdblock sd pflash fsdev virtfs iscsi usbdevice display vga ' +
@@ -373,7 +374,7 @@ const OPTIONS: Record<string, OptionDef> = (() => {
 
 /** Whether qemu-system-s390x knows an option (without its dashes) and whether it takes an argument. */
 export function qemuOption(name: string): {takesArgument: boolean; forThisTarget: boolean} | undefined {
-  const d = OPTIONS[name]
+  const d = own(OPTIONS, name)
   return d ? {takesArgument: d.arg, forThisTarget: !d.otherArch} : undefined
 }
 
@@ -480,7 +481,7 @@ export interface QemuDevice {
 }
 
 /** Aliases qdev resolves on s390x (system/qdev-monitor.c qdev_alias_table, CCW transport). */
-const DEVICE_ALIASES: Record<string, string> = {
+const DEVICE_ALIASES: Record<string, string> = table({
   ac97: 'AC97',
   'e1000-82540em': 'e1000',
   es1370: 'ES1370',
@@ -498,15 +499,15 @@ const DEVICE_ALIASES: Record<string, string> = {
   'virtio-scsi': 'virtio-scsi-ccw',
   'virtio-serial': 'virtio-serial-ccw',
   'virtio-tablet': 'virtio-tablet-ccw',
-}
+})
 
 /** The device type a driver name means on s390x (aliases resolved). */
 export function deviceType(driver: string): string {
-  return DEVICE_ALIASES[driver] ?? driver
+  return own(DEVICE_ALIASES, driver) ?? driver
 }
 
 function deviceFromPairs(pairs: Array<[string, string]>, id: string | undefined, extra: Partial<QemuDevice>): QemuDevice {
-  const d: QemuDevice = {driver: '', props: {}, ...extra}
+  const d: QemuDevice = {driver: '', props: table(), ...extra}
   if (id !== undefined) d.id = id
   let driver: string | undefined
   for (const [k, v] of pairs) {
@@ -605,7 +606,7 @@ function jsonParseValue(toks: JTok[], pos: {i: number}): JVal {
   if (!tok) throw new JsonError('JSON parse error, premature EOI')
   if (tok.t === '{') {
     pos.i++
-    const obj: {[k: string]: JVal} = {}
+    const obj = table<JVal>()
     if (!toks[pos.i]) throw new JsonError('JSON parse error, premature EOI')
     if (toks[pos.i].t === '}') {
       pos.i++
@@ -718,8 +719,9 @@ function jsonDevice(obj: {[k: string]: JVal}, location: string): QemuDevice {
     else if (typeof v === 'number') pairs.push([k, qnumToString(v)])
     else if (typeof v === 'boolean') pairs.push([k, v ? 'on' : 'off'])
   }
-  const id = typeof obj.id === 'string' ? obj.id : undefined
-  return deviceFromPairs(pairs, id, {json: true, location})
+  const id = own(obj, 'id')
+  const idText = typeof id === 'string' ? id : undefined
+  return deviceFromPairs(pairs, idText, {json: true, location})
 }
 
 // ---------------------------------------------------------------------------
@@ -846,7 +848,7 @@ export function parseQemuArgs(argv: string[], host: HostCpuFacts, options: QemuP
   }
   const err = (msg: string, loc: string | null = null, hint?: string): never => fail(stderrError(msg, loc, hint, prog))
 
-  const lookup = (a: string): OptionDef | undefined => OPTIONS[a.startsWith('--') ? a.slice(2) : a.slice(1)]
+  const lookup = (a: string): OptionDef | undefined => own(OPTIONS, a.startsWith('--') ? a.slice(2) : a.slice(1))
 
   // First pass: every option must exist and have its argument (lookup_opt()).
   for (let i = 0; i < argv.length; i++) {
@@ -866,9 +868,9 @@ export function parseQemuArgs(argv: string[], host: HostCpuFacts, options: QemuP
   const nameOpts: Array<[string, string]> = []
   const devices: QemuDevice[] = []
   const optsIds = new Set<string>()
-  const machineDict: Record<string, string> = {}
+  const machineDict = table<string>()
   const accelOpts: string[] = []
-  let smp: Record<string, string> = {}
+  let smp = table<string>()
   const result = (): ParsedQemu => ({
     ...(name !== undefined ? {name} : {}),
     cpuModel: '',
@@ -887,7 +889,7 @@ export function parseQemuArgs(argv: string[], host: HostCpuFacts, options: QemuP
     const a = argv[i]
     if (!a.startsWith('-')) continue // a disk image (drive_add)
     const opt = a.startsWith('--') ? a.slice(2) : a.slice(1)
-    const d = OPTIONS[opt]
+    const d = own(OPTIONS, opt)!
     const arg = d.arg ? argv[++i] : undefined
     const loc = d.arg ? `${a} ${arg}` : a
     if (d.otherArch) err('Option not supported for this target', loc)
@@ -926,7 +928,7 @@ export function parseQemuArgs(argv: string[], host: HostCpuFacts, options: QemuP
       case 'smp': {
         const kv = keyvalParse(arg!, 'cpus')
         if (kv.error) err(kv.error, loc)
-        smp = {...smp, ...Object.fromEntries(kv.pairs)}
+        for (const [k, v] of kv.pairs) smp[k] = v
         break
       }
       case 'name': {
@@ -985,7 +987,7 @@ export function parseQemuArgs(argv: string[], host: HostCpuFacts, options: QemuP
   }
 
   // qemu_create_machine(): the machine type.
-  const type = machineDict.type
+  const type = own(machineDict, 'type')
   let machine = LATEST_MACHINE
   if (type !== undefined) {
     const known = machineKnown(type)
@@ -994,7 +996,7 @@ export function parseQemuArgs(argv: string[], host: HostCpuFacts, options: QemuP
   }
 
   // configure_accelerators()
-  const accel = configureAccel(machineDict.accel, accelOpts, argv0, kvmAvailable, prog, warnings, err)
+  const accel = configureAccel(own(machineDict, 'accel'), accelOpts, argv0, kvmAvailable, prog, warnings, err)
 
   // parse_cpu_option(); the default CPU type is "host" under KVM (kvm_arch_init), else "qemu".
   let modelName = accel === 'kvm' ? 'host' : 'qemu'
@@ -1019,8 +1021,8 @@ export function parseQemuArgs(argv: string[], host: HostCpuFacts, options: QemuP
 
   // -smp: the number of vCPUs created now (machine_parse_smp_config, simplified).
   const num = (k: string): number => {
-    const v = Number(smp[k])
-    return smp[k] !== undefined && Number.isInteger(v) && v > 0 ? v : 0
+    const v = Number(own(smp, k))
+    return own(smp, k) !== undefined && Number.isInteger(v) && v > 0 ? v : 0
   }
   let cpus = num('cpus')
   if (!cpus) cpus = num('maxcpus')
@@ -1038,12 +1040,12 @@ export function parseQemuArgs(argv: string[], host: HostCpuFacts, options: QemuP
   }
   if (machine === 'none') {
     // No CPUs are created from the machine and there is no AP bus.
-    return {...parsedBase, features: noAp(), cpuProps: Object.fromEntries(globals), apBus: false}
+    return {...parsedBase, features: noAp(), cpuProps: table(globals), apBus: false}
   }
 
   // The CPU objects: object_new() applies the -cpu globals (error_fatal), then realize.
   const st = cpuInitialState(info!, accel, host)
-  const cpuProps: Record<string, string> = {}
+  const cpuProps = table<string>()
   for (const [prop, value] of globals) {
     const m = applyCpuGlobal(st, prop, value)
     if (m) err(`can't apply global ${info!.typeName}.${prop}=${value}: ${m}`)

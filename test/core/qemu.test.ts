@@ -198,6 +198,25 @@ describe('parseQemuArgs: the AP CPU features', () => {
 })
 
 describe('parseQemuArgs: option syntax', () => {
+  it('names that are JavaScript built-ins are names like any other (issue 9)', () => {
+    for (const o of ['-constructor', '-__proto__', '-toString', '-hasOwnProperty', '--valueOf'])
+      expect(qerr(() => parse([o])).message).toBe(`qemu-system-s390x: ${o}: invalid option`)
+    expect(qemuOption('constructor')).toBeUndefined()
+    expect(qemuOption('__proto__')).toBeUndefined()
+    // Unknown device models other than AP look-alikes are outside the model, as 'foo' is.
+    expect(parse([...KVM, '-device', 'hasOwnProperty']).devices.map((d) => d.driver)).toEqual(['hasOwnProperty'])
+    expect(parse([...KVM, '-device', 'toString,id=x']).devices.map((d) => [d.driver, d.id])).toEqual([['toString', 'x']])
+    expect(Object.entries(parse([...KVM, '-device', 'vfio-ap,constructor=1']).devices[0].props)).toEqual([['constructor', '1']])
+    expect(qerr(() => parse([...KVM, '-cpu', 'host,__proto__=on'])).message).toBe(
+      "qemu-system-s390x: can't apply global host-s390x-cpu.__proto__=on: Property 'host-s390x-cpu.__proto__' not found",
+    )
+    // A JSON key __proto__ is a key: the device keeps its own properties and no id comes from it.
+    const j = parse([...KVM, '-device', '{"driver":"virtio-net-ccw","__proto__":{"id":"x"},"constructor":"y"}']).devices[0]
+    expect(j.id).toBeUndefined()
+    expect(Object.entries(j.props)).toEqual([['constructor', 'y']])
+    expect(parse([...KVM, '-smp', 'constructor=2']).cpus).toBe(1)
+    expect(parse([...KVM, '-machine', 's390-ccw-virtio,__proto__=1']).machine).toBe('s390-ccw-virtio-10.1')
+  })
   it('consumes every other option with its argument', () => {
     const p = parse([
       '-m', '4G', '-smp', '2', '-drive', 'file=x,if=virtio', '-nographic', '-enable-kvm', '-machine', 's390-ccw-virtio,accel=kvm',
