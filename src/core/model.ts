@@ -155,12 +155,37 @@ export interface Guest {
   runtime: Runtime
 }
 
+/**
+ * A libvirt domain of the host's QEMU driver: its persistent definition
+ * (libvirt's /etc/libvirt/qemu/NAME.xml, null for a transient domain) and,
+ * while it runs, the id and the definition it was started with. The QEMU
+ * process itself is the guest of the same name (managed: 'libvirt').
+ */
+export interface LibvirtDomain {
+  name: string
+  uuid: string
+  config: string | null
+  autostart: boolean
+  live: {id: number; xml: string} | null
+  /** Why it is in its state (virsh domstate --reason). */
+  reason: string
+}
+
+/** What libvirtd keeps on the host. */
+export interface Libvirt {
+  domains: LibvirtDomain[]
+  /** The id the next started domain gets (libvirtd never reuses ids while it runs). */
+  nextId: number
+}
+
 export interface Host {
   name: string
   lpar: Lpar
   persistent: Persistent
   runtime: Runtime
   guests: Guest[]
+  /** libvirt's domains; absent until virsh is first used on the host. */
+  libvirt?: Libvirt
 }
 
 export interface World {

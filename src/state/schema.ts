@@ -22,6 +22,8 @@ import {
   type ApFeature,
   type Guest,
   type GuestDevice,
+  type Libvirt,
+  type LibvirtDomain,
 } from '../core/model.js'
 
 export const STATE_VERSION = 1
@@ -387,13 +389,49 @@ function readGuest(r: Reader): Guest {
   }
 }
 
+function readLibvirt(r: Reader): Libvirt {
+  r.only('next_id', 'domains')
+  const domains = (r.has('domains') ? r.list('domains') : []).map((d): LibvirtDomain => {
+    d.only('name', 'uuid', 'config', 'autostart', 'live', 'reason')
+    const name = d.str('name')
+    const uuid = d.str('uuid')
+    if (!UUID_LC_RE.test(uuid)) d.fail('uuid', `'${uuid}' is not a lower-case UUID`)
+    const live = d.optObj('live')?.only('id', 'xml')
+    return {
+      name,
+      uuid,
+      config: d.optStr('config') ?? null,
+      autostart: d.optBool('autostart', false),
+      live: live ? {id: live.int('id', 1, 2 ** 31 - 1), xml: live.str('xml')} : null,
+      reason: d.optStr('reason') ?? 'unknown',
+    }
+  })
+  return {domains, nextId: r.optInt('next_id', 1, 2 ** 31 - 1, 1)}
+}
+
+function libvirtData(l: Libvirt): Obj {
+  return {
+    next_id: l.nextId,
+    domains: l.domains.map((d) => ({
+      name: d.name,
+      uuid: d.uuid,
+      ...(d.config !== null ? {config: d.config} : {}),
+      autostart: d.autostart,
+      ...(d.live ? {live: {id: d.live.id, xml: d.live.xml}} : {}),
+      reason: d.reason,
+    })),
+  }
+}
+
 function readHost(r: Reader): Host {
-  r.only('name', 'lpar', 'persistent', 'runtime', 'guests')
+  r.only('name', 'lpar', 'persistent', 'runtime', 'guests', 'libvirt')
   const name = r.str('name')
   if (!HOST_NAME_RE.test(name)) r.fail('name', `'${name}' is not a valid host name`)
   const persistent = readPersistent(r.obj('persistent'))
   const guests = r.has('guests') ? r.list('guests').map(readGuest) : []
-  return {name, lpar: readLpar(r.obj('lpar')), persistent, runtime: readRuntime(r.obj('runtime'), persistent.cmdline), guests}
+  const host: Host = {name, lpar: readLpar(r.obj('lpar')), persistent, runtime: readRuntime(r.obj('runtime'), persistent.cmdline), guests}
+  if (r.has('libvirt')) host.libvirt = readLibvirt(r.obj('libvirt'))
+  return host
 }
 
 /** Validate parsed YAML data (of the current version) and build the model. */
@@ -526,6 +564,7 @@ export function worldToData(w: World): Obj {
       persistent: {cmdline: h.persistent.cmdline, files: sortedRecord(h.persistent.files, (v) => v)},
       runtime: runtimeData(h.runtime, h.persistent.cmdline),
       ...(h.guests.length ? {guests: h.guests.map(guestData)} : {}),
+      ...(h.libvirt ? {libvirt: libvirtData(h.libvirt)} : {}),
     })),
   }
 }
