@@ -481,7 +481,7 @@ export function settingChanges(act: SettingList | null, pers: SettingList | null
 
 // --- the device type registry (devtype.c and the type files) ----------------------------------------
 
-export type NsName = 'ccw' | 'zfcp_lun' | 'qeth' | 'ctc' | 'lcs' | 'ap'
+export type NsName = 'ccw' | 'zfcp_lun' | 'qeth' | 'ctc' | 'ap'
 
 export interface Subtype {
   name: string
@@ -500,7 +500,7 @@ export interface Devtype {
   subtypes: Subtype[]
   typeAttribs: Attrib[]
   unknownTypeAttribs: boolean
-  /** read_settings determines the active state from loaded modules (qeth, ctc, lcs, virtio). */
+  /** read_settings determines the active state from loaded modules (qeth, ctc, virtio). */
   activeFromModules: boolean
   /** Has module parameters read from /sys/module and /etc/modprobe.d (dasd, zfcp). */
   moduleParams?: string
@@ -577,7 +577,7 @@ const VIRTIO: Array<[string, string, string]> = [
 
 export const AP_SUBTYPE: Subtype = {name: 'ap', title: 'Cryptographic Adjunct Processor (AP) device', devname: 'AP device', modules: ['ap'], ns: 'ap', definable: false}
 
-/** devtypes[] in devtype.c order (generic types last). */
+/** devtypes[] in devtype.c order (generic types last), as 2.43.0 has it: no lcs (removed in 2.42.0). */
 export const DEVTYPES: Devtype[] = [
   {
     name: 'dasd',
@@ -634,16 +634,6 @@ export const DEVTYPES: Devtype[] = [
     devname: 'CTC',
     modules: [],
     subtypes: [{name: 'ctc', title: 'Channel-To-Channel (CTC) and CTC-MPC network devices', devname: 'CTC device', modules: ['ctcm'], ns: 'ctc', definable: true}],
-    typeAttribs: [],
-    unknownTypeAttribs: false,
-    activeFromModules: true,
-  },
-  {
-    name: 'lcs',
-    title: '',
-    devname: 'LCS',
-    modules: [],
-    subtypes: [{name: 'lcs', title: 'LAN-Channel-Station (LCS) network devices', devname: 'LCS device', modules: ['lcs'], ns: 'lcs', definable: true}],
     typeAttribs: [],
     unknownTypeAttribs: false,
     activeFromModules: true,
@@ -770,7 +760,7 @@ function ccwSimilar(id: string): boolean {
   return check.every((p) => validHex(p) && p.length <= 8)
 }
 
-const GROUP_SIZE: Record<string, number> = {qeth: 3, ctc: 2, lcs: 2}
+const GROUP_SIZE: Record<string, number> = {qeth: 3, ctc: 2}
 
 export interface Namespace {
   name: NsName
@@ -807,7 +797,7 @@ export const NAMESPACES: Namespace[] = [
     similar: () => false,
     blacklist: false,
   },
-  ...(['qeth', 'ctc', 'lcs'] as const).map(
+  ...(['qeth', 'ctc'] as const).map(
     (name): Namespace => ({
       // CCW group IDs: 1 to N CCW device IDs separated by colons (approximation of ccwgroup.c).
       name,

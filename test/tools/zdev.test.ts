@@ -687,14 +687,23 @@ describe('--list-attributes, --help-attribute, --list-types (§1.10)', () => {
       'zfcp-lun             zfcp-attached SCSI devices',
       'qeth                 OSA-Express and HiperSockets network devices',
       'ctc                  Channel-To-Channel (CTC) and CTC-MPC network devices',
-      'lcs                  LAN-Channel-Station (LCS) network devices',
       'ap                   Cryptographic Adjunct Processor (AP) device',
+      'virtio               Virtual I/O (virtio) Channel-Command-Word devices',
     ])
     expect(lines.at(-2)).toBe('generic-ccw          Generic Channel-Command-Word (CCW) devices')
     check(lsz('--list-types'), r.stdout)
     expect(lsz('-L', '-c', 'TYPE', '-n', 'ap').stdout.split('\n').slice(0, 2)).toEqual(['dasd', 'dasd-eckd'])
     expect(lsz('-L', '--pairs').stdout.split('\n')).toContain('TYPE="ap" DESCRIPTION="Cryptographic Adjunct Processor (AP) device"')
     check(lsz('-L', '-c', 'BOGUS'), '', 'lszdev: Unknown column name specified: BOGUS\n', 13)
+  })
+
+  it('2.43.0 has no lcs type (zdev: Remove support for lcs device type, 2.42.0)', () => {
+    // devtype.c: dasd, zfcp, qeth, ctc, ap, virtio, generic-ccw; namespace.c has no lcs either.
+    expect(chz('-L').stdout).not.toMatch(/lcs|LCS/)
+    check(chz('lcs', '--type', '--list-attributes'), '', 'chzdev: Unknown device type: lcs\n', 2)
+    check(lsz('lcs'), '', "lszdev: Unknown device type or device ID specification: lcs\nUse 'lszdev --help' for more information\n", 1)
+    check(chz('-t', 'lcs'), '', "chzdev: Extra parameter found: lcs\nUse 'chzdev --help' for more information\n", 1)
+    check(lsz('-t', 'lcs'), '', 'lszdev: Unrecognized device type: lcs\n', 2)
   })
 
   it('--help and --version', () => {
