@@ -72,6 +72,7 @@ SELECTION
   --existing             Select devices found in the active configuration
   --online/--offline     Select devices that are online/offline
   --failed               Select devices that are not functioning correctly
+  --ipldev               Select device used for IPL/boot
   --by-path PATH         Select device providing file system path, e.g. /usr
   --by-node NODE         Select device providing device node, e.g. /dev/sda
   --by-interface NAME    Select device providing network interface, e.g. eth0
@@ -92,6 +93,7 @@ OPTIONS
   -n, --no-headings      Do not print column headings
       --base PATH        Use PATH as base for accessing files
       --pairs            Produce output in KEY="VALUE" format
+      --shell            Produces KEY="VALUE" format usable as shell variables
       --auto-conf        Only show auto-configuration data
   -s, --site ID          Only show data configured for the specified site
   -V, --verbose          Print additional run-time information
