@@ -4,7 +4,7 @@
 import {KernelError, type Errno} from '../core/errors.js'
 import {byteOrder} from '../tools/libc.js'
 import {catError, echoWriteError, lsError, lsText, redirectError} from '../views/shell.js'
-import {type Vfs, normalize} from './vfs.js'
+import type {Vfs} from './vfs.js'
 
 export interface ShellResult {
   stdout: string
@@ -17,8 +17,12 @@ const errnoOf = (e: unknown): Errno => {
   throw e
 }
 
-/** Paths are taken from the root directory, as if the shell's cwd were `/`. */
-const abs = (p: string): string => normalize(p.startsWith('/') ? p : '/' + p)
+/**
+ * Paths are taken from the root directory, as if the shell's cwd were `/`.
+ * `..` is left for the file system to resolve, as the kernel does: after
+ * following a link, it leads to the parent of the link's target.
+ */
+const abs = (p: string): string => (p.startsWith('/') ? p : '/' + p)
 
 export function cat(vfs: Vfs, paths: string[]): ShellResult {
   const r: ShellResult = {stdout: '', stderr: '', code: 0}
@@ -64,7 +68,7 @@ export function echo(vfs: Vfs, path: string, text: string): ShellResult {
     vfs.lookup(p)
   } catch (e) {
     const errno = errnoOf(e)
-    const parentIsDir = errno === 'ENOENT' && vfs.isDir(normalize(p + '/..'))
+    const parentIsDir = errno === 'ENOENT' && vfs.isDir(p.slice(0, p.lastIndexOf('/')) || '/')
     return {stdout: '', stderr: redirectError(path, parentIsDir ? 'EACCES' : errno), code: 1}
   }
   if (vfs.isDir(p)) return {stdout: '', stderr: redirectError(path, 'EISDIR'), code: 1}
