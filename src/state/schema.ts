@@ -3,6 +3,7 @@
 
 import {blacklistFromText, blacklistText, bootBlacklist} from '../core/cio.js'
 import {parseCmdline} from '../core/host.js'
+import {worldProblems} from '../core/invariants.js'
 import {parseTypeName, typeName} from '../core/lpar.js'
 import {type Mask, formatRanges, parseRanges} from '../core/mask.js'
 import {
@@ -336,13 +337,10 @@ function cioIgnore(r: Reader): Runtime['cioIgnore'] {
 }
 
 function readMdevs(r: Reader): Mdev[] {
-  const seen = new Set<string>()
   return r.list('mdevs').map((m) => {
     m.only('uuid', 'adapters', 'domains', 'control_domains', 'guest_matrix', 'iommu_group')
     const uuid = m.str('uuid')
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid)) m.fail('uuid', `'${uuid}' is not a lower-case UUID`)
-    if (seen.has(uuid)) m.fail('uuid', `mdev ${uuid} is listed twice`)
-    seen.add(uuid)
     const g = m.obj('guest_matrix').only('adapters', 'domains', 'control_domains')
     return {
       uuid,
@@ -396,13 +394,13 @@ function readLibvirt(r: Reader): Libvirt {
     const name = d.str('name')
     const uuid = d.str('uuid')
     if (!UUID_LC_RE.test(uuid)) d.fail('uuid', `'${uuid}' is not a lower-case UUID`)
-    const live = d.optObj('live')?.only('id', 'xml')
+    const live = d.optObj('live')?.only('id', 'xml', 'seq')
     return {
       name,
       uuid,
       config: d.optStr('config') ?? null,
       autostart: d.optBool('autostart', false),
-      live: live ? {id: live.int('id', 1, 2 ** 31 - 1), xml: live.str('xml')} : null,
+      live: live ? {id: live.int('id', 1, 2 ** 31 - 1), xml: live.str('xml'), ...(live.has('seq') ? {seq: live.int('seq', 0, 2 ** 31 - 1)} : {})} : null,
       reason: d.optStr('reason') ?? 'unknown',
     }
   })
@@ -417,7 +415,7 @@ function libvirtData(l: Libvirt): Obj {
       uuid: d.uuid,
       ...(d.config !== null ? {config: d.config} : {}),
       autostart: d.autostart,
-      ...(d.live ? {live: {id: d.live.id, xml: d.live.xml}} : {}),
+      ...(d.live ? {live: {id: d.live.id, xml: d.live.xml, ...(d.live.seq !== undefined ? {seq: d.live.seq} : {})}} : {}),
       reason: d.reason,
     })),
   }
@@ -434,28 +432,29 @@ function readHost(r: Reader): Host {
   return host
 }
 
-/** Validate parsed YAML data (of the current version) and build the model. */
-export function worldFromData(data: unknown): World {
+/**
+ * Build the model from parsed YAML data (of the current version), checking
+ * each field (SchemaError at the first wrong one) but not the rules between
+ * objects: `aplab state check` reads a file this way to list every problem.
+ */
+export function readWorld(data: unknown): World {
   const r = Reader.root(data)
   r.only('version', 'current', 'hosts')
   const hosts = r.list('hosts').map(readHost)
   if (hosts.length === 0) r.fail('hosts', 'at least one host is needed')
-  const names = new Set<string>()
-  hosts.forEach((h, i) => {
-    if (names.has(h.name)) throw new SchemaError(`hosts[${i}].name`, `host '${h.name}' is listed twice`)
-    names.add(h.name)
-  })
-  const current = r.str('current')
-  if (!names.has(current)) r.fail('current', `no host is named '${current}'`)
-  const guests = new Map<string, string>()
-  hosts.forEach((h, i) =>
-    h.guests.forEach((g, j) => {
-      const other = guests.get(g.name)
-      if (other !== undefined) throw new SchemaError(`hosts[${i}].guests[${j}].name`, `guest '${g.name}' is on host '${other}' already`)
-      guests.set(g.name, h.name)
-    }),
-  )
-  return {current, hosts}
+  return {current: r.str('current'), hosts}
+}
+
+/**
+ * Validate parsed YAML data (of the current version) and build the model.
+ * A world that breaks one of the kernel's rules between objects (see
+ * core/invariants.ts) is refused with the first problem found.
+ */
+export function worldFromData(data: unknown): World {
+  const w = readWorld(data)
+  const p = worldProblems(w)[0]
+  if (p) throw new SchemaError(p.where, p.message)
+  return w
 }
 
 const hexId = (n: number): string => '0x' + n.toString(16).padStart(2, '0')

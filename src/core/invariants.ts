@@ -1,0 +1,222 @@
+// The rules the kernel (the AP bus, vfio_ap, KVM) and QEMU keep on every
+// state they can reach, checked on a whole world: what a hand edit of the
+// state file or an imported tree could break. A state that breaks one is
+// not a state a real host can be in; aplab refuses it rather than act on it
+// and write it back. Pure: no I/O; masks, never loops over every APQN.
+
+import {ApBus} from './apbus.js'
+import {maxAdapterId, maxDomainId} from './lpar.js'
+import {Mask} from './mask.js'
+import {type Host, type Mdev, type World, hex2, hex4, queueName} from './model.js'
+import {MAX_INSTANCES} from './vfio.js'
+
+/** One broken rule: where (a dotted path such as the schema's, or a file) and what. */
+export interface Problem {
+  where: string
+  message: string
+}
+
+/** The fields of an mdev a problem can point at (named as in the state file). */
+export type MdevField = 'uuid' | 'adapters' | 'domains' | 'control_domains' | 'guest_matrix' | 'iommu_group'
+
+/**
+ * How problems name the objects of one host: dotted paths of the state file
+ * (`hosts[0].runtime.mdevs[1]`), or the files of an imported tree.
+ */
+export interface Places {
+  /** The host's list of mdevs as a whole. */
+  mdevs(): string
+  mdev(i: number, field?: MdevField): string
+  /** An LPAR field; `id` names the adapter or domain concerned. */
+  lpar(field: 'adapters' | 'usage_domains' | 'control_domains', id?: number): string
+  /** A guest, or one of its fields (`device.uuid`, `cpu.ap`, `runtime.mdevs`). */
+  guest(j: number, field?: string): string
+}
+
+/** The places of host number `h` in the state file. */
+export function statePlaces(h: number): Places {
+  const at = `hosts[${h}]`
+  return {
+    mdevs: () => `${at}.runtime.mdevs`,
+    mdev: (i, field) => `${at}.runtime.mdevs[${i}]${field ? `.${field}` : ''}`,
+    lpar: (field) => `${at}.lpar.${field}`,
+    guest: (j, field) => `${at}.guests[${j}]${field ? `.${field}` : ''}`,
+  }
+}
+
+const first = (m: Mask): number => m.bits()[0]
+const id2 = (n: number): string => '0x' + hex2(n)
+const id4 = (n: number): string => '0x' + hex4(n)
+
+/**
+ * Every problem of a world: the world-wide rules (unique host names, the
+ * current host exists, guest names unique across hosts), then each host's.
+ * Empty when the world is one a real set of hosts can be in.
+ */
+export function worldProblems(w: World): Problem[] {
+  const out: Problem[] = []
+  const names = new Set<string>()
+  w.hosts.forEach((h, i) => {
+    if (names.has(h.name)) out.push({where: `hosts[${i}].name`, message: `host '${h.name}' is listed twice`})
+    names.add(h.name)
+  })
+  if (!names.has(w.current)) out.push({where: 'current', message: `no host is named '${w.current}'`})
+  const guests = new Map<string, string>()
+  w.hosts.forEach((h, i) =>
+    h.guests.forEach((g, j) => {
+      const other = guests.get(g.name)
+      if (other !== undefined) out.push({where: `hosts[${i}].guests[${j}].name`, message: `guest '${g.name}' is on host '${other}' already`})
+      else guests.set(g.name, h.name)
+    }),
+  )
+  w.hosts.forEach((h, i) => out.push(...hostProblems(h, statePlaces(i))))
+  return out
+}
+
+/** The problems of one host: its LPAR, its mdevs (vfio_ap's rules) and its guests (QEMU's and KVM's). */
+export function hostProblems(host: Host, at: Places): Problem[] {
+  const out: Problem[] = []
+  lparProblems(host, at, out)
+  mdevProblems(host, at, out)
+  guestProblems(host, at, out)
+  return out
+}
+
+/** QCI never reports an adapter or domain above Na/Nd (63/15 without APXA). */
+function lparProblems(host: Host, at: Places, out: Problem[]): void {
+  const l = host.lpar
+  const maxA = maxAdapterId(l)
+  const maxD = maxDomainId(l)
+  const over = l.adapters.find((a) => a.id > maxA)
+  if (over) out.push({where: at.lpar('adapters', over.id), message: `adapter ${id2(over.id)} is above the highest adapter id ${maxA} (ap_max_adapter_id)`})
+  const domains = Mask.range(0, maxD)
+  for (const [field, mask] of [
+    ['usage_domains', l.usage],
+    ['control_domains', l.control],
+  ] as const) {
+    const o = mask.andNot(domains)
+    if (!o.isEmpty()) out.push({where: at.lpar(field, first(o)), message: `domain ${id4(first(o))} is above the highest domain id ${maxD} (ap_max_domain_id)`})
+  }
+}
+
+function mdevProblems(host: Host, at: Places, out: Problem[]): void {
+  const rt = host.runtime
+  const mdevs = rt.mdevs
+  if (mdevs.length === 0) return
+  if (!rt.modules.includes('vfio_ap')) out.push({where: at.mdevs(), message: 'mediated devices exist only while vfio_ap is loaded, and it is not (runtime.modules)'})
+  if (mdevs.length > MAX_INSTANCES) out.push({where: at.mdevs(), message: `${mdevs.length} mediated devices, more than the ${MAX_INSTANCES} vfio_ap allows`})
+  const bus = new ApBus(host.lpar, rt)
+  const maxA = Mask.range(0, bus.maxAdapterId)
+  const maxD = Mask.range(0, bus.maxDomainId)
+  // The card and queue devices of the bus, computed once for every shadow.
+  let devs: {cards: Mask; domains: Mask} | undefined
+  const devices = () => (devs ??= {cards: Mask.of(bus.cardIds()), domains: Mask.of(bus.domainIds())})
+  const uuids = new Map<string, number>()
+  const groups = new Map<number, number>()
+  // Per adapter, the domains assigned so far: an APQN in two mdevs is found
+  // with one mask operation per assigned adapter.
+  const taken: Array<Mask | undefined> = []
+  mdevs.forEach((m, i) => {
+    const name = `mdev ${m.uuid}`
+    const u = uuids.get(m.uuid)
+    if (u !== undefined) out.push({where: at.mdev(i, 'uuid'), message: `${name} is listed twice`})
+    else uuids.set(m.uuid, i)
+    const g = groups.get(m.group)
+    if (g !== undefined) out.push({where: at.mdev(i, 'iommu_group'), message: `${name}: IOMMU group ${m.group} is also mdev ${mdevs[g].uuid}'s (${at.mdev(g)})`})
+    else groups.set(m.group, i)
+    // assign_* and ap_config refuse ids above the maximum (ENODEV).
+    for (const [field, mask, max, what, id] of [
+      ['adapters', m.apm, bus.maxAdapterId, 'adapter', id2],
+      ['domains', m.aqm, bus.maxDomainId, 'domain', id4],
+      ['control_domains', m.adm, bus.maxDomainId, 'control domain', id4],
+    ] as const) {
+      const o = mask.andNot(field === 'adapters' ? maxA : maxD)
+      if (!o.isEmpty()) out.push({where: at.mdev(i, field), message: `${name}: ${what} ${id(first(o))} is above the highest ${field === 'adapters' ? 'adapter' : 'domain'} id ${max}`})
+    }
+    // EADDRNOTAVAIL: no APQN of the matrix may be reserved for the host's drivers.
+    const ra = m.apm.and(rt.apmask)
+    const rd = m.aqm.and(rt.aqmask)
+    if (!ra.isEmpty() && !rd.isEmpty())
+      out.push({where: at.mdev(i), message: `${name}: APQN ${queueName(first(ra), first(rd))} is reserved for the host's drivers by apmask and aqmask`})
+    // EADDRINUSE: no APQN in two mdevs.
+    if (!m.aqm.isEmpty()) {
+      let shared: {a: number; d: number} | undefined
+      for (const a of m.apm.bits()) {
+        const t = taken[a]
+        const s = t?.and(m.aqm)
+        if (!shared && s && !s.isEmpty()) shared = {a, d: first(s)}
+        taken[a] = t ? t.or(m.aqm) : m.aqm
+      }
+      if (shared) {
+        const {a, d} = shared
+        const j = mdevs.findIndex((o) => o.apm.has(a) && o.aqm.has(d))
+        out.push({where: at.mdev(i), message: `${name}: APQN ${queueName(a, d)} is also assigned to mdev ${mdevs[j].uuid} (${at.mdev(j)})`})
+      }
+    }
+    const p = shadowProblem(bus, m, devices)
+    if (p) out.push({where: at.mdev(i, 'guest_matrix'), message: `${name}: guest_matrix ${p}`})
+  })
+}
+
+/**
+ * What is wrong with an mdev's shadow APCB (guest_matrix), if anything. It
+ * lies within the matrix and within the LPAR's configuration (all empty
+ * without QCI), and every queue of its adapters x domains exists, is bound
+ * to vfio_ap and is not reserved for the host: filtering drops any adapter
+ * with one that is not, and the probe and remove callbacks keep it so.
+ */
+function shadowProblem(bus: ApBus, m: Mdev, devices: () => {cards: Mask; domains: Mask}): string | undefined {
+  const s = m.shadow
+  const notIn = (part: Mask, whole: Mask): number | undefined => {
+    const o = part.andNot(whole)
+    return o.isEmpty() ? undefined : first(o)
+  }
+  let x: number | undefined
+  if ((x = notIn(s.apm, m.apm)) !== undefined) return `has adapter ${id2(x)}, which is not among the mdev's adapters`
+  if ((x = notIn(s.aqm, m.aqm)) !== undefined) return `has domain ${id4(x)}, which is not among the mdev's domains`
+  if ((x = notIn(s.adm, m.adm)) !== undefined) return `has control domain ${id4(x)}, which is not among the mdev's control domains`
+  const noQci = bus.lpar.qci ? '' : ' (the LPAR has no QCI, so vfio_ap gives guests nothing)'
+  if ((x = notIn(s.apm, bus.adapterMask() ?? Mask.empty())) !== undefined) return `has adapter ${id2(x)}, which is not in the LPAR's configuration${noQci}`
+  if ((x = notIn(s.aqm, bus.usageMask() ?? Mask.empty())) !== undefined) return `has domain ${id4(x)}, which is not a usage domain of the LPAR${noQci}`
+  if ((x = notIn(s.adm, bus.controlMask() ?? Mask.empty())) !== undefined) return `has control domain ${id4(x)}, which is not a control domain of the LPAR${noQci}`
+  if (s.apm.isEmpty() || s.aqm.isEmpty()) return undefined
+  if ((x = notIn(s.apm, devices().cards)) !== undefined) return `has adapter ${id2(x)}, which has no card device (its queues do not exist)`
+  if ((x = notIn(s.aqm, devices().domains)) !== undefined) return `has domain ${id4(x)}, which has no queue devices`
+  if (!bus.vfioLoaded) return `has queue ${queueName(first(s.apm), first(s.aqm))}, which is not bound to vfio_ap (vfio_ap is not loaded)`
+  const ra = s.apm.and(bus.rt.apmask)
+  const rd = s.aqm.and(bus.rt.aqmask)
+  if (!ra.isEmpty() && !rd.isEmpty()) return `has queue ${queueName(first(ra), first(rd))}, which is reserved for the host's drivers by apmask and aqmask`
+  for (const n of bus.rt.unbound) {
+    const q = /^([0-9a-f]{2})\.([0-9a-f]{4})$/.exec(n)
+    if (q && s.apm.has(parseInt(q[1], 16)) && s.aqm.has(parseInt(q[2], 16))) return `has queue ${n}, which is not bound to vfio_ap (runtime.unbound)`
+  }
+  return undefined
+}
+
+/**
+ * A vfio-ap device needs the ap CPU feature (QEMU has no ap-bus without it);
+ * a running guest has its mdev open, which exists on its host and which no
+ * other running guest has open (vfio_ap: one KVM per mdev). A guest's kernel
+ * has no mdevs of its own (aplab does not nest pass-through).
+ */
+function guestProblems(host: Host, at: Places, out: Problem[]): void {
+  const holders = new Map<string, number>()
+  host.guests.forEach((g, j) => {
+    const name = `guest '${g.name}'`
+    if (g.runtime.mdevs.length > 0) out.push({where: at.guest(j, 'runtime.mdevs'), message: `${name}: a guest's kernel has no vfio_ap mediated devices in aplab`})
+    if (!g.device) return
+    if (!g.features.ap) {
+      out.push({where: at.guest(j, 'cpu.ap'), message: `${name} has a vfio-ap device but not the CPU feature ap (QEMU has no ap-bus without it)`})
+      return
+    }
+    if (!g.running) return
+    const uuid = g.device.uuid
+    if (!host.runtime.mdevs.some((m) => m.uuid === uuid)) {
+      out.push({where: at.guest(j, 'device.uuid'), message: `${name} runs with mdev ${uuid}, which host '${host.name}' does not have`})
+      return
+    }
+    const k = holders.get(uuid)
+    if (k !== undefined) out.push({where: at.guest(j, 'device.uuid'), message: `${name} has mdev ${uuid} open, and so does guest '${host.guests[k].name}' (${at.guest(k)})`})
+    else holders.set(uuid, j)
+  })
+}
