@@ -17,6 +17,7 @@ import {
   stopGuest,
 } from '../core/guest.js'
 import {HOST_NAME_RE, type Guest, type Host, type World, hex2, hex4} from '../core/model.js'
+import {mayOpenVfioGroup} from '../core/perm.js'
 import {attachedGuest, findMdev} from '../core/vfio.js'
 import {
   LIBVIRT_MDEV_NOT_MIGRATABLE,
@@ -27,6 +28,7 @@ import {
   deviceBusy,
   deviceCreateError,
   deviceNotFound,
+  groupAccessDenied,
   devicesInCreationOrder,
   hmpError,
   libvirtMdevInUse,
@@ -43,6 +45,20 @@ import {
 export interface StartOptions {
   libvirt: boolean
   autostart: boolean
+  /** Who runs QEMU (the caller; root for the guests a host's boot starts). */
+  uid?: number
+}
+
+/**
+ * QEMU opens the mdev's VFIO group /dev/vfio/N when it realizes the device,
+ * after finding the mdev in sysfs and before the group's own open (which
+ * answers EBUSY for a group another QEMU has), so a caller who may not open
+ * the group gets EACCES first. libvirt hands the group to the QEMU it runs.
+ */
+function groupDenied(host: Host, dev: {sysfsdev: string; uuid: string | null}, uid: number, libvirt: boolean): string | null {
+  if (libvirt || mayOpenVfioGroup(uid)) return null
+  const m = dev.uuid && host.runtime.modules.includes('vfio_ap') ? findMdev(host, dev.uuid) : undefined
+  return m ? groupAccessDenied(dev.sysfsdev, m.group) : null
 }
 
 /** The message for a refusal: at start with QEMU's `-device ...:` location, in the monitor with `Error: `. */
@@ -95,13 +111,17 @@ export function start(world: World, host: Host, name: string, qemuArgs: string[]
     uuid: mdevUuid(d.props.sysfsdev ?? ''),
   }))
   const spec = {name, managed: o.libvirt ? ('libvirt' as const) : ('qemu' as const), autostart: o.autostart, args, cpuModel: q.cpuModel, features: q.features, devices}
+  // Only the first vfio-ap device can get as far as opening its group (a second finds the ap-bus full).
+  const denied = q.features.ap && devices.length > 0 ? groupDenied(host, devices[0], o.uid ?? 0, o.libvirt) : null
   try {
     checkStart(world, host, spec)
   } catch (e) {
     if (!(e instanceof GuestRefusal)) throw e
+    if (denied) throw new ToolExit(warnings + startupDeviceError(vfio[0], denied).map((l) => l + '\n').join(''), 1)
     const i = devices.findIndex((d) => d.sysfsdev === e.detail.sysfsdev)
     throw new ToolExit(warnings + refusalText(host, e, vfio[Math.max(0, i)] ?? null), 1)
   }
+  if (denied) throw new ToolExit(warnings + startupDeviceError(vfio[0], denied).map((l) => l + '\n').join(''), 1)
   if (failed) throw new ToolExit(warnings + startupDeviceError(failed.dev, failed.msg, failed.hint).map((l) => l + '\n').join(''), 1)
   startGuest(world, host, spec)
   return warnings
@@ -162,8 +182,8 @@ export function remove(world: World, name: string): void {
   host.guests.splice(host.guests.indexOf(guest), 1)
 }
 
-/** (qemu) device_add: errors as the monitor prints them. */
-export function monitorAdd(world: World, name: string, spec: string): void {
+/** (qemu) device_add: errors as the monitor prints them. QEMU runs as the caller (uid) unless libvirt runs it. */
+export function monitorAdd(world: World, name: string, spec: string, uid = 0): void {
   const {host, guest} = running(world, name)
   let d: QemuDevice
   try {
@@ -175,6 +195,8 @@ export function monitorAdd(world: World, name: string, spec: string): void {
   const err = deviceCreateError(d, {apBus: guest.features.ap, apBusOccupied: guest.device !== null, existingIds: guest.device?.id ? [guest.device.id] : []})
   if (err) throw new ToolExit(hmpError(err.msg, err.hint).map((l) => l + '\n').join(''), 1)
   if (d.driver !== 'vfio-ap') throw new ToolExit(`Error: aplab emulates only vfio-ap devices, not '${d.driver}'\n`, 1)
+  const denied = groupDenied(host, {sysfsdev: d.props.sysfsdev ?? '', uuid: mdevUuid(d.props.sysfsdev ?? '')}, uid, guest.managed === 'libvirt')
+  if (denied) throw new ToolExit(hmpError(denied).map((l) => l + '\n').join(''), 1)
   try {
     deviceAdd(host, guest, {id: d.id ?? '', sysfsdev: d.props.sysfsdev ?? '', uuid: mdevUuid(d.props.sysfsdev ?? '')})
   } catch (e) {

@@ -4,11 +4,18 @@ import {UsageError} from '../core/errors.js'
 import {boot} from '../core/host.js'
 import {HOST_NAME_RE, type Host, type World} from '../core/model.js'
 import {preset} from '../core/presets.js'
+import {mayAccess} from '../core/perm.js'
+import {refusal, requireCapability} from './refuse.js'
 
 /** s390's COMMAND_LINE_SIZE, the terminating NUL included. */
 const COMMAND_LINE_SIZE = 4096
 
-export function setCmdline(host: Host, cmdline: string): void {
+/** The boot configuration (zipl's, the boot loader entries) is root's, 0644. */
+const BOOT_CONFIG_MODE = 0o644
+
+export function setCmdline(host: Host, cmdline: string, uid = 0): void {
+  if (!mayAccess(uid, BOOT_CONFIG_MODE, 'w'))
+    throw refusal(`set the kernel command line of host ${host.name}`, 'EACCES', 'only root may change the boot configuration')
   if (/[\n\0]/.test(cmdline)) throw new UsageError('a kernel command line is one line of text')
   if (Buffer.byteLength(cmdline) >= COMMAND_LINE_SIZE)
     throw new UsageError(`a kernel command line has at most ${COMMAND_LINE_SIZE - 1} bytes (this one has ${Buffer.byteLength(cmdline)})`)
@@ -23,7 +30,8 @@ export function setCmdline(host: Host, cmdline: string): void {
  * order with the ap-check rules. Returns what that prints (the warnings of
  * definitions that failed to start), as the journal would show it.
  */
-export async function reboot(host: Host, world?: World): Promise<string> {
+export async function reboot(host: Host, world?: World, uid = 0): Promise<string> {
+  requireCapability(uid, 'CAP_SYS_BOOT', `reboot host ${host.name}`, 'only root may reboot')
   // Guests stop with the host; those marked autostart start again at the end.
   const again = host.guests.filter((g) => g.autostart)
   for (const g of host.guests) g.running = false

@@ -1,12 +1,16 @@
-// `aplab mdev`: the vfio_ap mediated devices without sysfs paths. The same
-// kernel operations as the sysfs files, with the errors said in plain words.
+// `aplab mdev`: the vfio_ap mediated devices without sysfs paths. Each
+// operation is the write to the sysfs file it stands for, made through the
+// same emulated /sys as `aplab sysfs write` (so the same permission check and
+// the same kernel code, log lines included), with the errors said in plain words.
 
 import {randomUUID} from 'node:crypto'
 
-import {AplabError, type Errno, KernelError, UsageError, strerror} from '../core/errors.js'
+import {AplabError, type Errno, KernelError, UsageError} from '../core/errors.js'
 import type {Host, Mdev} from '../core/model.js'
-import {type MatrixPart, assign, createMdev, findMdev, removeMdev, unassign} from '../core/vfio.js'
+import {MDEV_TYPE, findMdev} from '../core/vfio.js'
+import {hostVfs} from '../sysfs/host.js'
 import {readVfioApConfig} from '../tools/zdev.js'
+import {refusal} from './refuse.js'
 
 const WHY: Partial<Record<Errno, string>> = {
   EADDRNOTAVAIL: 'an APQN it would add is reserved for the host by apmask and aqmask',
@@ -18,13 +22,18 @@ const WHY: Partial<Record<Errno, string>> = {
   EUSERS: 'no more instances of vfio_ap-passthrough are available',
 }
 
-function kernelCall<T>(what: string, fn: () => T): T {
+const MATRIX = '/sys/devices/vfio_ap/matrix'
+/** The sysfs file each operation writes. */
+export const CREATE_PATH = `${MATRIX}/mdev_supported_types/${MDEV_TYPE}/create`
+export const mdevAttr = (uuid: string, attr: string): string => `${MATRIX}/${uuid}/${attr}`
+
+/** Write a sysfs file as the caller; a refusal is one line saying what was refused and why. */
+function sysfsWrite(host: Host, uid: number, what: string, path: string, text: string): void {
   try {
-    return fn()
+    hostVfs(host, uid).write(path, text)
   } catch (e) {
     if (!(e instanceof KernelError)) throw e
-    const why = WHY[e.errno]
-    throw new AplabError(`cannot ${what}: ${strerror(e.errno)} (${e.errno})${why ? `: ${why}` : ''}`)
+    throw refusal(what, e.errno, e.errno === 'EACCES' ? `only root may write ${path}` : WHY[e.errno])
   }
 }
 
@@ -39,10 +48,12 @@ export function mdevOf(host: Host, uuid: string): Mdev {
   return m
 }
 
-export function create(host: Host, uuid?: string): string {
+/** echo UUID > .../mdev_supported_types/vfio_ap-passthrough/create */
+export function create(host: Host, uuid?: string, uid = 0): string {
   requireVfioAp(host)
   const u = uuid ?? randomUUID()
-  return kernelCall(`create mdev ${u}`, () => createMdev(host, u + '\n').uuid)
+  sysfsWrite(host, uid, `create mdev ${u}`, CREATE_PATH, u + '\n')
+  return findMdev(host, u)!.uuid
 }
 
 export interface Parts {
@@ -51,25 +62,43 @@ export interface Parts {
   'control-domain'?: string[]
 }
 
-const PARTS: Array<[keyof Parts, MatrixPart, string]> = [
+const PARTS: Array<[keyof Parts, string, string]> = [
   ['adapter', 'adapter', 'adapter'],
   ['domain', 'domain', 'domain'],
   ['control-domain', 'control_domain', 'control domain'],
 ]
 
-/** Assign (or unassign) adapters, then domains, then control domains, in the order given. */
-export function change(host: Host, uuid: string, parts: Parts, remove: boolean): void {
+/**
+ * Assign (or unassign) adapters, then domains, then control domains, in the
+ * order given: one write to assign_* (unassign_*) each. All or none apply:
+ * when the kernel refuses one, the mdev gets back the matrix it had, and
+ * what the kernel logged on the way stays in its log (the command saves
+ * the state before reporting the refusal: mutateKeepingLog).
+ */
+export function change(host: Host, uuid: string, parts: Parts, remove: boolean, uid = 0): void {
   const m = mdevOf(host, uuid)
   if (!PARTS.some(([k]) => parts[k]?.length)) throw new UsageError('name at least one --adapter, --domain or --control-domain')
-  for (const [key, part, word] of PARTS)
-    for (const id of parts[key] ?? [])
-      kernelCall(`${remove ? 'unassign' : 'assign'} ${word} ${id} ${remove ? 'from' : 'to'} mdev ${m.uuid}`, () =>
-        (remove ? unassign : assign)(host, m, part, id + '\n'),
-      )
+  const before = {apm: m.apm, aqm: m.aqm, adm: m.adm, shadow: {...m.shadow}}
+  try {
+    for (const [key, part, word] of PARTS)
+      for (const id of parts[key] ?? [])
+        sysfsWrite(
+          host,
+          uid,
+          `${remove ? 'unassign' : 'assign'} ${word} ${id} ${remove ? 'from' : 'to'} mdev ${m.uuid}`,
+          mdevAttr(m.uuid, `${remove ? 'unassign' : 'assign'}_${part}`),
+          id + '\n',
+        )
+  } catch (e) {
+    Object.assign(m, {apm: before.apm, aqm: before.aqm, adm: before.adm, shadow: before.shadow})
+    throw e
+  }
 }
 
-export function remove(host: Host, uuid: string): void {
-  removeMdev(host, mdevOf(host, uuid).uuid)
+/** echo 1 > /sys/bus/mdev/devices/UUID/remove */
+export function remove(host: Host, uuid: string, uid = 0): void {
+  const m = mdevOf(host, uuid)
+  sysfsWrite(host, uid, `remove mdev ${m.uuid}`, mdevAttr(m.uuid, 'remove'), '1\n')
 }
 
 /** The start mode of an mdevctl definition, or null when the mdev is not defined. */

@@ -18,7 +18,7 @@ export default class Modprobe extends AplabCommand {
     const {args, flags} = await this.parse(Modprobe)
     const env = this.env(flags)
     try {
-      await mutate(env.state, (w) => modprobe(pickHost(w, env.host), args.module, flags.remove))
+      await mutate(env.state, (w) => modprobe(pickHost(w, env.host), args.module, flags.remove, env.uid))
     } catch (e) {
       if (!(e instanceof ToolExit)) throw e
       process.stderr.write(e.message)

@@ -1392,6 +1392,14 @@ export function deviceBusy(sysfsdev: string, group: number | string): string {
 }
 
 /**
+ * QEMU may not open the VFIO group /dev/vfio/GROUP (root's, 0600, unless
+ * libvirt or udev hand it over): the same qemu_open failure with EACCES.
+ */
+export function groupAccessDenied(sysfsdev: string, group: number | string): string {
+  return `${VFIO_PREFIX(vfioName(sysfsdev))}Could not open '/dev/vfio/${group}': ${strerr('EACCES')}`
+}
+
+/**
  * VFIO_GROUP_GET_DEVICE_FD failed (e.g. EPERM: vfio_ap's open_device found
  * another mdev on this KVM; EINVAL: no KVM). Two lines: message and QEMU's hint.
  */

@@ -4,6 +4,7 @@
 // relative paths resolved the way the VFS resolves them.
 
 import {KernelError} from '../core/errors.js'
+import {DIR_MODE, mayAccess} from '../core/perm.js'
 
 export interface DirNode {
   kind: 'dir'
@@ -118,8 +119,9 @@ export class Vfs {
   readonly root = '/sys'
 
   /**
-   * @param uid the caller's user id: sysfs attributes belong to root, so any
-   *   other user can read them but not write them.
+   * @param uid the caller's user id: files and directories belong to root
+   *   and their modes decide (core/perm.ts), so any other user can read
+   *   what others may read and write nothing.
    */
   constructor(
     private readonly top: DirNode,
@@ -228,7 +230,7 @@ export class Vfs {
     if (node.kind === 'dir') throw new KernelError('EISDIR')
     if (node.kind !== 'file' || !node.show) throw new KernelError('EACCES')
     // Files without read permission for others (module parameters, 0440) are root's.
-    if (this.uid !== 0 && (node.mode & 0o004) === 0) throw new KernelError('EACCES')
+    if (!mayAccess(this.uid, node.mode, 'r')) throw new KernelError('EACCES')
     return node.show()
   }
 
@@ -236,16 +238,17 @@ export class Vfs {
   write(path: string, data: string): void {
     const {node} = this.lookup(path)
     if (node.kind === 'dir') throw new KernelError('EISDIR')
-    if (node.kind !== 'file' || !node.store || this.uid !== 0) throw new KernelError('EACCES')
+    if (node.kind !== 'file' || !node.store || !mayAccess(this.uid, node.mode, 'w')) throw new KernelError('EACCES')
     // Nothing to write is no write(2) at all (echo -n "", an empty fputs): the store never runs.
     if (data === '') return
     this.dirs.clear()
     node.store(data)
   }
 
-  /** access(path, W_OK): root may write any existing file, others none. */
+  /** access(path, W_OK): root may write any existing file, others what the mode lets them. */
   canWrite(path: string): boolean {
-    return this.uid === 0 && this.isFile(path)
+    const n = this.nodeOrNull(path)
+    return n?.kind === 'file' && mayAccess(this.uid, n.mode, 'w')
   }
 
   readdir(path: string): string[] {
@@ -282,7 +285,7 @@ export class Vfs {
   writeFile(path: string, data: string): void {
     if (this.exists(path)) return this.write(path, data)
     const {dir: d, name} = this.parentOf(path)
-    if (!d.create || this.uid !== 0) throw new KernelError('EACCES')
+    if (!d.create || !mayAccess(this.uid, DIR_MODE, 'w')) throw new KernelError('EACCES')
     this.dirs.clear()
     d.create(name, data)
   }
@@ -296,7 +299,7 @@ export class Vfs {
       if (this.isDir(cur)) continue
       const {dir: d, name} = this.parentOf(cur)
       if (this.exists(cur)) throw new KernelError('EEXIST')
-      if (!d.mkdir || this.uid !== 0) throw new KernelError('EACCES')
+      if (!d.mkdir || !mayAccess(this.uid, DIR_MODE, 'w')) throw new KernelError('EACCES')
       this.dirs.clear()
       d.mkdir(name)
     }
@@ -306,7 +309,7 @@ export class Vfs {
     const {node} = this.lookup(path, false)
     if (node.kind === 'dir') throw new KernelError('EISDIR')
     const {dir: d, name} = this.parentOf(path)
-    if (!d.remove || this.uid !== 0) throw new KernelError('EACCES')
+    if (!d.remove || !mayAccess(this.uid, DIR_MODE, 'w')) throw new KernelError('EACCES')
     this.dirs.clear()
     d.remove(name)
   }

@@ -11,6 +11,7 @@ export default class GuestDeviceAdd extends AplabCommand {
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(GuestDeviceAdd)
-    await this.tool(() => mutate(this.env(flags).state, (w) => monitorAdd(w, args.name, args.device)))
+    const env = this.env(flags)
+    await this.tool(() => mutate(env.state, (w) => monitorAdd(w, args.name, args.device, env.uid)))
   }
 }

@@ -38,7 +38,7 @@ export default class GuestStart extends Command {
       if (!name) throw new UsageError('guest start needs the name of the guest')
       if (argv[0] === '--') argv.shift()
       const env = processEnv(state, host)
-      process.stderr.write(await mutate(env.state, (w) => start(w, pickHost(w, env.host), name, argv, o)))
+      process.stderr.write(await mutate(env.state, (w) => start(w, pickHost(w, env.host), name, argv, {...o, uid: env.uid})))
     } catch (e) {
       if (e instanceof ToolExit) process.stderr.write(e.message)
       else process.stderr.write(`aplab: ${errorMessage(e).message}\n`)

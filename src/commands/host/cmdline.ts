@@ -27,6 +27,6 @@ export default class HostCmdline extends AplabCommand {
       return void process.stdout.write(pickHost(await load(env.state), env.host).persistent.cmdline + '\n')
     }
     if (args.cmdline === undefined) throw new UsageError('set needs the new command line as one argument (quote it)')
-    await mutate(env.state, (w) => setCmdline(pickHost(w, env.host), args.cmdline!))
+    await mutate(env.state, (w) => setCmdline(pickHost(w, env.host), args.cmdline!, env.uid))
   }
 }

@@ -12,6 +12,6 @@ export default class HostReboot extends AplabCommand {
   public async run(): Promise<void> {
     const {flags} = await this.parse(HostReboot)
     const env = this.env(flags)
-    process.stderr.write(await mutate(env.state, (w) => reboot(pickHost(w, env.host), w)))
+    process.stderr.write(await mutate(env.state, (w) => reboot(pickHost(w, env.host), w, env.uid)))
   }
 }

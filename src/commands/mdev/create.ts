@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {AplabCommand} from '../../cli/base.js'
 import {pickHost} from '../../cli/env.js'
 import {create} from '../../cli/mdev.js'
-import {mutate} from '../../state/store.js'
+import {mutateKeepingLog} from '../../cli/refuse.js'
 
 export default class MdevCreate extends AplabCommand {
   static override summary = 'Create a vfio_ap mediated device and print its UUID'
@@ -14,7 +14,7 @@ export default class MdevCreate extends AplabCommand {
   public async run(): Promise<void> {
     const {flags} = await this.parse(MdevCreate)
     const env = this.env(flags)
-    const uuid = await mutate(env.state, (w) => create(pickHost(w, env.host), flags.uuid))
+    const uuid = await mutateKeepingLog(env.state, (w) => create(pickHost(w, env.host), flags.uuid, env.uid))
     process.stdout.write(uuid + '\n')
   }
 }

@@ -3,7 +3,7 @@ import {Args} from '@oclif/core'
 import {AplabCommand} from '../../cli/base.js'
 import {pickHost} from '../../cli/env.js'
 import {remove} from '../../cli/mdev.js'
-import {mutate} from '../../state/store.js'
+import {mutateKeepingLog} from '../../cli/refuse.js'
 
 export default class MdevRemove extends AplabCommand {
   static override summary = 'Remove an mdev, like echo 1 > /sys/bus/mdev/devices/UUID/remove'
@@ -13,6 +13,6 @@ export default class MdevRemove extends AplabCommand {
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(MdevRemove)
     const env = this.env(flags)
-    await mutate(env.state, (w) => remove(pickHost(w, env.host), args.uuid))
+    await mutateKeepingLog(env.state, (w) => remove(pickHost(w, env.host), args.uuid, env.uid))
   }
 }

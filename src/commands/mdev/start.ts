@@ -3,7 +3,7 @@ import {Args} from '@oclif/core'
 import {AplabCommand} from '../../cli/base.js'
 import {pickHost} from '../../cli/env.js'
 import {viaMdevctl} from '../../cli/mdev.js'
-import {mutate} from '../../state/store.js'
+import {mutateKeepingLog} from '../../cli/refuse.js'
 
 export default class MdevStart extends AplabCommand {
   static override summary = 'Start an mdev defined with mdevctl, like mdevctl start -u UUID'
@@ -15,6 +15,6 @@ export default class MdevStart extends AplabCommand {
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(MdevStart)
     const env = this.env(flags)
-    await mutate(env.state, (w) => viaMdevctl(pickHost(w, env.host), 'start', args.uuid, env.uid))
+    await mutateKeepingLog(env.state, (w) => viaMdevctl(pickHost(w, env.host), 'start', args.uuid, env.uid))
   }
 }

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {AplabCommand} from '../../cli/base.js'
 import {pickHost} from '../../cli/env.js'
 import {change} from '../../cli/mdev.js'
-import {mutate} from '../../state/store.js'
+import {mutateKeepingLog} from '../../cli/refuse.js'
 
 const id = (what: string) => Flags.string({description: `${what} (decimal, 0x hex or 0-prefixed octal); repeatable`, multiple: true, multipleNonGreedy: true})
 
@@ -18,6 +18,6 @@ export default class MdevUnassign extends AplabCommand {
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(MdevUnassign)
     const env = this.env(flags)
-    await mutate(env.state, (w) => change(pickHost(w, env.host), args.uuid, flags, true))
+    await mutateKeepingLog(env.state, (w) => change(pickHost(w, env.host), args.uuid, flags, true, env.uid))
   }
 }
