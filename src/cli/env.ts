@@ -4,7 +4,7 @@
 
 import {AplabError, UsageError} from '../core/errors.js'
 import {HOST_NAME_RE, type Host, type World} from '../core/model.js'
-import type {Stdio} from '../tools/libc.js'
+import {type Stdio, cBytes} from '../tools/libc.js'
 import {statePath} from '../state/store.js'
 
 export interface Env {
@@ -44,9 +44,9 @@ export function pickHost(world: World, name?: string): Host {
   return h
 }
 
-/** Write what a tool printed, in the order a C program's streams would deliver it. */
+/** Write what a tool printed, in the order a C program's streams would deliver it (raw bytes as bytes). */
 export function emit(io: Stdio): void {
-  for (const c of io.drain()) (c.fd === 1 ? process.stdout : process.stderr).write(c.text)
+  for (const c of io.drain()) (c.fd === 1 ? process.stdout : process.stderr).write(cBytes(c.text))
 }
 
 /** The one-line message for any error that reaches the user; never a stack trace. */

@@ -4,7 +4,7 @@
 
 import {ToolExit} from '../core/errors.js'
 import {defaultDomainWarning, maskBit} from '../views/lszcrypt.js'
-import {getoptLong} from './getopt.js'
+import {getoptLong, optName} from './getopt.js'
 import {Stdio, runMain, scanHex, scanLong, strtol} from './libc.js'
 import {type Sys, readLine} from './sys.js'
 import {type HelpOpt, helpText, versionText} from './usage.js'
@@ -21,8 +21,8 @@ export const CHZCRYPT_OPTIONS: HelpOpt[] = [
     arg: 'none',
     desc: 'Set all available cryptographic device(s) online/offline, must be used in conjunction with the enable or disable option',
   },
-  {key: 'config-on', long: 'config-on', arg: 'none', desc: 'Set the given cryptographic card device(s) configured'},
-  {key: 'config-off', long: 'config-off', arg: 'none', desc: 'Set the given cryptographic card device(s) deconfigured'},
+  {key: 'config-on', long: 'config-on', arg: 'none', val: 0x80, desc: 'Set the given cryptographic card device(s) configured'},
+  {key: 'config-off', long: 'config-off', arg: 'none', val: 0x81, desc: 'Set the given cryptographic card device(s) deconfigured'},
   {key: 'p', short: 'p', long: 'poll-thread-enable', arg: 'none', desc: "Enable zcrypt's poll thread"},
   {key: 'n', short: 'n', long: 'poll-thread-disable', arg: 'none', desc: "Disable zcrypt's poll thread"},
   {
@@ -47,11 +47,12 @@ export const CHZCRYPT_OPTIONS: HelpOpt[] = [
     key: 'se-associate',
     long: 'se-associate',
     arg: 'required',
+    val: 0x82,
     argName: 'assoc_idx',
     desc: 'SE guest with AP support only: Associate the given queue device',
   },
-  {key: 'se-bind', long: 'se-bind', arg: 'none', desc: 'SE guest with AP support only: Bind the given queue device'},
-  {key: 'se-unbind', long: 'se-unbind', arg: 'none', desc: 'SE guest with AP support only: Unbind the given queue device'},
+  {key: 'se-bind', long: 'se-bind', arg: 'none', val: 0x83, desc: 'SE guest with AP support only: Bind the given queue device'},
+  {key: 'se-unbind', long: 'se-unbind', arg: 'none', val: 0x84, desc: 'SE guest with AP support only: Unbind the given queue device'},
   {key: 'h', short: 'h', long: 'help', arg: 'none', desc: 'Print this help, then exit'},
   {key: 'v', short: 'v', long: 'version', arg: 'none', desc: 'Print version information, then exit'},
 ]
@@ -106,7 +107,7 @@ export function parseChzcrypt(argv: string[]): ChzcryptOptions | {print: string}
   const g = getoptLong(words, CHZCRYPT_OPTIONS)
   const o: ChzcryptOptions = {verbose: false, all: false, operands: g.operands}
   for (const ev of g.events) {
-    if (ev.kind === 'invalid') usageError(`Invalid option '${ev.word}'`)
+    if (ev.kind === 'invalid') usageError(`Invalid option '${optName(ev)}'`)
     if (ev.kind === 'missing') usageError(`Option '${ev.word}' requires an argument`)
     if (ev.kind !== 'opt') continue
     const k = ev.key

@@ -1,7 +1,10 @@
-// GNU getopt_long as glibc implements it, with libutil's error reporting:
-// options and operands may be mixed (operands are permuted to the end unless
-// POSIXLY_CORRECT is set), short options bundle, long options may be
-// abbreviated to a unique prefix, `--` ends the options.
+// GNU getopt_long as glibc implements it (posix/getopt.c), with libutil's
+// error reporting: options and operands may be mixed (operands are permuted to
+// the end unless POSIXLY_CORRECT is set), short options bundle, long options
+// may be abbreviated to a unique prefix, `--` ends the options. Short option
+// clusters are read byte by byte, as C does: `-ä` is the byte 0xc3, then 0xa4.
+
+import {cChar} from './libc.js'
 
 export interface OptDef {
   /** The value getopt returns: the short option letter, or a name for long-only options. */
@@ -9,12 +12,23 @@ export interface OptDef {
   short?: string
   long?: string
   arg: 'none' | 'required'
+  /**
+   * The int `val` of a long option without a letter (s390-tools number them
+   * from 0x80). glibc puts it into optopt when such an option is given a value
+   * it does not take (`--cardonly=1`); with a letter, optopt is the letter.
+   */
+  val?: number
 }
 
 export type GetoptEvent =
   | {kind: 'opt'; key: string; arg?: string}
-  /** libutil prints: `Invalid option '<word>'`. */
-  | {kind: 'invalid'; word: string}
+  /**
+   * getopt returned '?'. `word` is argv[optind - 1]; `optopt` is 0 for an
+   * unknown or ambiguous long option, else the option character (or a long
+   * option's val). libutil prints `Invalid option '-<optopt>'` or, for 0,
+   * `Invalid option '<word>'`: see optName.
+   */
+  | {kind: 'invalid'; word: string; optopt: number}
   /** libutil prints: `Option '<word>' requires an argument`. */
   | {kind: 'missing'; word: string}
 
@@ -50,11 +64,12 @@ export function getoptLong(argv: string[], defs: OptDef[], posixlyCorrect = proc
         const distinct = prefixed.filter((d, k) => prefixed.findIndex((e) => e.key === d.key && e.arg === d.arg) === k)
         const def = exact ?? (distinct.length === 1 ? prefixed[0] : undefined)
         if (!def) {
-          yield {kind: 'invalid', word}
+          yield {kind: 'invalid', word, optopt: 0}
           continue
         }
         if (def.arg === 'none') {
-          if (eq >= 0) yield {kind: 'invalid', word: def.short ? `-${def.short}` : word}
+          // getopt.c process_long_option: "doesn't allow an argument", optopt = pfound->val.
+          if (eq >= 0) yield {kind: 'invalid', word, optopt: def.short ? def.short.charCodeAt(0) : (def.val ?? 0)}
           else yield {kind: 'opt', key: def.key}
           continue
         }
@@ -63,18 +78,21 @@ export function getoptLong(argv: string[], defs: OptDef[], posixlyCorrect = proc
         else yield {kind: 'missing', word}
         continue
       }
-      for (let k = 1; k < word.length; k++) {
-        const c = word[k]
-        const def = c === ':' ? undefined : defs.find((d) => d.short === c)
+      // The cluster's bytes: option letters are ASCII, so an argument cut after one starts on a character.
+      const bytes = Buffer.from(word, 'utf8')
+      for (let k = 1; k < bytes.length; k++) {
+        const b = bytes[k]
+        const c = String.fromCharCode(b)
+        const def = b >= 0x80 || c === ':' ? undefined : defs.find((d) => d.short === c)
         if (!def) {
-          yield {kind: 'invalid', word: `-${c}`}
+          yield {kind: 'invalid', word, optopt: b}
           continue
         }
         if (def.arg === 'none') {
           yield {kind: 'opt', key: def.key}
           continue
         }
-        if (k + 1 < word.length) yield {kind: 'opt', key: def.key, arg: word.slice(k + 1)}
+        if (k + 1 < bytes.length) yield {kind: 'opt', key: def.key, arg: bytes.subarray(k + 1).toString('utf8')}
         else if (i < argv.length) yield {kind: 'opt', key: def.key, arg: argv[i++]}
         else yield {kind: 'missing', word}
         break
@@ -83,3 +101,6 @@ export function getoptLong(argv: string[], defs: OptDef[], posixlyCorrect = proc
   }
   return {events: run(), operands}
 }
+
+/** util_opt_print_parse_error's name for an invalid option: `-%c` of optopt, else argv[optind - 1]. */
+export const optName = (ev: {word: string; optopt: number}): string => (ev.optopt ? '-' + cChar(ev.optopt) : ev.word)

@@ -5,6 +5,28 @@ import {ToolExit} from '../core/errors.js'
 
 const HEX = /[0-9a-fA-F]/
 
+/**
+ * A byte of C output that is not UTF-8 text on its own (a `%c` of 0x80 to
+ * 0xff) is kept in a string as the lone surrogate U+DC80 to U+DCFF (the
+ * "surrogateescape" convention) and written as that one byte: see cBytes.
+ */
+export const cChar = (c: number): string => ((c & 0xff) < 0x80 ? String.fromCharCode(c & 0xff) : String.fromCharCode(0xdc00 + (c & 0xff)))
+
+const RAW_BYTE = /(?<![\uD800-\uDBFF])[\uDC80-\uDCFF]/
+
+/** The bytes a C program writes for `text`: UTF-8, with cChar's escaped bytes as themselves. */
+export function cBytes(text: string): string | Buffer {
+  if (!RAW_BYTE.test(text)) return text
+  const parts: Buffer[] = []
+  let start = 0
+  for (const m of text.matchAll(new RegExp(RAW_BYTE, 'g'))) {
+    parts.push(Buffer.from(text.slice(start, m.index), 'utf8'), Buffer.of(m[0].charCodeAt(0) - 0xdc00))
+    start = m.index + 1
+  }
+  parts.push(Buffer.from(text.slice(start), 'utf8'))
+  return Buffer.concat(parts)
+}
+
 /** strcmp order: alphasort and ls in the C locale. */
 export const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 const isSpace = (c: string | undefined) => c !== undefined && ' \t\n\v\f\r'.includes(c)

@@ -21,7 +21,7 @@ import {
   seStatText,
   statusText,
 } from '../views/lszcrypt.js'
-import {getoptLong} from './getopt.js'
+import {getoptLong, optName} from './getopt.js'
 import {Stdio, byteOrder, runMain, scanCardDomain, scanHex, strtol} from './libc.js'
 import {type Sys, readLine} from './sys.js'
 import {versionText} from './usage.js'
@@ -37,15 +37,21 @@ const errx = (msg: string): never => {
   throw new ToolExit(`${PROG}: ${msg}\n`, 1)
 }
 
+/** The vals of the long-only options (lszcrypt_cli.h): getopt's optopt for `--cardonly=1`. */
+const OPT_VAL: Record<string, number> = {accelonly: 0x81, ccaonly: 0x82, ep11only: 0x83, cardonly: 0x84, queueonly: 0x85}
+
 /** Parse argv the way lszcrypt's option loop does; exiting options end the parse where they stand. */
 export function parseLszcrypt(argv: string[]): LszcryptAction {
-  const g = getoptLong(argv, LSZCRYPT_OPTIONS)
+  const g = getoptLong(
+    argv,
+    LSZCRYPT_OPTIONS.map((d) => ({...d, val: OPT_VAL[d.key]})),
+  )
   let verbose = false
   const only = {A: false, C: false, P: false}
   let cardonly = false
   let queueonly = false
   for (const ev of g.events) {
-    if (ev.kind === 'invalid') errx(`Invalid option '${ev.word}'\nTry '${PROG} --help' for more information.`)
+    if (ev.kind === 'invalid') errx(`Invalid option '${optName(ev)}'\nTry '${PROG} --help' for more information.`)
     if (ev.kind === 'missing') errx(`Option '${ev.word}' requires an argument\nTry '${PROG} --help' for more information.`)
     if (ev.kind !== 'opt') continue
     switch (ev.key) {

@@ -10,7 +10,7 @@
 // apcheck.ts: aplab runs one command at a time, so every lock succeeds.
 
 import {ERRNO, KernelError} from '../core/errors.js'
-import {type OptDef, getoptLong} from './getopt.js'
+import {type OptDef, getoptLong, optName} from './getopt.js'
 import {Stdio, byteOrder, scanHex, strtol} from './libc.js'
 import type {Fs} from './sys.js'
 import {S390_TOOLS_VERSION} from './usage.js'
@@ -299,7 +299,7 @@ export type ZEvent = {kind: 'opt'; name: string; arg?: string} | {kind: 'error';
  * missing arguments (syntax(), exit code 1).
  */
 export function* zdevGetopt(argv: string[], opts: ZOpt[], o: ZOut, ctx: ZdevContext, operands: string[]): Generator<ZEvent> {
-  const defs: OptDef[] = opts.map((d) => ({key: d.long, short: d.short, long: d.long, arg: d.arg}))
+  const defs: OptDef[] = opts.map((d) => ({key: d.long, short: d.short, long: d.long, arg: d.arg, val: d.code}))
   const g = getoptLong(argv, defs, ctx.posixlyCorrect ?? false)
   for (const ev of g.events) {
     if (ev.kind === 'opt') {
@@ -311,15 +311,8 @@ export function* zdevGetopt(argv: string[], opts: ZOpt[], o: ZOut, ctx: ZdevCont
       yield {kind: 'error', rc: EXIT.USAGE_ERROR}
       return
     }
-    let word = ev.word
-    if (word.startsWith('--') && word.includes('=')) {
-      // `--opt=arg` of a no-argument long-only option: optopt is the option's value.
-      const name = word.slice(2, word.indexOf('='))
-      const hits = opts.filter((d) => d.long.startsWith(name))
-      const def = opts.find((d) => d.long === name) ?? (hits.length === 1 ? hits[0] : undefined)
-      if (def && def.arg === 'none' && !def.short && def.code !== undefined) word = '-' + String.fromCharCode(def.code)
-    }
-    o.syntax(`Unrecognized option '${word}'\n`)
+    // `--opt=arg` of a no-argument long-only option: optopt is the option's value, printed as a byte.
+    o.syntax(`Unrecognized option '${optName(ev)}'\n`)
     yield {kind: 'error', rc: EXIT.USAGE_ERROR}
     return
   }

@@ -6,6 +6,7 @@ import {describe, expect, it} from 'vitest'
 
 import {newAdapter} from '../../src/core/lpar.js'
 import {dir} from '../../src/sysfs/vfs.js'
+import {cBytes} from '../../src/tools/libc.js'
 import {chzcrypt, fixture, lszcrypt, tool} from '../helpers.js'
 import {check, lpar, rt, runOn} from './util.js'
 
@@ -359,6 +360,24 @@ describe('§11.1 option parsing', () => {
     check(chzcrypt(w, '--config'), '', invalid('--config'), 1)
     check(chzcrypt(w, '--poll-t'), '', invalid('--poll-t'), 1)
     check(chzcrypt(w, '--se'), '', invalid('--se'), 1)
+  })
+
+  it('a long-only option given a value: optopt is its val (chzcrypt_cli.h), printed as one raw byte', async () => {
+    const w = await B()
+    const before = JSON.stringify(lpar(w))
+    for (const [word, val] of [
+      ['--config-on=1', 0x80],
+      ['--config-off=02', 0x81],
+      ['--se-bind=1', 0x83],
+      ['--se-unbind=', 0x84],
+      ['--se_bind=1', 0x83],
+    ] as Array<[string, number]>) {
+      const r = chzcrypt(w, word, '02')
+      check(r, '', invalid('-' + String.fromCharCode(0xdc00 + val)), 1)
+      expect(cBytes(r.stderr)).toEqual(Buffer.concat([Buffer.from("chzcrypt: Invalid option '-"), Buffer.of(val), Buffer.from("'\nTry 'chzcrypt --help' for more information.\n")]))
+    }
+    check(chzcrypt(w, '--enable=1', '02'), '', invalid('-e'), 1)
+    expect(JSON.stringify(lpar(w))).toBe(before)
   })
 
   it('missing arguments', async () => {

@@ -2,9 +2,10 @@
 // handling (§5) and its help and version texts (§10). Run on Example A's
 // state (test/fixtures/example-a.yaml) unless noted.
 
-import {describe, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {dir} from '../../src/sysfs/vfs.js'
+import {cBytes} from '../../src/tools/libc.js'
 import {fixture, lszcrypt} from '../helpers.js'
 import {check, runOn} from './util.js'
 
@@ -104,6 +105,37 @@ describe('§3 parse errors', () => {
     check(lszcrypt(w, '-c'), '', needsArg('-c'), 1)
     check(lszcrypt(w, '--capability'), '', needsArg('--capability'), 1)
     check(lszcrypt(w, '-V', '-c'), '', needsArg('-c'), 1)
+  })
+
+  it('a long-only option given a value: optopt is its val (lszcrypt_cli.h), printed as one raw byte', async () => {
+    // glibc's process_long_option sets optopt = pfound->val; util_opt_print_parse_error prints "-%c".
+    const w = await A()
+    const cases: Array<[string, number]> = [
+      ['--accelonly=x', 0x81],
+      ['--ccaonly=1', 0x82],
+      ['--ep11only=1', 0x83],
+      ['--cardonly=1', 0x84],
+      ['--cardo=1', 0x84],
+      ['--queueonly=', 0x85],
+    ]
+    for (const [word, val] of cases) {
+      const r = lszcrypt(w, '-V', word, '-b')
+      check(r, '', invalid('-' + String.fromCharCode(0xdc00 + val)), 1)
+      expect(cBytes(r.stderr)).toEqual(
+        Buffer.concat([Buffer.from("lszcrypt: Invalid option '-"), Buffer.of(val), Buffer.from("'\nTry 'lszcrypt --help' for more information.\n")]),
+      )
+    }
+    // With a letter, optopt is the letter.
+    check(lszcrypt(w, '--bus=1'), '', invalid('-b'), 1)
+    check(lszcrypt(w, '--verbose=1'), '', invalid('-V'), 1)
+  })
+
+  it('a short option cluster is read byte by byte: -ä is the byte 0xc3', async () => {
+    const r = lszcrypt(await A(), '-Vä')
+    check(r, '', invalid('-\udcc3'), 1)
+    expect(Buffer.from(cBytes(r.stderr)).subarray(0, 30)).toEqual(Buffer.from([...Buffer.from("lszcrypt: Invalid option '-"), 0xc3, 0x27, 0x0a]))
+    // The rest of a cluster after an option that takes an argument is the argument, as text.
+    check(lszcrypt(await A(), '-cä'), '', "lszcrypt: Error - 'ä' is an invalid cryptographic device id.\n", 1)
   })
 
   it('an invalid option before -b fails (-b is never reached)', async () => {

@@ -567,6 +567,10 @@ describe('usage errors (§1.9)', () => {
     [['--foo'], "chzdev: Unrecognized option '--foo'\n" + HELP, 1],
     [['-t', 'ap', '-Z'], "chzdev: Unrecognized option '-Z'\n" + HELP, 1],
     [['--type=ap'], "chzdev: Unrecognized option '-t'\n" + HELP, 1],
+    // A no-argument long-only option given a value: optopt is its val (OPT_ANONYMOUS_BASE 0x80 on), one raw byte.
+    [['--all=1'], "chzdev: Unrecognized option '-\udc80'\n" + HELP, 1],
+    [['--no-settle=', '-t', 'ap', 'apmask=1'], "chzdev: Unrecognized option '-\udc92'\n" + HELP, 1],
+    [['-t', 'ap', '-Ä'], "chzdev: Unrecognized option '-\udcc3'\n" + HELP, 1],
     [['-t', 'ap', '-r'], "chzdev: Option '-r' requires an argument\n" + HELP, 1],
     [['--export'], "chzdev: Option '--export' requires an argument\n" + HELP, 1],
     [['--export', 'a', '--export', 'b'], "chzdev: Cannot specify '--export' multiple times\n", 1],
