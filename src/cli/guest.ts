@@ -19,6 +19,7 @@ import {
 import {HOST_NAME_RE, type Guest, type Host, type World, hex2, hex4} from '../core/model.js'
 import {mayOpenVfioGroup} from '../core/perm.js'
 import {attachedGuest, findMdev} from '../core/vfio.js'
+import {adoptGuest} from '../libvirt/driver.js'
 import {
   LIBVIRT_MDEV_NOT_MIGRATABLE,
   LIBVIRT_ONE_VFIO_AP,
@@ -123,7 +124,8 @@ export function start(world: World, host: Host, name: string, qemuArgs: string[]
   }
   if (denied) throw new ToolExit(warnings + startupDeviceError(vfio[0], denied).map((l) => l + '\n').join(''), 1)
   if (failed) throw new ToolExit(warnings + startupDeviceError(failed.dev, failed.msg, failed.hint).map((l) => l + '\n').join(''), 1)
-  startGuest(world, host, spec)
+  const g = startGuest(world, host, spec)
+  if (o.libvirt) adoptGuest(host, g)
   return warnings
 }
 

@@ -32,8 +32,10 @@ export function setCmdline(host: Host, cmdline: string, uid = 0): void {
  */
 export async function reboot(host: Host, world?: World, uid = 0): Promise<string> {
   requireCapability(uid, 'CAP_SYS_BOOT', `reboot host ${host.name}`, 'only root may reboot')
-  // Guests stop with the host; those marked autostart start again at the end.
-  const again = host.guests.filter((g) => g.autostart)
+  // Guests stop with the host; those marked autostart start again at the end
+  // (libvirt's domains through libvirtd, which starts its autostart domains).
+  const libvirtDomain = (name: string): boolean => host.libvirt?.domains.some((d) => d.name === name) ?? false
+  const again = host.guests.filter((g) => g.autostart && !(g.managed === 'libvirt' && libvirtDomain(g.name)))
   for (const g of host.guests) g.running = false
   host.runtime = boot(host.lpar, host.persistent)
   let report = ''
@@ -48,6 +50,7 @@ export async function reboot(host: Host, world?: World, uid = 0): Promise<string
         if (!(e instanceof ToolExit)) throw e
         report += e.message
       }
+    if (host.libvirt) report += (await import('../libvirt/driver.js')).bootDomains(world, host)
   }
   return report
 }

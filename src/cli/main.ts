@@ -9,7 +9,7 @@ import type {MdevctlProg} from './mdevctl.js'
 import type {ZdevProg} from './zdev.js'
 import {type SysfsVerb, runSysfs} from './sysfs.js'
 
-const DROP_INS: readonly string[] = ['lszcrypt', 'chzcrypt', 'mdevctl', 'lsmdev', 'chzdev', 'lszdev']
+const DROP_INS: readonly string[] = ['lszcrypt', 'chzcrypt', 'mdevctl', 'lsmdev', 'chzdev', 'lszdev', 'virsh']
 
 /**
  * A C tool killed by SIGPIPE prints nothing; do the same when a reader goes
@@ -23,7 +23,7 @@ function quietPipes(): void {
     })
 }
 
-export async function dropInMain(tool: DropIn | MdevctlProg | ZdevProg, argv: string[]): Promise<void> {
+export async function dropInMain(tool: DropIn | MdevctlProg | ZdevProg | 'virsh', argv: string[]): Promise<void> {
   quietPipes()
   let code: number
   try {
@@ -33,7 +33,9 @@ export async function dropInMain(tool: DropIn | MdevctlProg | ZdevProg, argv: st
         ? await (await import('./mdevctl.js')).runMdevctlTool(tool, argv, env)
         : tool === 'chzdev' || tool === 'lszdev'
           ? await (await import('./zdev.js')).runZdevTool(tool, argv, env)
-          : await runDropIn(tool, argv, env)
+          : tool === 'virsh'
+            ? await (await import('../libvirt/run.js')).virshTool(argv, env)
+            : await runDropIn(tool, argv, env)
   } catch (e) {
     const {message, exitCode} = errorMessage(e)
     process.stderr.write(`${tool}: ${message}\n`)
@@ -57,7 +59,7 @@ export async function aplabMain(argv: string[]): Promise<void> {
     process.env[m[1] === 'state' ? 'APLAB_STATE' : 'APLAB_HOST'] = value
   }
   if (args[0] === 'ap-check' && args[1] === '--root' && args.length > 2) return apCheckMain(args[2], args.slice(3))
-  if (args.length > 0 && DROP_INS.includes(args[0])) return dropInMain(args[0] as DropIn | MdevctlProg | ZdevProg, args.slice(1))
+  if (args.length > 0 && DROP_INS.includes(args[0])) return dropInMain(args[0] as DropIn | MdevctlProg | ZdevProg | 'virsh', args.slice(1))
   quietPipes()
   if (await fastSysfs(args)) return
   // `aplab help [COMMAND ...]` is `aplab [COMMAND ...] --help`, as in git and gh.

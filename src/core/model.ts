@@ -166,7 +166,8 @@ export interface LibvirtDomain {
   uuid: string
   config: string | null
   autostart: boolean
-  live: {id: number; xml: string} | null
+  /** `seq` counts the QMP commands libvirt sent it (their ids are libvirt-N). */
+  live: {id: number; xml: string; seq?: number} | null
   /** Why it is in its state (virsh domstate --reason). */
   reason: string
 }

@@ -1,0 +1,302 @@
+// virsh's domain commands on the emulated host: the command table, what
+// each prints (tools/virsh-domain.c, virsh-domain-monitor.c), and the
+// runner's frame (tools/vsh.c: "error: " lines on stderr, a blank line on
+// stdout after every command unless --quiet, exit status 1 on failure).
+
+import type {Host, LibvirtDomain, World} from '../core/model.js'
+import * as drv from './driver.js'
+import {VirError, VirshFailure, failWith} from './errors.js'
+import {monitorCommand} from './monitor.js'
+import {type CmdDef, type OptDef, type ParsedCmd, parseCommand} from './vshparse.js'
+
+/** What a command needs from outside: the world, files, fresh UUIDs. */
+export interface VirshEnv {
+  /** The host `-c URI` (or the default connection) names. */
+  host: Host
+  world: World
+  /** Read a file given on the command line (virFileReadAll). */
+  readFile: (path: string) => string
+  newUuid: () => string
+}
+
+export interface VirshOut {
+  out: (s: string) => void
+}
+
+const b = (name: string): OptDef => ({name, type: 'bool', help: ''})
+const s = (name: string, o: Partial<OptDef> = {}): OptDef => ({name, type: 'string', help: '<string>', ...o})
+const dom = s('domain', {positional: true, required: true})
+const file = s('file', {positional: true, required: true})
+const affect = [b('persistent'), b('config'), b('live'), b('current')]
+const affectExclusive: Array<[string, string]> = [
+  ['current', 'live'],
+  ['current', 'config'],
+  ['current', 'persistent'],
+]
+
+export const COMMANDS: CmdDef[] = [
+  {name: 'define', summary: 'define (but don\'t start) a domain from an XML file', opts: [file, b('validate')]},
+  {name: 'undefine', summary: 'undefine a domain', opts: [dom, b('managed-save'), b('nvram'), b('keep-nvram')]},
+  {name: 'start', summary: 'start a (previously defined) inactive domain', opts: [dom, b('console'), b('paused'), b('autodestroy'), b('bypass-cache'), b('force-boot')]},
+  {name: 'destroy', summary: 'destroy (stop) a domain', opts: [dom, b('graceful')]},
+  {name: 'shutdown', summary: 'gracefully shutdown a domain', opts: [dom, s('mode')]},
+  {name: 'reboot', summary: 'reboot a domain', opts: [dom, s('mode')]},
+  {
+    name: 'list',
+    summary: 'list domains',
+    opts: [b('inactive'), b('all'), b('transient'), b('persistent'), b('autostart'), b('no-autostart'), b('state-running'), b('state-shutoff'), b('uuid'), b('name'), b('id'), b('table')],
+    exclusive: [
+      ['table', 'name'],
+      ['table', 'uuid'],
+      ['table', 'id'],
+      ['all', 'inactive'],
+    ],
+  },
+  {name: 'dominfo', summary: 'domain information', opts: [dom]},
+  {name: 'domstate', summary: 'domain state', opts: [dom, b('reason')]},
+  {name: 'dumpxml', summary: 'domain information in XML', opts: [dom, b('inactive'), b('security-info'), b('update-cpu'), b('migratable')]},
+  {name: 'autostart', summary: 'autostart a domain', opts: [dom, b('disable')]},
+  {name: 'attach-device', summary: 'attach device from an XML file', opts: [dom, file, ...affect], exclusive: affectExclusive},
+  {name: 'detach-device', summary: 'detach device from an XML file', opts: [dom, file, ...affect], exclusive: affectExclusive},
+  {
+    name: 'qemu-monitor-command',
+    summary: 'QEMU Monitor Command',
+    opts: [dom, b('hmp'), b('pretty'), b('return-value'), {name: 'cmd', type: 'argv', positional: true, required: true, help: '<string>'}],
+    exclusive: [
+      ['hmp', 'pretty'],
+      ['hmp', 'return-value'],
+    ],
+  },
+  {
+    name: 'migrate',
+    summary: 'migrate domain to another host',
+    opts: [
+      b('live'),
+      b('offline'),
+      b('p2p'),
+      b('direct'),
+      b('tunnelled'),
+      b('persistent'),
+      b('undefinesource'),
+      b('suspend'),
+      b('verbose'),
+      b('unsafe'),
+      b('auto-converge'),
+      dom,
+      s('desturi', {positional: true, required: true}),
+      s('migrateuri', {positional: true}),
+      s('dname'),
+    ],
+  },
+]
+
+const STATE_WORD = (host: Host, d: LibvirtDomain): string => (drv.isActive(host, d) ? 'running' : 'shut off')
+
+function domainOf(env: VirshEnv, p: ParsedCmd): LibvirtDomain {
+  const arg = p.strings.get('domain')!
+  try {
+    return drv.lookup(env.host, arg)
+  } catch (e) {
+    return failWith(`failed to get domain '${arg}'`, e)
+  }
+}
+
+/** virFileReadAll's failure: one line, no context line of the command. */
+function readXml(env: VirshEnv, path: string): string {
+  try {
+    return env.readFile(path)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    const text = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : code === 'EISDIR' ? 'Is a directory' : 'Input/output error'
+    throw new VirshFailure([`Failed to open file '${path}': ${text}`])
+  }
+}
+
+/** A table as vsh-table.c prints it. */
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
+  const line = (r: string[]): string => r.map((cell, c) => ' ' + cell + (c < r.length - 1 ? ' '.repeat(widths[c] - cell.length + 2) : '')).join('') + '\n'
+  return line(rows[0]) + '-'.repeat(widths.reduce((a, w) => a + w + 3, 0)) + '\n' + rows.slice(1).map(line).join('')
+}
+
+function list(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
+  const h = env.host
+  const has = (n: string): boolean => p.bools.has(n)
+  let doms = drv.domains(h).filter((d) => (has('all') ? true : has('inactive') ? !drv.isActive(h, d) : drv.isActive(h, d)))
+  if (has('persistent') && !has('transient')) doms = doms.filter((d) => d.config !== null)
+  if (has('transient') && !has('persistent')) doms = doms.filter((d) => d.config === null)
+  if (has('autostart') && !has('no-autostart')) doms = doms.filter((d) => d.autostart)
+  if (has('no-autostart') && !has('autostart')) doms = doms.filter((d) => !d.autostart)
+  if (has('state-running') || has('state-shutoff'))
+    doms = doms.filter((d) => (drv.isActive(h, d) ? has('state-running') : has('state-shutoff')))
+  const active = doms.filter((d) => drv.isActive(h, d)).sort((a, c) => a.live!.id - c.live!.id)
+  const inactive = doms.filter((d) => !drv.isActive(h, d)).sort((a, c) => (a.name.toLowerCase() < c.name.toLowerCase() ? -1 : a.name.toLowerCase() > c.name.toLowerCase() ? 1 : 0))
+  const sorted = [...active, ...inactive]
+  const idOf = (d: LibvirtDomain): string => (drv.isActive(h, d) ? String(d.live!.id) : '-')
+  if (has('name') || has('uuid') || has('id')) {
+    for (const d of sorted) {
+      if (has('id') && !has('name') && !has('uuid') && !drv.isActive(h, d)) continue
+      const f = [...(has('uuid') ? [d.uuid] : []), ...(has('id') ? [idOf(d)] : []), ...(has('name') ? [d.name] : [])]
+      io.out(f.join(' ') + '\n')
+    }
+    return
+  }
+  io.out(table([['Id', 'Name', 'State'], ...sorted.map((d) => [idOf(d), d.name, STATE_WORD(h, d)])]))
+}
+
+function dominfo(env: VirshEnv, d: LibvirtDomain, io: VirshOut): void {
+  const h = env.host
+  const active = drv.isActive(h, d)
+  const def = active ? drv.liveDef(h, d) : drv.configDef(d)
+  const line = (label: string, value: string): void => io.out(`${label.padEnd(15)} ${value}\n`)
+  line('Id:', active ? String(d.live!.id) : '-')
+  line('Name:', d.name)
+  line('UUID:', d.uuid)
+  line('OS Type:', 'hvm')
+  line('State:', STATE_WORD(h, d))
+  line('CPU(s):', String(def.vcpus))
+  line('Max memory:', `${def.memory} KiB`)
+  line('Used memory:', `${def.currentMemory} KiB`)
+  line('Persistent:', d.config !== null ? 'yes' : 'no')
+  line('Autostart:', d.autostart ? 'enable' : 'disable')
+  line('Managed save:', 'no')
+}
+
+/** The connection `migrate` opens to DESTURI: an aplab host of the same state. */
+function destination(env: VirshEnv, uri: string): Host {
+  const m = /^qemu(?:\+(ssh|tcp|tls|libssh|libssh2))?:\/\/(?:[^@/]*@)?([^/:?]*)(?::\d+)?\/(system|session)(?:\?.*)?$/.exec(uri)
+  if (!m) throw new VirshFailure(['failed to connect to the hypervisor'], new VirError('NO_CONNECT', uri))
+  const name = m[2]
+  const target = name === '' ? env.host : env.world.hosts.find((x) => x.name === name)
+  if (!target) {
+    const why =
+      m[1] === 'ssh' || m[1] === undefined
+        ? `Cannot recv data: ssh: Could not resolve hostname ${name}: Name or service not known: Connection reset by peer`
+        : `unable to connect to server at '${name}:${m[1] === 'tls' ? 16514 : 16509}': Name or service not known`
+    throw new VirshFailure(['failed to connect to the hypervisor'], new VirError('SYSTEM_ERROR', why))
+  }
+  return target
+}
+
+/** Run one parsed command; throws VirshFailure on failure. */
+export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
+  const h = env.host
+  const w = env.world
+  const name = p.def.name
+  switch (name) {
+    case 'define': {
+      const path = p.strings.get('file')!
+      const xml = readXml(env, path)
+      try {
+        const d = drv.define(w, h, xml, env.newUuid)
+        io.out(`Domain '${d.name}' defined from ${path}\n`)
+      } catch (e) {
+        failWith(`Failed to define domain from ${path}`, e)
+      }
+      return
+    }
+    case 'list':
+      return list(env, p, io)
+  }
+  const d = domainOf(env, p)
+  switch (name) {
+    case 'undefine':
+      try {
+        drv.undefine(h, d)
+      } catch (e) {
+        failWith(`Failed to undefine domain '${d.name}'`, e)
+      }
+      io.out(`Domain '${d.name}' has been undefined\n`)
+      return
+    case 'start':
+      if (drv.isActive(h, d)) throw new VirshFailure(['Domain is already active'])
+      try {
+        drv.start(w, h, d)
+      } catch (e) {
+        failWith(`Failed to start domain '${d.name}'`, e)
+      }
+      io.out(`Domain '${d.name}' started\n`)
+      return
+    case 'destroy':
+      try {
+        drv.destroy(h, d)
+      } catch (e) {
+        failWith(`Failed to destroy domain '${d.name}'`, e)
+      }
+      io.out(`Domain '${d.name}' destroyed\n`)
+      return
+    case 'shutdown':
+      try {
+        drv.shutdown(h, d)
+      } catch (e) {
+        failWith(`Failed to shutdown domain '${d.name}'`, e)
+      }
+      io.out(`Domain '${d.name}' is being shutdown\n`)
+      return
+    case 'reboot':
+      try {
+        drv.reboot(h, d)
+      } catch (e) {
+        failWith(`Failed to reboot domain '${d.name}'`, e)
+      }
+      io.out(`Domain '${d.name}' is being rebooted\n`)
+      return
+    case 'dominfo':
+      return dominfo(env, d, io)
+    case 'domstate': {
+      const active = drv.isActive(h, d)
+      io.out(p.bools.has('reason') ? `${STATE_WORD(h, d)} (${active ? d.reason : d.reason === 'booted' ? 'unknown' : d.reason})\n` : `${STATE_WORD(h, d)}\n`)
+      return
+    }
+    case 'dumpxml':
+      io.out(drv.dumpXml(h, d, p.bools.has('inactive')))
+      return
+    case 'autostart': {
+      const off = p.bools.has('disable')
+      try {
+        drv.setAutostart(h, d, !off)
+      } catch (e) {
+        failWith(off ? `Failed to unmark domain '${d.name}' as autostarted` : `Failed to mark domain '${d.name}' as autostarted`, e)
+      }
+      io.out(off ? `Domain '${d.name}' unmarked as autostarted\n` : `Domain '${d.name}' marked as autostarted\n`)
+      return
+    }
+    case 'attach-device':
+    case 'detach-device': {
+      const attach = name === 'attach-device'
+      const path = p.strings.get('file')!
+      const xml = readXml(env, path)
+      try {
+        const flags = drv.impact(h, d, {live: p.bools.has('live'), config: p.bools.has('config'), persistent: p.bools.has('persistent')})
+        if (attach) drv.attachDevice(h, d, xml, flags)
+        else drv.detachDevice(h, d, xml, flags)
+      } catch (e) {
+        failWith(`Failed to ${attach ? 'attach' : 'detach'} device from ${path}`, e)
+      }
+      io.out(attach ? 'Device attached successfully\n' : 'Device detached successfully\n')
+      return
+    }
+    case 'qemu-monitor-command': {
+      const out = monitorCommand(h, d, p.argv.join(' '), {hmp: p.bools.has('hmp'), pretty: p.bools.has('pretty'), returnValue: p.bools.has('return-value')})
+      io.out(out + '\n')
+      return
+    }
+    case 'migrate': {
+      const target = destination(env, p.strings.get('desturi')!)
+      if (target === h) throw new VirshFailure([], new VirError('OPERATION_INVALID', `Attempt to migrate guest to the same host ${h.name}`))
+      try {
+        drv.migrate(w, h, d, target, {persistent: p.bools.has('persistent'), undefineSource: p.bools.has('undefinesource')})
+      } catch (e) {
+        if (e instanceof VirError) throw new VirshFailure([], e)
+        throw e
+      }
+      return
+    }
+  }
+  throw new VirshFailure([`unknown command: '${name}'`])
+}
+
+/** Whether a command line only reads the state (it then runs without the lock). */
+export function readOnlyCommand(name: string): boolean {
+  return ['list', 'dominfo', 'domstate', 'dumpxml', 'help', 'version', 'uri', 'hostname'].includes(name)
+}

@@ -1,0 +1,192 @@
+// XML as libvirt reads and writes it: documents parsed with fast-xml-parser
+// into a small element tree, documents that are not well formed refused
+// with libxml2's message in libvirt's frame (virxml.c catchXMLError), and
+// elements formatted as libvirt's virBuffer/virXMLFormatElement do:
+// two-space indentation, attributes in single quotes, `<x/>` when empty.
+
+import {XMLParser, XMLValidator} from 'fast-xml-parser'
+
+import {VirError} from './errors.js'
+
+export interface XElement {
+  name: string
+  attrs: Record<string, string>
+  children: XElement[]
+  /** The element's own text (its text nodes joined), untrimmed. */
+  text: string
+}
+
+/** The context names libvirt gives libxml2 (virXMLParse's url). */
+export type XmlContext = '(domain_definition)' | '(device_definition)' | '(node_device_definition)'
+
+type Ordered = Record<string, unknown> & {':@'?: Record<string, string>}
+
+function toElement(node: Ordered): XElement | null {
+  const name = Object.keys(node).find((k) => k !== ':@')
+  if (name === undefined || name === '#text' || name.startsWith('?')) return null
+  const kids = (node[name] as Ordered[]) ?? []
+  const el: XElement = {name, attrs: {...(node[':@'] ?? {})}, children: [], text: ''}
+  for (const k of kids) {
+    if ('#text' in k) el.text += String(k['#text'])
+    else {
+      const c = toElement(k)
+      if (c) el.children.push(c)
+    }
+  }
+  return el
+}
+
+const lineOf = (text: string, pos: number): number => text.slice(0, pos).split('\n').length
+
+/** Position (offset) of line L, column C (both 1-based) as fast-xml-parser counts them. */
+function offsetOf(text: string, line: number, col: number): number {
+  let p = 0
+  for (let l = 1; l < line; l++) {
+    const n = text.indexOf('\n', p)
+    if (n < 0) return text.length
+    p = n + 1
+  }
+  return Math.min(text.length, p + Math.max(0, col - 1))
+}
+
+/** libvirt's catchXMLError frame: "URL:LINE: MESSAGE\nCONTEXT\n----^" around the parser's position. */
+function detail(url: XmlContext, text: string, line: number, msg: string, cur: number): VirError {
+  let c = cur
+  const at = (i: number): string => (i < text.length ? text[i] : '\0')
+  while (c > 0 && (at(c) === '\n' || at(c) === '\r')) c--
+  while (c > 0 && at(c) !== '\n' && at(c) !== '\r') c--
+  if (at(c) === '\n' || at(c) === '\r') c++
+  const col = cur - c
+  let context = ''
+  while (c < text.length && text[c] !== '\n' && text[c] !== '\r') context += text[c++]
+  let pointer = ''
+  for (let n = 0; n < col && n < context.length; n++) pointer += context[n] === '\t' ? '\t' : '-'
+  return new VirError('XML_DETAIL', `${url}:${line}: ${msg}\n${context}\n${pointer}^`)
+}
+
+/** The libxml2 error a document that is not well formed gets (the first one, as libvirt reports only that). */
+function notWellFormed(url: XmlContext, text: string, err: {msg: string; line: number; col?: number}): VirError {
+  const eofLine = text.split('\n').length
+  const m = (re: RegExp): RegExpExecArray | null => re.exec(err.msg)
+  let r: RegExpExecArray | null
+  if ((r = m(/^Unclosed tag '([^']*)'/))) {
+    const open = offsetOf(text, err.line, err.col ?? 1)
+    const startEnded = text.indexOf('>', open) >= 0
+    return startEnded
+      ? detail(url, text, eofLine, `Premature end of data in tag ${r[1]} line ${err.line}`, text.length)
+      : detail(url, text, eofLine, `Couldn't find end of Start Tag ${r[1]} line ${err.line}`, text.length)
+  }
+  if ((r = m(/^Expected closing tag '([^']*)' \(opened in line (\d+)[^)]*\) instead of closing tag '([^']*)'/))) {
+    const p = offsetOf(text, err.line, err.col ?? 1)
+    const gt = text.indexOf('>', p)
+    return detail(url, text, err.line, `Opening and ending tag mismatch: ${r[1]} line ${r[2]} and ${r[3]}`, gt < 0 ? text.length : gt + 1)
+  }
+  if (m(/^Closing tag '[^']*' has not been opened/)) {
+    const p = offsetOf(text, err.line, err.col ?? 1)
+    const hasRoot = /<[A-Za-z_]/.test(text.slice(0, p))
+    return hasRoot
+      ? detail(url, text, err.line, 'Extra content at the end of the document', p)
+      : detail(url, text, err.line, "Start tag expected, '<' not found", p)
+  }
+  if ((r = m(/^Attribute '([^']*)' is repeated/))) {
+    const p = offsetOf(text, err.line, err.col ?? 1)
+    return detail(url, text, err.line, `Attribute ${r[1]} redefined`, p)
+  }
+  if ((r = m(/^Attribute '([^']*)' is without value/))) {
+    const p = offsetOf(text, err.line, err.col ?? 1)
+    const eq = text.indexOf('=', p)
+    return detail(url, text, err.line, `AttValue: " or ' expected`, eq < 0 ? p : eq + 1)
+  }
+  if ((r = m(/^boolean attribute '([^']*)' is not allowed/))) {
+    const p = offsetOf(text, err.line, err.col ?? 1)
+    return detail(url, text, err.line, `Specification mandates value for attribute ${r[1]}`, p + r[1].length)
+  }
+  if (text.trim() === '') return detail(url, text, 1, 'Document is empty', 0)
+  const p = offsetOf(text, err.line, err.col ?? 1)
+  if (!/<[A-Za-z_]/.test(text.slice(0, p + 1))) return detail(url, text, lineOf(text, p), "Start tag expected, '<' not found", p)
+  return detail(url, text, err.line, err.msg.replace(/\.$/, ''), p)
+}
+
+/**
+ * Parse a document into its root element, or throw libvirt's error for one
+ * that is not well formed (VIR_ERR_XML_DETAIL).
+ */
+export function parseXml(text: string, url: XmlContext): XElement {
+  if (text.trim() === '') throw detail(url, text, 1, 'Document is empty', 0)
+  const v = XMLValidator.validate(text, {allowBooleanAttributes: false})
+  if (v !== true) throw notWellFormed(url, text, v.err)
+  const parser = new XMLParser({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    parseAttributeValue: false,
+    parseTagValue: false,
+    trimValues: false,
+    processEntities: true,
+    ignoreDeclaration: true,
+    ignorePiTags: true,
+  })
+  const roots = (parser.parse(text) as Ordered[]).map(toElement).filter((e): e is XElement => e !== null)
+  if (roots.length === 0) throw detail(url, text, 1, "Start tag expected, '<' not found", 0)
+  if (roots.length > 1) {
+    // Where the second top-level element starts.
+    let depth = 0
+    let pos = -1
+    const re = /<(\/?)([A-Za-z_][^\s/>]*)[^>]*?(\/?)>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>/g
+    for (let mm = re.exec(text); mm; mm = re.exec(text)) {
+      if (mm[0].startsWith('<!--') || mm[0].startsWith('<?')) continue
+      if (mm[1]) depth--
+      else {
+        if (depth === 0 && pos === -2) {
+          pos = mm.index
+          break
+        }
+        if (!mm[3]) depth++
+      }
+      if (depth === 0 && pos === -1) pos = -2
+    }
+    const at = pos < 0 ? text.length : pos
+    throw detail(url, text, lineOf(text, at), 'Extra content at the end of the document', at)
+  }
+  return roots[0]
+}
+
+export const child = (el: XElement, name: string): XElement | undefined => el.children.find((c) => c.name === name)
+export const children = (el: XElement, name: string): XElement[] => el.children.filter((c) => c.name === name)
+
+// ---------------------------------------------------------------------------
+// Formatting
+
+const escAttr = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;')
+const escText = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+
+/** An element to format: attributes in order, and either text or child elements. */
+export interface Out {
+  name: string
+  attrs?: Array<[string, string | number | undefined]>
+  text?: string
+  children?: Out[]
+}
+
+export const el = (name: string, attrs: Out['attrs'] = [], children: Out[] = []): Out => ({name, attrs, children})
+export const textEl = (name: string, text: string | number, attrs: Out['attrs'] = []): Out => ({name, attrs, text: String(text)})
+
+/** The element tree as libvirt formats it, one element per line, ending with a newline. */
+export function formatXml(root: Out, indent = 0): string {
+  const pad = ' '.repeat(indent)
+  const attrs = (root.attrs ?? [])
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => ` ${k}='${escAttr(String(v))}'`)
+    .join('')
+  if (root.text !== undefined) return `${pad}<${root.name}${attrs}>${escText(root.text)}</${root.name}>\n`
+  const kids = root.children ?? []
+  if (kids.length === 0) return `${pad}<${root.name}${attrs}/>\n`
+  return `${pad}<${root.name}${attrs}>\n${kids.map((k) => formatXml(k, indent + 2)).join('')}${pad}</${root.name}>\n`
+}
+
+/** An element read from a document, to be written back as it came (for parts aplab does not model). */
+export function fromParsed(e: XElement): Out {
+  const attrs = Object.entries(e.attrs)
+  if (e.children.length === 0 && e.text.trim() !== '') return {name: e.name, attrs, text: e.text.trim()}
+  return {name: e.name, attrs, children: e.children.map(fromParsed)}
+}
