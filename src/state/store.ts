@@ -9,7 +9,10 @@ import {StateError} from '../core/errors.js'
 import type {World} from '../core/model.js'
 import {settleGuests} from '../core/guest.js'
 import {preset} from '../core/presets.js'
+import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, removeDirs, replaceFile, why} from './files.js'
 import {STATE_VERSION, SchemaError, migrate, worldFromData, worldToData} from './schema.js'
+
+export {MAX_STATE_BYTES} from './files.js'
 
 export const DEFAULT_HOST = 'host0'
 
@@ -72,122 +75,133 @@ export async function parse(text: string, file: string): Promise<World> {
 /**
  * Parsing YAML costs a new process more than the rest of a typical call, so
  * the data of the last text read or written is kept beside the state file
- * as JSON, with that text. It is used only when the text on disk is exactly
- * the same, so a hand edit is always parsed (and checked) as YAML; a cache
- * that cannot be written is no cache.
+ * as JSON, with the SHA-256 of that text and the schema version. It is used
+ * only when the text on disk has the same hash, so a hand edit is always
+ * parsed (and checked) as YAML. It has the state's mode and owner, and is
+ * trusted only when it is a regular file of the state's owner; a cache that
+ * cannot be written is no cache.
  */
-const cachePath = (file: string): string => path.join(path.dirname(file), `.${path.basename(file)}.cache`)
+const cachePath = (real: string): string => path.join(path.dirname(real), `.${path.basename(real)}.cache`)
 
-function cachedData(file: string, text: string): unknown {
+async function digest(text: string): Promise<string> {
+  const {createHash} = await import('node:crypto')
+  return createHash('sha256').update(text).digest('hex')
+}
+
+async function cachedData(real: string, text: string, stat: fs.Stats): Promise<unknown> {
+  const raw = readOwn(cachePath(real), stat.uid, 2 * MAX_STATE_BYTES)
+  if (raw === null) return undefined
   try {
-    const c = JSON.parse(fs.readFileSync(cachePath(file), 'utf8')) as {schema?: unknown; text?: unknown; data?: unknown}
+    const c = JSON.parse(raw) as {schema?: unknown; sha256?: unknown; data?: unknown}
     // Data of another schema version (another aplab wrote it) is not this one's to read.
-    return c.schema === STATE_VERSION && c.text === text ? c.data : undefined
+    return c.schema === STATE_VERSION && c.sha256 === (await digest(text)) ? c.data : undefined
   } catch {
     return undefined
   }
 }
 
-function writeCache(file: string, text: string, data: unknown): void {
-  const p = cachePath(file)
-  const tmp = `${p}.${process.pid}`
+async function writeCache(real: string, text: string, data: unknown, stat: fs.Stats): Promise<void> {
   try {
-    fs.writeFileSync(tmp, JSON.stringify({schema: STATE_VERSION, text, data}))
-    fs.renameSync(tmp, p)
+    await replaceFile(cachePath(real), JSON.stringify({schema: STATE_VERSION, sha256: await digest(text), data}), {like: stat, durable: false})
   } catch {
-    try {
-      fs.rmSync(tmp, {force: true})
-    } catch {
-      // nothing was left, or nothing can be removed
-    }
+    // no cache this time
   }
 }
 
 /** The world of a state file's text, through the cache when it holds this text. */
-async function worldOf(text: string, file: string): Promise<World> {
-  let data = cachedData(file, text)
+async function worldOf(text: string, place: Place, stat: fs.Stats): Promise<World> {
+  let data = await cachedData(place.real, text, stat)
   if (data === undefined) {
-    data = await parseData(text, file)
-    writeCache(file, text, data)
+    data = await parseData(text, place.file)
+    await writeCache(place.real, text, data, stat)
   }
-  return validated(file, () => worldFromData(data))
+  return validated(place.file, () => worldFromData(data))
 }
 
-/** The text on disk, or null when there is no file yet. */
-function readText(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8')
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') return null
-    throw new StateError(file, (e as Error).message)
-  }
-}
-
-/** Read the state; a missing file is a fresh default host. Never writes the state (only its cache). */
+/**
+ * Read the state; a missing file is a fresh default host. Never writes the
+ * state (only its cache). Anything but a regular file of at most
+ * MAX_STATE_BYTES is refused with a StateError naming the path.
+ */
 export async function load(file: string): Promise<World> {
-  const text = readText(file)
-  return text === null ? newWorld() : worldOf(text, file)
+  const place = locate(file)
+  const r = readRegular(place)
+  return r === null ? newWorld() : worldOf(r.text, place, r.stat)
 }
 
-export async function writeAtomic(file: string, text: string): Promise<void> {
-  const {default: writeFileAtomic} = await import('write-file-atomic')
-  try {
-    await writeFileAtomic(file, text, {fsync: true})
-  } catch (e) {
-    throw new StateError(file, `cannot write the state: ${(e as Error).message}`)
-  }
+/**
+ * The plain data of a state file, read as `load` reads it but neither
+ * through nor into the cache, so that nothing changes (`aplab state check`);
+ * null when there is no file. StateError as `load` gives it.
+ */
+export async function readData(file: string): Promise<unknown> {
+  const place = locate(file)
+  const r = readRegular(place)
+  return r === null ? null : parseData(r.text, place.file)
 }
 
-/** Write the data of a world as the state file (and its cache). */
-async function writeData(file: string, data: unknown): Promise<void> {
+/** Write the data of a world as the state file (and its cache), keeping the mode and owner of the file it replaces. */
+async function writeData(place: Place, data: unknown, like: fs.Stats | undefined): Promise<void> {
   const text = await dataText(data)
-  await writeAtomic(file, text)
-  writeCache(file, text, data)
+  let st: fs.Stats
+  try {
+    st = await replaceFile(place.real, text, {like, durable: true})
+  } catch (e) {
+    throw new StateError(place.file, `cannot write the state: ${why(e)} on ${path.dirname(place.real)}`)
+  }
+  await writeCache(place.real, text, data, st)
 }
 
-/** The file a path names, symbolic links resolved, so that every path to it shares one lock. */
-function realFile(file: string): string {
-  try {
-    return fs.realpathSync(file)
-  } catch {
-    return file
-  }
+/** The name this process goes by in messages: aplab or the drop-in's. */
+const progName = (): string => path.basename(process.argv[1] ?? 'aplab', '.js')
+
+interface Guard {
+  /** Throws when the lock is no longer this command's: then nothing may be written. */
+  check(): void
+  /** Record that the state was written (the directories made for it stay). */
+  wrote(): void
 }
 
-async function withLock<T>(file: string, fn: (checkLock: () => void) => Promise<T>): Promise<T> {
-  // /proc and /sys take no files (and mkdir loops on /proc).
-  if (/^\/(proc|sys)(\/|$)/.test(path.resolve(file))) throw new StateError(file, 'a state file cannot live under /proc or /sys')
+/**
+ * Run `fn` holding the state's lock. The path is checked first, so nothing
+ * is created beside what is refused; missing directories are made for the
+ * lock and removed again when nothing was written.
+ */
+async function withLock<T>(file: string, fn: (place: Place, guard: Guard) => Promise<T>): Promise<T> {
+  const place = locate(file)
+  const dir = path.dirname(place.real)
+  const created: string[] = []
+  const make = (): void => {
+    try {
+      created.push(...makeDirs(dir))
+    } catch (e) {
+      throw new StateError(place.file, `cannot create its directory: ${why(e)} on ${(e as NodeJS.ErrnoException).path ?? dir}`)
+    }
+  }
+  make()
+  const {acquire} = await import('./lock.js')
+  let held: Awaited<ReturnType<typeof acquire>>
   try {
-    fs.mkdirSync(path.dirname(file), {recursive: true})
+    held = await acquire(place.real, {onWait: (m) => process.stderr.write(`${progName()}: ${m}\n`), makeDir: make})
   } catch (e) {
-    throw new StateError(file, `cannot create its directory: ${(e as Error).message}`)
+    removeDirs(created)
+    if (e instanceof StateError) throw e
+    throw new StateError(place.file, `cannot lock the state: ${why(e)} on ${dir}`)
   }
-  const {default: lockfile} = await import('proper-lockfile')
-  const lockPath = `${realFile(file)}.lock`
-  let compromised: Error | null = null
-  let release: () => Promise<void>
-  try {
-    release = await lockfile.lock(file, {
-      realpath: false,
-      lockfilePath: lockPath,
-      stale: 10000,
-      retries: {retries: 400, factor: 1.2, minTimeout: 5, maxTimeout: 50, randomize: true},
-      // Another command took the lock over (this one was stopped for longer than `stale`).
-      onCompromised: (e) => {
-        compromised = e
-      },
-    })
-  } catch (e) {
-    throw new StateError(file, `cannot lock the state (${lockPath}): ${(e as Error).message}`)
-  }
-  const checkLock = (): void => {
-    if (compromised) throw new StateError(file, `another command took over the lock ${lockPath} while this one was stopped; nothing was written`)
+  let wrote = false
+  const guard: Guard = {
+    check: () => {
+      if (!held.stillHeld()) throw new StateError(place.file, `the lock ${held.lockDir} was taken from this command; nothing was written`)
+    },
+    wrote: () => {
+      wrote = true
+    },
   }
   try {
-    return await fn(checkLock)
+    return await fn(place, guard)
   } finally {
-    await release().catch(() => undefined)
+    held.release()
+    if (!wrote) removeDirs(created)
   }
 }
 
@@ -196,16 +210,17 @@ async function withLock<T>(file: string, fn: (checkLock: () => void) => Promise<
  * it differs from what was read. When `change` throws, nothing is written.
  */
 export async function mutate<T>(file: string, change: (w: World) => T | Promise<T>): Promise<T> {
-  return withLock(file, async (checkLock) => {
-    const text = readText(file)
-    const world = text === null ? newWorld() : await worldOf(text, file)
+  return withLock(file, async (place, guard) => {
+    const r = readRegular(place)
+    const world = r === null ? newWorld() : await worldOf(r.text, place, r.stat)
     const before = JSON.stringify(worldToData(world))
     const result = await change(world)
     settleGuests(world)
     const after = worldToData(world)
     if (JSON.stringify(after) !== before) {
-      checkLock()
-      await writeData(file, after)
+      guard.check()
+      await writeData(place, after, r?.stat)
+      guard.wrote()
     }
     return result
   })
@@ -213,9 +228,16 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
 
 /** Write a whole new state (aplab init, import) under the lock. */
 export async function replace(file: string, world: World, force: boolean): Promise<void> {
-  await withLock(file, async (checkLock) => {
-    if (!force && fs.existsSync(file)) throw new StateError(file, 'a state file exists already (use --force to replace it)')
-    checkLock()
-    await writeData(file, worldToData(world))
+  await withLock(file, async (place, guard) => {
+    let like: fs.Stats | undefined
+    try {
+      like = fs.statSync(place.real)
+    } catch {
+      // a new file
+    }
+    if (!force && like) throw new StateError(place.file, 'a state file exists already (use --force to replace it)')
+    guard.check()
+    await writeData(place, worldToData(world), like)
+    guard.wrote()
   })
 }

@@ -1,9 +1,10 @@
 import {execFileSync, spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync, symlinkSync, writeFileSync, existsSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 
-import {describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 
 import {StateError} from '../../src/core/errors.js'
 import {startGuest} from '../../src/core/guest.js'
@@ -12,7 +13,15 @@ import {load, mutate, newWorld, parse, serialize, statePath} from '../../src/sta
 import {hostVfs} from '../../src/sysfs/host.js'
 import {echo} from '../../src/sysfs/shell.js'
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'aplab-state-'))
+const made: string[] = []
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'aplab-state-'))
+  made.push(d)
+  return d
+}
+afterAll(() => {
+  for (const d of made) rmSync(d, {recursive: true, force: true})
+})
 
 async function stateError(p: Promise<unknown>): Promise<string> {
   try {
@@ -157,7 +166,12 @@ describe('the parse cache beside the state file', () => {
   it('is written with the state and used only for the very same text', async () => {
     const f = join(tmp(), 'state.yaml')
     await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
-    expect(JSON.parse(readFileSync(cache(f), 'utf8')).text).toBe(readFileSync(f, 'utf8'))
+    // The cache holds the text's SHA-256, not the text: about the size of the data.
+    const sha = (t: string) => createHash('sha256').update(t).digest('hex')
+    const c = JSON.parse(readFileSync(cache(f), 'utf8'))
+    expect(Object.keys(c).sort()).toEqual(['data', 'schema', 'sha256'])
+    expect(c.sha256).toBe(sha(readFileSync(f, 'utf8')))
+    expect(readFileSync(cache(f), 'utf8')).not.toContain('# aplab state')
     // What the cache gives is what parsing the YAML gives.
     const viaCache = await serialize(await load(f))
     expect(viaCache).toBe(await serialize(await parse(readFileSync(f, 'utf8'), f)))
@@ -165,7 +179,8 @@ describe('the parse cache beside the state file', () => {
     // A cache that lies about another text is ignored: the hand edit is what counts.
     writeFileSync(f, readFileSync(f, 'utf8').replace('ap_domain: 4', 'ap_domain: 5'))
     expect((await load(f)).hosts[0].runtime.domain).toBe(5)
-    expect(JSON.parse(readFileSync(cache(f), 'utf8')).text).toContain('ap_domain: 5')
+    expect(JSON.parse(readFileSync(cache(f), 'utf8')).sha256).toBe(sha(readFileSync(f, 'utf8')))
+    expect(JSON.parse(readFileSync(cache(f), 'utf8')).data.hosts[0].runtime.ap_domain).toBe(5)
   })
   it('a broken cache is no cache, and a hand edit with a mistake is still reported', async () => {
     const f = join(tmp(), 'state.yaml')
