@@ -12,7 +12,7 @@ export type DropIn = 'lszcrypt' | 'chzcrypt'
 /** Tools that only read sysfs run without the state lock. */
 const READ_ONLY: Record<DropIn, boolean> = {lszcrypt: true, chzcrypt: false}
 
-async function toolRunner(tool: DropIn): Promise<(argv: string[], sys: Sys, io: Stdio) => number> {
+async function toolRunner(tool: DropIn): Promise<(argv: string[], sys: Sys, io: Stdio, afterArgv?: string) => number> {
   return tool === 'lszcrypt' ? (await import('../tools/lszcrypt.js')).runLszcrypt : (await import('../tools/chzcrypt.js')).runChzcrypt
 }
 
@@ -22,11 +22,11 @@ export async function runDropIn(tool: DropIn, argv: string[], env: Env): Promise
     const run = await toolRunner(tool)
     if (env.sysfsRoot) {
       const {RealSys} = await import('../tools/sys.js')
-      return run(argv, new RealSys(env.sysfsRoot.replace(/\/+$/, '') || '/'), io)
+      return run(argv, new RealSys(env.sysfsRoot.replace(/\/+$/, '') || '/'), io, env.firstEnviron)
     }
     const {hostVfs} = await import('../sysfs/host.js')
     // A chzcrypt over several devices keeps what it changed before a failing one, as the kernel would.
-    return onHost(env, READ_ONLY[tool] ? 'read' : 'write', (host) => run(argv, hostVfs(host, env.uid), io))
+    return onHost(env, READ_ONLY[tool] ? 'read' : 'write', (host) => run(argv, hostVfs(host, env.uid), io, env.firstEnviron))
   })
 }
 

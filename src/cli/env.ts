@@ -19,6 +19,8 @@ export interface Env {
   /** A real root tree for mdevctl instead of the emulated host ($MDEVCTL_ENV_ROOT). */
   mdevctlRoot?: string
   stdoutIsTTY: boolean
+  /** The first environment string (NAME=value): a C program's memory right after its last argument (lszcrypt reads it). */
+  firstEnviron?: string
 }
 
 export function processEnv(stateFlag?: string, hostFlag?: string, env: NodeJS.ProcessEnv = process.env): Env {
@@ -34,7 +36,13 @@ export function processEnv(stateFlag?: string, hostFlag?: string, env: NodeJS.Pr
     sysfsRoot: env.SYSFS_ROOT || undefined,
     mdevctlRoot: env.MDEVCTL_ENV_ROOT || undefined,
     stdoutIsTTY: Boolean(process.stdout.isTTY),
+    firstEnviron: firstEnviron(env),
   }
+}
+
+function firstEnviron(env: NodeJS.ProcessEnv): string | undefined {
+  for (const k in env) return `${k}=${env[k]}`
+  return undefined
 }
 
 export function pickHost(world: World, name?: string): Host {

@@ -36,22 +36,29 @@ export interface Getopt {
   events: Generator<GetoptEvent>
   /** Operands, complete once the events are exhausted. */
   operands: string[]
+  /** Where each operand stands in argv (getopt permutes the pointers, not the strings). */
+  positions: number[]
 }
 
 export function getoptLong(argv: string[], defs: OptDef[], posixlyCorrect = process.env.POSIXLY_CORRECT !== undefined): Getopt {
   const operands: string[] = []
+  const positions: number[] = []
+  const rest = (from: number): void => {
+    for (let k = from; k < argv.length; k++) operands.push(argv[k]), positions.push(k)
+  }
   function* run(): Generator<GetoptEvent> {
     let i = 0
     while (i < argv.length) {
       const word = argv[i++]
       if (word === '--') {
-        operands.push(...argv.slice(i))
+        rest(i)
         return
       }
       if (word.length < 2 || word[0] !== '-') {
         operands.push(word)
+        positions.push(i - 1)
         if (posixlyCorrect) {
-          operands.push(...argv.slice(i))
+          rest(i)
           return
         }
         continue
@@ -99,7 +106,7 @@ export function getoptLong(argv: string[], defs: OptDef[], posixlyCorrect = proc
       }
     }
   }
-  return {events: run(), operands}
+  return {events: run(), operands, positions}
 }
 
 /** util_opt_print_parse_error's name for an invalid option: `-%c` of optopt, else argv[optind - 1]. */

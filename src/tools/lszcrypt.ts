@@ -31,7 +31,16 @@ const PROG = 'lszcrypt'
 export type LszcryptAction =
   | {kind: 'help' | 'version' | 'bus' | 'domains' | 'serial'}
   | {kind: 'capability'; id: string}
-  | {kind: 'list'; verbose: boolean; modes: {A: boolean; C: boolean; P: boolean}; cards: boolean; queues: boolean; ids: string[]}
+  | {
+      kind: 'list'
+      verbose: boolean
+      modes: {A: boolean; C: boolean; P: boolean}
+      cards: boolean
+      queues: boolean
+      ids: string[]
+      /** What follows each id in the process's memory (see parseLszcrypt). */
+      follow: string[]
+    }
 
 const errx = (msg: string): never => {
   throw new ToolExit(`${PROG}: ${msg}\n`, 1)
@@ -40,8 +49,14 @@ const errx = (msg: string): never => {
 /** The vals of the long-only options (lszcrypt_cli.h): getopt's optopt for `--cardonly=1`. */
 const OPT_VAL: Record<string, number> = {accelonly: 0x81, ccaonly: 0x82, ep11only: 0x83, cardonly: 0x84, queueonly: 0x85}
 
-/** Parse argv the way lszcrypt's option loop does; exiting options end the parse where they stand. */
-export function parseLszcrypt(argv: string[]): LszcryptAction {
+/**
+ * Parse argv the way lszcrypt's option loop does; exiting options end the
+ * parse where they stand. `afterArgv` is what follows the last argument in
+ * the process's memory: the first environment string (NAME=value), or the
+ * program's path when the environment is empty (absent: nothing hexadecimal).
+ * lszcrypt reads it through an empty last operand (see listId).
+ */
+export function parseLszcrypt(argv: string[], afterArgv = ''): LszcryptAction {
   const g = getoptLong(
     argv,
     LSZCRYPT_OPTIONS.map((d) => ({...d, val: OPT_VAL[d.key]})),
@@ -91,12 +106,14 @@ export function parseLszcrypt(argv: string[]): LszcryptAction {
   if (nModes > 1) errx('Only one of --accelonly or --ccaonly or --ep11only can be specified')
   if (cardonly && queueonly) errx('Only one of --cardonly or --queueonly can be specified')
   const modes = nModes === 0 ? {A: true, C: true, P: true} : only
-  return {kind: 'list', verbose, modes, cards: !queueonly, queues: !cardonly, ids: g.operands}
+  // getopt permutes the argv pointers, not the strings: the bytes after an operand are the next word as typed.
+  const follow = g.positions.map((p) => (p + 1 < argv.length ? argv[p + 1] : afterArgv))
+  return {kind: 'list', verbose, modes, cards: !queueonly, queues: !cardonly, ids: g.operands, follow}
 }
 
-/** Run lszcrypt; output goes to `io`. Returns the exit code (ToolExit carries errx). */
-export function runLszcrypt(argv: string[], sys: Sys, io: Stdio): number {
-  return runMain(io, () => new Lszcrypt(sys, io).run(parseLszcrypt(argv)))
+/** Run lszcrypt; output goes to `io`. Returns the exit code (ToolExit carries errx). `afterArgv`: see parseLszcrypt. */
+export function runLszcrypt(argv: string[], sys: Sys, io: Stdio, afterArgv?: string): number {
+  return runMain(io, () => new Lszcrypt(sys, io).run(parseLszcrypt(argv, afterArgv)))
 }
 
 /** Read a number the way util_file_read_l does; -1 when unreadable. */
@@ -178,12 +195,19 @@ class Lszcrypt {
       this.domainWarning()
       return
     }
-    for (const id of a.ids) this.listId(ctx, id)
+    a.ids.forEach((id, k) => this.listId(ctx, id, a.follow[k]))
   }
 
-  private listId(ctx: ListCtx, id: string): void {
+  /**
+   * show_devices_argv for one id. sscanf("%x.%x") into two ints: a value
+   * of 0x80000000 or more (`-c5` is -0xc5) is negative, and unless both are
+   * non-negative the id is a card. Otherwise sscanf(id + 1, "%x") is a
+   * domain: for an empty id, id + 1 is past its NUL, at `follow`'s bytes.
+   */
+  private listId(ctx: ListCtx, id: string, follow: string): void {
     const {card, domain} = scanCardDomain(id)
-    if (card !== undefined && domain !== undefined) {
+    const int = (v: number): number => v | 0
+    if (card !== undefined && domain !== undefined && int(card) >= 0 && int(domain) >= 0) {
       const c = hex(card, 2)
       this.queueRow(ctx, `card${c}`, `${c}.${hex(domain, 4)}`)
       return
@@ -194,8 +218,8 @@ class Lszcrypt {
       this.cardRow(ctx, name)
       return
     }
-    const dom = scanHex(id, 1)
-    if (id.length > 0 && dom) {
+    const dom = id.length > 0 ? scanHex(id, 1) : scanHex(follow)
+    if (dom) {
       const suffix = `.${hex(dom.value, 4)}`
       const cards = this.cardDirs()
       if (cards.length === 0) errx('No crypto card devices found.')

@@ -4,9 +4,11 @@
 
 import {describe, expect, it} from 'vitest'
 
+import {hostVfs} from '../../src/sysfs/host.js'
 import {dir} from '../../src/sysfs/vfs.js'
-import {cBytes} from '../../src/tools/libc.js'
-import {fixture, lszcrypt} from '../helpers.js'
+import {Stdio, cBytes} from '../../src/tools/libc.js'
+import {runLszcrypt} from '../../src/tools/lszcrypt.js'
+import {fixture, host, lszcrypt} from '../helpers.js'
 import {check, runOn} from './util.js'
 
 const A = () => fixture('example-a.yaml')
@@ -333,6 +335,50 @@ describe('§5 DEVICE_IDS operands (Example A)', () => {
     check(lszcrypt(w, '100'), HEADER, missing('card100'), 1)
     check(lszcrypt(w, 'card01'), HEADER, missing('cardca'), 1)
     check(lszcrypt(w, '--', '-1'), HEADER, missing('cardffffffff'), 1)
+  })
+
+  it('ids of 0x80000000 or more are negative ints: unless card and domain are both >= 0, the id is a card', async () => {
+    // show_devices_argv: sscanf("%x.%x", &id, &dom) into ints; `if (id >= 0 && dom >= 0)` is a queue.
+    const w = await A()
+    const rows6 = '00.0006  CEX8C CCA-Coproc  online         1200\n01.0006  CEX7A Accelerator online            5\n03.0006  CEX8P EP11-Coproc offline          77\n'
+    check(lszcrypt(w, '.0006', '--', '-c00.0006'), HEADER + rows6, missing('cardfffff400'), 1)
+    check(lszcrypt(w, '--', '01.0006', '-c5.4', '01', '--card', '-sV'), HEADER + '01.0006  CEX7A Accelerator online            5\n', missing('cardffffff3b'), 1)
+    check(lszcrypt(w, '80000000.6'), HEADER, missing('card80000000'), 1)
+    check(lszcrypt(w, '7fffffff.6'), HEADER, missing('/sys/devices/ap/card7fffffff/7fffffff.0006'), 1)
+    // A negative domain makes it the card.
+    const card1 = '01       CEX7A Accelerator online            5\n01.0006  CEX7A Accelerator online            5\n01.002a  CEX7A Accelerator offline           0\n'
+    check(lszcrypt(w, '01.ffffffff'), HEADER + card1)
+    check(lszcrypt(w, '1.80000000'), HEADER + card1)
+    check(lszcrypt(w, '1.-6'), HEADER + card1)
+  })
+
+  it("an empty id: sscanf(id + 1, \"%x\") reads past its NUL, the next word as typed or what follows the last", async () => {
+    const w = await A()
+    const rows6 = '00.0006  CEX8C CCA-Coproc  online         1200\n01.0006  CEX7A Accelerator online            5\n03.0006  CEX8P EP11-Coproc offline          77\n'
+    check(lszcrypt(w, '', '05'), HEADER, 'lszcrypt: No queue devices with given domain value found.\n', 1)
+    check(lszcrypt(w, '', '6'), HEADER + rows6, missing('card06'), 1)
+    check(lszcrypt(w, '', '.6'), HEADER + 'Invalid adpater id!\n' + rows6)
+    // The next word in memory is the one typed after it, an option included (getopt permutes pointers only).
+    check(
+      lszcrypt(w, '', '-V', '.6'),
+      HEADER_V +
+        'Invalid adpater id!\n' +
+        '00.0006  CEX8C CCA-Coproc  online         1200        0     14     08 S--D--NHF- cex4queue  \n' +
+        '01.0006  CEX7A Accelerator online            5        0     13     08 -MC-A-N-F- cex4queue  \n' +
+        '03.0006  CEX8P EP11-Coproc offline          77        0     14     08 -----XN-F- cex4queue  \n',
+    )
+    check(lszcrypt(w, '', '--', '6'), HEADER + 'Invalid adpater id!\n', missing('card06'), 1)
+    // After the last word: the first environment string (here none given: nothing hexadecimal).
+    const card1 = '01       CEX7A Accelerator online            5\n01.0006  CEX7A Accelerator online            5\n01.002a  CEX7A Accelerator offline           0\n'
+    check(lszcrypt(w, '1', ''), HEADER + card1 + 'Invalid adpater id!\n')
+    const after = (env: string) => {
+      const io = new Stdio(false)
+      const code = runLszcrypt([''], hostVfs(host(w)), io, env)
+      return {stdout: io.stdout, stderr: io.stderr, code}
+    }
+    check(after('PATH=/usr/bin'), HEADER + 'Invalid adpater id!\n')
+    check(after('APLAB_STATE=/tmp/s.yaml'), HEADER, 'lszcrypt: No queue devices with given domain value found.\n', 1)
+    check(after('6=x'), HEADER + rows6)
   })
 
   it('. alone is not an id', async () => {
