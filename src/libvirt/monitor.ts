@@ -109,7 +109,9 @@ function qmp(host: Host, name: string, text: string): Json {
   try {
     req = JSON.parse(text) as Json
   } catch (e) {
-    throw new VirshFailure([], new VirError('INTERNAL_ERROR', `cannot parse json ${text}: ${(e as Error).message}`))
+    // json-c's json_tokener_error_desc(), which libvirt quotes.
+    const desc = /end of JSON input/.test((e as Error).message) ? 'unexpected end of data' : 'unexpected character'
+    throw new VirshFailure([], new VirError('INTERNAL_ERROR', `cannot parse json ${text}: ${desc}`))
   }
   const err = (cls: string, desc: string): Json => ({error: {class: cls, desc}})
   if (req === null || typeof req !== 'object' || Array.isArray(req)) return err('GenericError', 'QMP input must be a JSON object')

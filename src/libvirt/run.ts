@@ -115,9 +115,11 @@ export async function runVirsh(argv: readonly string[], hooks: VirshHooks): Prom
   }
   let code = 0
   let out = ''
+  let connected = false
   try {
     await hooks.onWorld(readOnlyCommand(name) ? 'read' : 'write', (world) => {
       const host = connect(world, uri, hooks.host)
+      connected = true
       const env: VirshEnv = {host, world, readFile: hooks.readFile, newUuid: hooks.newUuid}
       try {
         runCommand(env, parsed, {out: (t) => (out += t)})
@@ -129,7 +131,8 @@ export async function runVirsh(argv: readonly string[], hooks: VirshHooks): Prom
     })
   } catch (e) {
     if (!(e instanceof VirshFailure)) throw e
-    if (e.lines[0] === 'failed to connect to the hypervisor') return {stdout, stderr: e.stderr, code: 1}
+    // virsh connects before it runs the command: no command, no blank line after it.
+    if (!connected) return {stdout, stderr: e.stderr, code: 1}
     errLines(e)
     code = 1
   }
