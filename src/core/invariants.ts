@@ -82,9 +82,15 @@ export function hostProblems(host: Host, at: Places): Problem[] {
   return out
 }
 
-/** QCI never reports an adapter or domain above Na/Nd (63/15 without APXA). */
+/**
+ * QCI with APXA reports Na and Nd, the highest adapter and domain number,
+ * with the masks: no adapter or domain lies above them. Without it the
+ * machine may have more than the kernel's 63/15 can reach (a KVM guest
+ * with apqci=off sees its APCB so), and the bus ignores the rest.
+ */
 function lparProblems(host: Host, at: Places, out: Problem[]): void {
   const l = host.lpar
+  if (!l.qci || !l.features.includes('APXA')) return
   const maxA = maxAdapterId(l)
   const maxD = maxDomainId(l)
   const over = l.adapters.find((a) => a.id > maxA)

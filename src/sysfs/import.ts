@@ -9,6 +9,7 @@ import {blacklistFromText, bootBlacklist} from '../core/cio.js'
 import {now} from '../core/clock.js'
 import {UsageError} from '../core/errors.js'
 import {parseCmdline} from '../core/host.js'
+import {type MdevField, type Places, hostProblems} from '../core/invariants.js'
 import {defaultFunctions, modeLetter} from '../core/lpar.js'
 import {Mask, parseHexMask} from '../core/mask.js'
 import {type Adapter, type Host, type Lpar, type Mdev, type Mode, QCI_FEATURES, type QciFeature, type QueueHw, type Runtime, cardName} from '../core/model.js'
@@ -179,7 +180,8 @@ export function importHost(root: string, name: string): Host {
     offline,
     unbound: [],
     counters,
-    mdevs: importMdevs(t, lpar.control),
+    // vfio_ap filters control domains with the QCI ADM: nothing without QCI.
+    mdevs: importMdevs(t, lpar.qci ? lpar.control : Mask.empty()),
     cioIgnore: importBlacklist(t.text('proc/cio_ignore'), cmdline, path.join(root, 'proc/cio_ignore')),
     bootTime: now() - Math.round(Number((t.text('proc/uptime') ?? '0').split(' ')[0]) * 1000),
     dmesg: [],
@@ -206,7 +208,32 @@ export function importHost(root: string, name: string): Host {
     }
   }
   if (t.exists('etc')) walk('etc')
-  return {name, lpar, persistent: {cmdline, files}, runtime, guests: []}
+  const host: Host = {name, lpar, persistent: {cmdline, files}, runtime, guests: []}
+  // A tree no kernel could show (two mdevs sharing a queue, a guest_matrix
+  // beyond its matrix, ...) is refused with the file that says so.
+  const problem = hostProblems(host, treePlaces(root, host))[0]
+  if (problem) throw new UsageError(`${problem.where}: ${problem.message}`)
+  return host
+}
+
+/** How the kernel's rules name the files of an imported tree. */
+function treePlaces(root: string, host: Host): Places {
+  const file = (rel: string) => path.join(root, rel)
+  const mdevFiles: Partial<Record<MdevField, string>> = {guest_matrix: 'guest_matrix', iommu_group: 'iommu_group', control_domains: 'control_domains'}
+  return {
+    mdevs: () => file(MATRIX),
+    mdev: (i, field) => {
+      const dir = `${MATRIX}/${host.runtime.mdevs[i].uuid}`
+      const f = field && mdevFiles[field]
+      return file(f ? `${dir}/${f}` : dir)
+    },
+    lpar: (field, id) =>
+      field === 'adapters' && id !== undefined
+        ? file(`sys/devices/ap/${cardName(id)}`)
+        : file(`sys/bus/ap/${field === 'usage_domains' ? 'ap_usage_domain_mask' : field === 'control_domains' ? 'ap_control_domain_mask' : 'ap_adapter_mask'}`),
+    // An imported host has no guests.
+    guest: (j, field) => `guests[${j}]${field ? `.${field}` : ''}`,
+  }
 }
 
 const MATRIX = 'sys/devices/vfio_ap/matrix'
@@ -235,13 +262,23 @@ function importMdevs(t: Tree, hostAdm: Mask): Mdev[] {
       .reduce((m, l) => m.with(parseInt(l, 16)), Mask.empty())
     const [apm, aqm, cdm] = cfg.length === 3 ? cfg.map((f) => parseHexMask(f)) : [assigned.apm, assigned.aqm, adm]
     const shadow = parse(t.text(`${p}/guest_matrix`))
-    let group = 0
+    let group = -1
     try {
-      group = Number(path.basename(fs.readlinkSync(path.join(t.root, p, 'iommu_group'))))
+      const n = path.basename(fs.readlinkSync(path.join(t.root, p, 'iommu_group')))
+      if (/^\d{1,9}$/.test(n)) group = Number(n)
     } catch {
-      group = out.length
+      // no link: a group is chosen below
     }
     out.push({uuid, apm, aqm, adm: cdm, shadow: {apm: shadow.apm, aqm: shadow.aqm, adm: cdm.and(hostAdm)}, group})
   }
+  // Without a readable iommu_group link, the lowest group no other mdev has, as vfio gives one.
+  const used = new Set(out.map((m) => m.group))
+  for (const m of out)
+    if (m.group < 0) {
+      let g = 0
+      while (used.has(g)) g++
+      m.group = g
+      used.add(g)
+    }
   return out
 }

@@ -1,0 +1,237 @@
+// The rules the kernel keeps between objects (core/invariants.ts): every
+// preset and fixture keeps them; a hand edit that breaks one is refused by
+// load, naming the file and the objects; an imported tree that breaks one
+// is refused, naming its file.
+
+import {cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {afterAll, describe, expect, it} from 'vitest'
+
+import {setClock} from '../../src/core/clock.js'
+import {StateError, UsageError} from '../../src/core/errors.js'
+import {worldProblems} from '../../src/core/invariants.js'
+import {Mask} from '../../src/core/mask.js'
+import type {World} from '../../src/core/model.js'
+import {PRESETS} from '../../src/core/presets.js'
+import {readWorld} from '../../src/state/schema.js'
+import {load, newWorld, parse} from '../../src/state/store.js'
+import {exportHost} from '../../src/sysfs/export.js'
+import {importHost} from '../../src/sysfs/import.js'
+import {FIXTURES} from '../helpers.js'
+import {EDITS, TWO_GUESTS, U1, U2, edited, twoGuests} from '../invariant-edits.js'
+
+setClock(() => Date.UTC(2026, 11, 2, 9, 0, 0))
+
+const dirs: string[] = []
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'aplab-invariants-'))
+  dirs.push(d)
+  return d
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, {recursive: true, force: true})
+})
+
+/** The fixture's world, read field by field but not checked, to break by hand. */
+async function raw(): Promise<World> {
+  const YAML = await import('yaml')
+  return readWorld(YAML.parse(twoGuests()))
+}
+
+const show = (w: World): string[] => worldProblems(w).map((p) => `${p.where}: ${p.message}`)
+
+describe('what keeps the rules', () => {
+  it.each(PRESETS.map((p) => p.name))('aplab init --preset %s', (name) => {
+    expect(worldProblems(newWorld(name))).toEqual([])
+  })
+
+  it.each(readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml')))('test/fixtures/%s', async (f) => {
+    const w = await parse(readFileSync(join(FIXTURES, f), 'utf8'), f)
+    expect(worldProblems(w)).toEqual([])
+  })
+
+  it('the fixture the hand edits start from has mdevs, shadows and running guests', async () => {
+    const w = await raw()
+    const h = w.hosts[0]
+    expect(h.runtime.mdevs.map((m) => m.shadow.apm.bits())).toEqual([[5, 6], [5]])
+    expect(h.guests.map((g) => [g.name, g.running, g.device?.uuid])).toEqual([
+      ['ga', true, U1],
+      ['gb', true, U2],
+    ])
+  })
+})
+
+describe('a hand edit that breaks a rule is refused by load', () => {
+  it.each(EDITS)('$rule', async (e) => {
+    const file = join(tmp(), 'state.yaml')
+    const text = edited(e)
+    writeFileSync(file, text)
+    const err = await load(file).catch((x: unknown) => x)
+    expect(err).toBeInstanceOf(StateError)
+    expect((err as StateError).message).toBe(`${file}: ${e.where}: ${e.message}`)
+    // The problem is also the first worldProblems finds on the world as read.
+    const YAML = await import('yaml')
+    expect(worldProblems(readWorld(YAML.parse(text)))[0]).toEqual({where: e.where, message: e.message})
+    expect(readFileSync(file, 'utf8')).toBe(text)
+  })
+
+  it('the unedited fixture loads', async () => {
+    expect((await load(TWO_GUESTS)).hosts[0].guests).toHaveLength(2)
+  })
+})
+
+describe('every problem is listed', () => {
+  it('the names of hosts and guests, and the current host', async () => {
+    const w = await raw()
+    const h2 = (await raw()).hosts[0]
+    h2.guests = h2.guests.slice(0, 1).map((g) => ({...g, running: false, device: null}))
+    w.hosts.push(h2)
+    w.current = 'nosuch'
+    expect(show(w)).toEqual([
+      "hosts[1].name: host 'h0' is listed twice",
+      "current: no host is named 'nosuch'",
+      "hosts[1].guests[0].name: guest 'ga' is on host 'h0' already",
+    ])
+  })
+
+  it('several problems of one host, in order: LPAR, mdevs, guests', async () => {
+    const w = await raw()
+    const h = w.hosts[0]
+    h.lpar.adapters.push({...h.lpar.adapters[1], id: 0x0a})
+    h.lpar.na = 8
+    h.runtime.mdevs[1].aqm = h.runtime.mdevs[1].aqm.with(0x04)
+    h.runtime.mdevs[1].shadow.adm = Mask.of([0x04])
+    h.guests[1].device = {...h.guests[1].device!, uuid: U1}
+    h.guests[0].runtime.mdevs = [(await raw()).hosts[0].runtime.mdevs[0]]
+    expect(show(w)).toEqual([
+      'hosts[0].lpar.adapters: adapter 0x0a is above the highest adapter id 8 (ap_max_adapter_id)',
+      `hosts[0].runtime.mdevs[1]: mdev ${U2}: APQN 05.0004 is also assigned to mdev ${U1} (hosts[0].runtime.mdevs[0])`,
+      `hosts[0].runtime.mdevs[1].guest_matrix: mdev ${U2}: guest_matrix has control domain 0x0004, which is not among the mdev's control domains`,
+      "hosts[0].guests[0].runtime.mdevs: guest 'ga': a guest's kernel has no vfio_ap mediated devices in aplab",
+      `hosts[0].guests[1].device.uuid: guest 'gb' has mdev ${U1} open, and so does guest 'ga' (hosts[0].guests[0])`,
+    ])
+  })
+
+  it('a stopped guest keeps its device without holding the mdev', async () => {
+    const w = await raw()
+    const [ga, gb] = w.hosts[0].guests
+    gb.running = false
+    gb.device = {...gb.device!, uuid: ga.device!.uuid}
+    expect(show(w)).toEqual([])
+    gb.device = {...gb.device, uuid: '33333333-3333-4333-8333-333333333333'}
+    expect(show(w)).toEqual([])
+  })
+})
+
+describe('what filtering can give (guest_matrix)', () => {
+  it('without QCI vfio_ap gives guests nothing', async () => {
+    const w = await raw()
+    const h = w.hosts[0]
+    h.lpar.qci = false
+    // Without QCI the highest domain id is 15 (so 0xab, 0x47 and 0xff are out of reach).
+    h.runtime.mdevs = h.runtime.mdevs.slice(0, 1)
+    h.runtime.mdevs[0].aqm = h.runtime.mdevs[0].shadow.aqm = Mask.of([4])
+    h.guests = h.guests.slice(0, 1)
+    expect(show(w)).toEqual([
+      `hosts[0].runtime.mdevs[0].guest_matrix: mdev ${U1}: guest_matrix has adapter 0x05, which is not in the LPAR's configuration (the LPAR has no QCI, so vfio_ap gives guests nothing)`,
+    ])
+  })
+
+  it('an adapter without a card device (a type older than CEX4)', async () => {
+    const w = await raw()
+    w.hosts[0].lpar.adapters[1].rawType = 9
+    expect(show(w)).toEqual([`hosts[0].runtime.mdevs[0].guest_matrix: mdev ${U1}: guest_matrix has adapter 0x06, which has no card device (its queues do not exist)`])
+  })
+
+  it('the shadow within the matrix, and no queue of it reserved for the host', async () => {
+    const w = await raw()
+    const rt = w.hosts[0].runtime
+    const m = rt.mdevs[1]
+    // An unassign takes the adapter out of the shadow too; a shadow that kept it is wrong.
+    m.apm = Mask.empty()
+    m.shadow.apm = Mask.of([5])
+    expect(show(w)[0]).toBe(`hosts[0].runtime.mdevs[1].guest_matrix: mdev ${U2}: guest_matrix has adapter 0x05, which is not among the mdev's adapters`)
+    m.apm = Mask.of([5])
+    m.aqm = Mask.of([0x47])
+    rt.apmask = rt.apmask.with(5)
+    rt.aqmask = rt.aqmask.with(0xff)
+    expect(show(w)).toEqual([`hosts[0].runtime.mdevs[1].guest_matrix: mdev ${U2}: guest_matrix has domain 0x00ff, which is not among the mdev's domains`])
+    m.aqm = Mask.of([0x47, 0xff])
+    expect(show(w)).toEqual([
+      `hosts[0].runtime.mdevs[1]: mdev ${U2}: APQN 05.00ff is reserved for the host's drivers by apmask and aqmask`,
+      `hosts[0].runtime.mdevs[1].guest_matrix: mdev ${U2}: guest_matrix has queue 05.00ff, which is reserved for the host's drivers by apmask and aqmask`,
+    ])
+  })
+})
+
+describe('aplab import', () => {
+  /** The fixture's host exported as a tree. */
+  async function tree(): Promise<string> {
+    const root = join(tmp(), 'root')
+    exportHost((await load(TWO_GUESTS)).hosts[0], root, false)
+    return root
+  }
+  const MATRIX = 'sys/devices/vfio_ap/matrix'
+
+  it('a tree exported from a sound host imports as the same mdevs', async () => {
+    const h = importHost(await tree(), 'copy')
+    const orig = (await load(TWO_GUESTS)).hosts[0]
+    expect(h.runtime.mdevs.map((m) => [m.uuid, m.apm.bits(), m.aqm.bits(), m.shadow.apm.bits(), m.shadow.aqm.bits(), m.group])).toEqual(
+      orig.runtime.mdevs.map((m) => [m.uuid, m.apm.bits(), m.aqm.bits(), m.shadow.apm.bits(), m.shadow.aqm.bits(), m.group]),
+    )
+  })
+
+  const refused = (root: string): string => {
+    try {
+      importHost(root, 'copy')
+    } catch (e) {
+      if (e instanceof UsageError) return e.message
+      throw e
+    }
+    return 'imported'
+  }
+
+  it('two mdevs sharing a queue: the mdev directory is named', async () => {
+    const root = await tree()
+    // U2's matrix grows by domain 0x04, which U1 has with adapter 05.
+    writeFileSync(join(root, MATRIX, U2, 'ap_config'), apConfig([5], [4, 0x47, 0xff], []))
+    expect(refused(root)).toBe(`${join(root, MATRIX, U2)}: mdev ${U2}: APQN 05.0004 is also assigned to mdev ${U1} (${join(root, MATRIX, U1)})`)
+  })
+
+  it('a guest_matrix beyond the matrix: the guest_matrix file is named', async () => {
+    const root = await tree()
+    writeFileSync(join(root, MATRIX, U2, 'guest_matrix'), '05.0047\n05.00ff\n06.0047\n06.00ff\n')
+    expect(refused(root)).toBe(`${join(root, MATRIX, U2, 'guest_matrix')}: mdev ${U2}: guest_matrix has adapter 0x06, which is not among the mdev's adapters`)
+  })
+
+  it('mdevs without the vfio_ap driver: the matrix directory is named', async () => {
+    const root = await tree()
+    rmSync(join(root, 'sys/bus/ap/drivers/vfio_ap'), {recursive: true})
+    expect(refused(root)).toBe(`${join(root, MATRIX)}: mediated devices exist only while vfio_ap is loaded, and it is not (runtime.modules)`)
+  })
+
+  it('an mdev holding a queue the masks reserve for the host', async () => {
+    const root = await tree()
+    writeFileSync(join(root, 'sys/bus/ap/apmask'), `0x${'f'.repeat(64)}\n`)
+    writeFileSync(join(root, 'sys/bus/ap/aqmask'), `0x${'f'.repeat(64)}\n`)
+    expect(refused(root)).toBe(`${join(root, MATRIX, U1)}: mdev ${U1}: APQN 05.0004 is reserved for the host's drivers by apmask and aqmask`)
+  })
+
+  it('mdevs without iommu_group links get groups of their own', async () => {
+    const root = await tree()
+    rmSync(join(root, MATRIX, U1, 'iommu_group'))
+    const h = importHost(root, 'copy')
+    expect(h.runtime.mdevs.map((m) => m.group)).toEqual([0, 1])
+    const again = join(tmp(), 'again')
+    cpSync(root, again, {recursive: true, verbatimSymlinks: true})
+    rmSync(join(again, MATRIX, U2, 'iommu_group'))
+    expect(importHost(again, 'copy').runtime.mdevs.map((m) => m.group)).toEqual([0, 1])
+  })
+})
+
+/** The text of ap_config: three 0x + 64 hex masks, bit 0 leftmost. */
+function apConfig(apm: number[], aqm: number[], adm: number[]): string {
+  return [apm, aqm, adm].map((b) => Mask.of(b).toString()).join(',') + '\n'
+}
