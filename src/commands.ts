@@ -43,9 +43,14 @@ import MdevStop from './commands/mdev/stop.js'
 import MdevUnassign from './commands/mdev/unassign.js'
 import Mdevctl from './commands/mdevctl.js'
 import Modprobe from './commands/modprobe.js'
+import Mount from './commands/mount.js'
+import Shell from './commands/shell.js'
+import Shellenv from './commands/shellenv.js'
+import StateCheck from './commands/state/check.js'
 import SysfsCat from './commands/sysfs/cat.js'
 import SysfsLs from './commands/sysfs/ls.js'
 import SysfsWrite from './commands/sysfs/write.js'
+import Umount from './commands/umount.js'
 
 export const COMMANDS = {
   chzcrypt: Chzcrypt,
@@ -87,7 +92,12 @@ export const COMMANDS = {
   'mdev:unassign': MdevUnassign,
   mdevctl: Mdevctl,
   modprobe: Modprobe,
+  mount: Mount,
+  shell: Shell,
+  shellenv: Shellenv,
+  'state:check': StateCheck,
   'sysfs:cat': SysfsCat,
   'sysfs:ls': SysfsLs,
   'sysfs:write': SysfsWrite,
+  umount: Umount,
 }
