@@ -9,7 +9,7 @@ import {mutate} from '../state/store.js'
 export default class Modprobe extends AplabCommand {
   static override summary = 'Load or unload a kernel module on the emulated host, like modprobe'
   static override description =
-    'vfio_ap is the module that matters: loading it registers the matrix device and binds the queues apmask and aqmask free; unloading it removes every mdev. Errors are modprobe\'s own.'
+    'vfio_ap is the module that matters: loading it registers the matrix device and binds the queues apmask and aqmask free; unloading it removes every mdev. Errors are modprobe\'s own; loading and unloading need root (CAP_SYS_MODULE), so another $APLAB_UID gets kmod\'s "Operation not permitted".'
   static override examples = ['<%= config.bin %> modprobe vfio_ap', '<%= config.bin %> modprobe -r vfio_ap']
   static override args = {module: Args.string({description: 'module name', required: true})}
   static override flags = {remove: Flags.boolean({char: 'r', description: 'unload the module'})}

@@ -8,7 +8,7 @@ import {mutate} from '../../state/store.js'
 export default class GuestStart extends Command {
   static override summary = "Start a guest with QEMU's arguments: -cpu MODEL,ap=on,... -device vfio-ap,sysfsdev=PATH,id=ID"
   static override description =
-    "Options of aplab come first (--libvirt, --autostart, --state FILE, --host NAME), then the guest's name, then the arguments of qemu-system-s390x (after an optional --). -cpu, -device vfio-ap and -name are read; other QEMU options are taken and ignored. Without QEMU arguments a stopped guest starts again with its last ones. See aplab-guest(1)."
+    "Options of aplab come first (--libvirt, --autostart, --state FILE, --host NAME), then the guest's name, then the arguments of qemu-system-s390x (after an optional --). -cpu, -device vfio-ap and -name are read; other QEMU options are taken and ignored. Without QEMU arguments a stopped guest starts again with its last ones. QEMU runs as $APLAB_UID: only root may open a vfio-ap device's /dev/vfio/N (libvirt hands it to the QEMU it runs). See aplab-guest(1)."
   static override examples = [
     '<%= config.bin %> guest start guest1 -- -cpu host,ap=on,apqci=on,apft=on,apqi=on -device vfio-ap,sysfsdev=/sys/bus/mdev/devices/$UUID,id=vfio0',
     '<%= config.bin %> guest start --libvirt web1 -- -cpu z13,ap=on,apqci=on,apft=on,apqi=on',

@@ -9,7 +9,7 @@ import {load, mutate} from '../../state/store.js'
 export default class HostCmdline extends AplabCommand {
   static override summary = 'Show or set the kernel command line the host boots with next'
   static override description =
-    'The running kernel keeps the line it booted with (/proc/cmdline); a new line takes effect at the next aplab host reboot. The AP bus reads ap.apmask=, ap.aqmask=, ap.domain=, ap.poll_thread= and ap.useirq=.'
+    'The running kernel keeps the line it booted with (/proc/cmdline); a new line takes effect at the next aplab host reboot. The AP bus reads ap.apmask=, ap.aqmask=, ap.domain=, ap.poll_thread= and ap.useirq=. Only root may set it ($APLAB_UID).'
   static override examples = [
     '<%= config.bin %> host cmdline',
     '<%= config.bin %> host cmdline set "root=/dev/dasda1 ap.apmask=0xffff ap.aqmask=0x40"',

@@ -10,7 +10,7 @@ const id = (what: string) => Flags.string({description: `${what} (decimal, 0x he
 export default class MdevAssign extends AplabCommand {
   static override summary = 'Assign adapters, domains and control domains to an mdev'
   static override description =
-    'Adapters first, then domains, then control domains, each in the order given; the kernel checks each one as for a write to assign_adapter, assign_domain or assign_control_domain. If one is refused, none is applied.'
+    'Adapters first, then domains, then control domains, each in the order given; the kernel checks each one as for a write to assign_adapter, assign_domain or assign_control_domain. If one is refused, none is applied, and what the kernel logged for it stays in aplab dmesg. The files are root\'s: another $APLAB_UID is refused.'
   static override examples = ['<%= config.bin %> mdev assign $UUID --adapter 5 --adapter 6 --domain 4 --domain 0xab']
   static override args = {uuid: Args.string({description: 'the mdev', required: true})}
   static override flags = {adapter: id('adapter (APID)'), domain: id('usage domain (APQI)'), 'control-domain': id('control domain')}

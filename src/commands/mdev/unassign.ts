@@ -10,7 +10,7 @@ const id = (what: string) => Flags.string({description: `${what} (decimal, 0x he
 export default class MdevUnassign extends AplabCommand {
   static override summary = 'Unassign adapters, domains and control domains from an mdev'
   static override description =
-    'Adapters first, then domains, then control domains, each in the order given; the kernel checks each one as for a write to unassign_adapter, unassign_domain or unassign_control_domain. If one is refused, none is applied.'
+    'Adapters first, then domains, then control domains, each in the order given; the kernel checks each one as for a write to unassign_adapter, unassign_domain or unassign_control_domain. If one is refused, none is applied. The files are root\'s: another $APLAB_UID is refused.'
   static override examples = ['<%= config.bin %> mdev unassign $UUID --adapter 5 --adapter 6 --domain 4 --domain 0xab']
   static override args = {uuid: Args.string({description: 'the mdev', required: true})}
   static override flags = {adapter: id('adapter (APID)'), domain: id('usage domain (APQI)'), 'control-domain': id('control domain')}
