@@ -122,7 +122,7 @@ export async function runVirsh(argv: readonly string[], hooks: VirshHooks): Prom
       connected = true
       const env: VirshEnv = {host, world, readFile: hooks.readFile, newUuid: hooks.newUuid}
       try {
-        runCommand(env, parsed, {out: (t) => (out += t)})
+        runCommand(env, parsed, {out: (t) => (out += t), extra: (t) => (out += quiet ? '' : t)})
       } finally {
         // vshError flushes stdout before it writes the error.
         stdout += out

@@ -20,7 +20,10 @@ export interface VirshEnv {
 }
 
 export interface VirshOut {
+  /** Data (vshPrint). */
   out: (s: string) => void
+  /** Messages --quiet suppresses (vshPrintExtra). */
+  extra: (s: string) => void
 }
 
 const b = (name: string): OptDef => ({name, type: 'bool', help: ''})
@@ -189,7 +192,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       const xml = readXml(env, path)
       try {
         const d = drv.define(w, h, xml, env.newUuid)
-        io.out(`Domain '${d.name}' defined from ${path}\n`)
+        io.extra(`Domain '${d.name}' defined from ${path}\n`)
       } catch (e) {
         failWith(`Failed to define domain from ${path}`, e)
       }
@@ -206,7 +209,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       } catch (e) {
         failWith(`Failed to undefine domain '${d.name}'`, e)
       }
-      io.out(`Domain '${d.name}' has been undefined\n`)
+      io.extra(`Domain '${d.name}' has been undefined\n`)
       return
     case 'start':
       if (drv.isActive(h, d)) throw new VirshFailure(['Domain is already active'])
@@ -215,7 +218,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       } catch (e) {
         failWith(`Failed to start domain '${d.name}'`, e)
       }
-      io.out(`Domain '${d.name}' started\n`)
+      io.extra(`Domain '${d.name}' started\n`)
       return
     case 'destroy':
       try {
@@ -223,7 +226,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       } catch (e) {
         failWith(`Failed to destroy domain '${d.name}'`, e)
       }
-      io.out(`Domain '${d.name}' destroyed\n`)
+      io.extra(`Domain '${d.name}' destroyed\n`)
       return
     case 'shutdown':
       try {
@@ -231,7 +234,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       } catch (e) {
         failWith(`Failed to shutdown domain '${d.name}'`, e)
       }
-      io.out(`Domain '${d.name}' is being shutdown\n`)
+      io.extra(`Domain '${d.name}' is being shutdown\n`)
       return
     case 'reboot':
       try {
@@ -239,7 +242,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       } catch (e) {
         failWith(`Failed to reboot domain '${d.name}'`, e)
       }
-      io.out(`Domain '${d.name}' is being rebooted\n`)
+      io.extra(`Domain '${d.name}' is being rebooted\n`)
       return
     case 'dominfo':
       return dominfo(env, d, io)
@@ -258,7 +261,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       } catch (e) {
         failWith(off ? `Failed to unmark domain '${d.name}' as autostarted` : `Failed to mark domain '${d.name}' as autostarted`, e)
       }
-      io.out(off ? `Domain '${d.name}' unmarked as autostarted\n` : `Domain '${d.name}' marked as autostarted\n`)
+      io.extra(off ? `Domain '${d.name}' unmarked as autostarted\n` : `Domain '${d.name}' marked as autostarted\n`)
       return
     }
     case 'attach-device':
@@ -273,7 +276,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       } catch (e) {
         failWith(`Failed to ${attach ? 'attach' : 'detach'} device from ${path}`, e)
       }
-      io.out(attach ? 'Device attached successfully\n' : 'Device detached successfully\n')
+      io.extra(attach ? 'Device attached successfully\n' : 'Device detached successfully\n')
       return
     }
     case 'qemu-monitor-command': {

@@ -149,7 +149,7 @@ describe('life cycle', () => {
       FAIL("error: Failed to mark domain 'guest1' as autostarted\nerror: Requested operation is not valid: cannot set autostart for transient domain\n"),
     )
     expect(await l.virsh('undefine', 'guest1')).toEqual(FAIL("error: Failed to undefine domain 'guest1'\nerror: Requested operation is not valid: cannot undefine transient domain\n"))
-    await l.ok('destroy', 'guest1')
+    expect(await l.ok('-q', 'destroy', 'guest1')).toBe('')
     expect(await l.ok('list', '--all')).toBe(' Id   Name   State\n--------------------\n\n')
   })
 
