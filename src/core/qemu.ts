@@ -1470,7 +1470,6 @@ const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 const MDEV_PATHS = [
   '/sys/bus/mdev/devices/',
   '/sys/devices/vfio_ap/matrix/',
-  '/sys/bus/mdev/drivers/vfio_mdev/',
   '/sys/bus/mdev/drivers/vfio_ap_mdev/',
   '/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/devices/',
   '/sys/class/mdev_bus/matrix/',
@@ -1480,11 +1479,13 @@ const MDEV_PATH_RE = new RegExp(`^(?:${MDEV_PATHS.map((p) => p.replace(/[.*+?^${
 /**
  * The mdev UUID a vfio-ap sysfsdev names, for every path form of the kernel
  * documentation: /sys/bus/mdev/devices/UUID, /sys/devices/vfio_ap/matrix/UUID,
- * /sys/bus/mdev/drivers/vfio_mdev/UUID (and vfio_ap_mdev),
+ * /sys/bus/mdev/drivers/vfio_ap_mdev/UUID,
  * /sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/devices/UUID,
  * /sys/class/mdev_bus/matrix/UUID; with trailing slashes, repeated slashes,
  * "." components, and one pair of surrounding shell quotes. The UUID is
  * returned as written (sysfs is case-sensitive); null if not an mdev path.
+ * Every form is one the emulated /sys resolves to the mdev (Linux 6.15 has
+ * no generic vfio_mdev driver, so /sys/bus/mdev/drivers/vfio_mdev is none).
  */
 export function mdevUuidFromSysfsdev(path: string): string | null {
   let p = path.trim()

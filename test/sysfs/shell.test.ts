@@ -5,6 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import type {Host} from '../../src/core/model.js'
 import {preset} from '../../src/core/presets.js'
+import {mdevUuidFromSysfsdev} from '../../src/core/qemu.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {cat, echo, ls} from '../../src/sysfs/shell.js'
 
@@ -36,5 +37,28 @@ describe('.. after a symbolic link', () => {
     expect(cat(v, ['/sys/devices/ap/card05/online']).stdout).toBe('0\n')
     expect(echo(v, '/sys/bus/ap/nosuch', '1\n')).toEqual({stdout: '', stderr: 'aplab: /sys/bus/ap/nosuch: Permission denied\n', code: 1})
     expect(echo(v, '/sys/bus/ap/nodir/x', '1\n')).toEqual({stdout: '', stderr: 'aplab: /sys/bus/ap/nodir/x: No such file or directory\n', code: 1})
+  })
+})
+
+describe('the sysfsdev paths QEMU accepts', () => {
+  it('each resolves to the mdev in the emulated /sys, with an iommu_group', () => {
+    const h = host()
+    const v = hostVfs(h)
+    const U = '62177883-f1bb-47f0-914d-32a22e3a8804'
+    v.write('/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create', U)
+    const forms = [
+      '/sys/bus/mdev/devices/',
+      '/sys/devices/vfio_ap/matrix/',
+      '/sys/bus/mdev/drivers/vfio_ap_mdev/',
+      '/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/devices/',
+      '/sys/class/mdev_bus/matrix/',
+      '/sys/bus/mdev/drivers/vfio_mdev/',
+      '/sys/bus/pci/devices/',
+    ]
+    for (const f of forms) {
+      const accepted = mdevUuidFromSysfsdev(f + U) === U
+      expect([f, accepted]).toEqual([f, v.realpath(f + U) === `/sys/devices/vfio_ap/matrix/${U}`])
+      if (accepted) expect(v.realpath(`${f}${U}/iommu_group`)).toMatch(/^\/sys\/kernel\/iommu_groups\/\d+$/)
+    }
   })
 })
