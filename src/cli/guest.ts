@@ -21,7 +21,6 @@ import {mayOpenVfioGroup} from '../core/perm.js'
 import {attachedGuest, findMdev} from '../core/vfio.js'
 import {adoptGuest} from '../libvirt/driver.js'
 import {
-  LIBVIRT_MDEV_NOT_MIGRATABLE,
   LIBVIRT_ONE_VFIO_AP,
   NON_MIGRATABLE,
   QemuError,
@@ -34,6 +33,7 @@ import {
   hmpError,
   libvirtMdevInUse,
   libvirtMdevNotFound,
+  libvirtMigrationBlocked,
   mdevUuidFromSysfsdev as mdevUuid,
   noApBus,
   noSuchHostDevice,
@@ -222,7 +222,7 @@ export function migrate(world: World, name: string, to: string): void {
     migrateGuest(world, name, to)
   } catch (e) {
     if (!(e instanceof GuestRefusal)) throw e
-    throw new ToolExit(e.detail.managed === 'libvirt' ? `error: ${LIBVIRT_MDEV_NOT_MIGRATABLE}\n` : hmpError(NON_MIGRATABLE())[0] + '\n', 1)
+    throw new ToolExit(e.detail.managed === 'libvirt' ? `error: ${libvirtMigrationBlocked()}\n` : hmpError(NON_MIGRATABLE())[0] + '\n', 1)
   }
 }
 

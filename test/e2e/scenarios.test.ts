@@ -157,6 +157,6 @@ describe.concurrent('guest scenarios', () => {
     const lib = await s.run('aplab', 'guest', 'start', '--libvirt', 'dom', '--', '-cpu', CPU, '-device', dev(U1))
     expect(lib.code).toBe(0)
     const l = await s.run('aplab', 'guest', 'migrate', 'dom', '--to', 'lpar2')
-    expect(l.stderr).toBe("error: Operation not supported: cannot migrate a domain with <hostdev mode='subsystem' type='mdev'>\n")
+    expect(l.stderr).toBe('error: Requested operation is not valid: cannot migrate domain: non-migratable device: /1/vfio-ap\n')
   })
 })
