@@ -3,6 +3,7 @@ import {defineConfig} from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/tmpdir.ts'],
     disableConsoleIntercept: true,
     testTimeout: 60000,
     hookTimeout: 60000,
