@@ -125,7 +125,9 @@ export function guestBus(host: Host, g: Guest): ApBus {
  * runs this after every change, before it writes the state.
  */
 export function settleGuests(world: World): void {
-  for (const h of world.hosts) for (const g of h.guests) if (g.running) new ApBus(guestLpar(h, g), g.runtime).forgetGone()
+  // The change reached the guest's kernel as an AP configuration change: its bus scans, and
+  // picks a default domain if it has none yet (guestBus), as it would without a command run in it.
+  for (const h of world.hosts) for (const g of h.guests) if (g.running) guestBus(h, g).forgetGone()
 }
 
 const GUEST_CMDLINE = 'root=/dev/vda1 console=ttysclp0'

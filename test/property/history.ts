@@ -32,13 +32,14 @@ function problems(w: World): string[] {
   return [...isolationProblems(w), ...worldProblems(w).map((p) => `${p.where}: ${p.message}`)]
 }
 
-/** The first line that differs between two texts, with its neighbours. */
+/** The first line that differs between two texts, with two lines around it. */
 function firstDiff(a: string, b: string): string {
   const x = a.split('\n')
   const y = b.split('\n')
   const i = x.findIndex((l, k) => l !== y[k])
   const at = i < 0 ? x.length : i
-  return `line ${at + 1}:\n- ${x.slice(Math.max(0, at - 2), at + 1).join('\n- ')}\n+ ${y.slice(Math.max(0, at - 2), at + 1).join('\n+ ')}`
+  const around = (lines: string[], sign: string) => lines.slice(Math.max(0, at - 2), at + 3).map((l) => sign + ' ' + l).join('\n')
+  return `line ${at + 1}:\n${around(x, '-')}\n${around(y, '+')}`
 }
 
 async function roundTrips(w: World): Promise<string | null> {
