@@ -78,7 +78,7 @@ describe('a hand edit that breaks a rule is refused by load', () => {
   })
 
   it('the unedited fixture loads', async () => {
-    expect((await load(TWO_GUESTS)).hosts[0].guests).toHaveLength(2)
+    expect((await parse(twoGuests(), TWO_GUESTS)).hosts[0].guests).toHaveLength(2)
   })
 })
 
@@ -170,14 +170,14 @@ describe('aplab import', () => {
   /** The fixture's host exported as a tree. */
   async function tree(): Promise<string> {
     const root = join(tmp(), 'root')
-    exportHost((await load(TWO_GUESTS)).hosts[0], root, false)
+    exportHost((await parse(twoGuests(), TWO_GUESTS)).hosts[0], root, false)
     return root
   }
   const MATRIX = 'sys/devices/vfio_ap/matrix'
 
   it('a tree exported from a sound host imports as the same mdevs', async () => {
     const h = importHost(await tree(), 'copy')
-    const orig = (await load(TWO_GUESTS)).hosts[0]
+    const orig = (await parse(twoGuests(), TWO_GUESTS)).hosts[0]
     expect(h.runtime.mdevs.map((m) => [m.uuid, m.apm.bits(), m.aqm.bits(), m.shadow.apm.bits(), m.shadow.aqm.bits(), m.group])).toEqual(
       orig.runtime.mdevs.map((m) => [m.uuid, m.apm.bits(), m.aqm.bits(), m.shadow.apm.bits(), m.shadow.aqm.bits(), m.group]),
     )
