@@ -105,3 +105,51 @@ export async function runHistory(hist: History, stats: Stats = newStats(), o: {y
   const diff = await roundTrips(lab.world)
   if (diff) fail(hist.ops.length, null, `the final state does not round-trip through the file: ${diff}`)
 }
+
+/** A failure of one history: the step and the rule, or an internal error. */
+export async function failureOf(hist: History, o: {yamlEveryStep?: boolean} = {}): Promise<string | null> {
+  try {
+    await runHistory(hist, newStats(), o)
+    return null
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e)
+  }
+}
+
+/** The rule a failure names, without the step: what must still fail when steps are dropped. */
+const ruleOf = (failure: string): string => failure.replace(/^step \d+ \{.*?\}: /, '').split(/[:\n]/)[0]
+
+/**
+ * Cut a failing history down by hand's method: drop one step at a time, from
+ * the last to the first, and keep every drop after which the same rule still
+ * breaks. fast-check shrinks inside the steps; this drops whole ones, which
+ * its shrinking of recipe chunks cannot.
+ */
+export async function minimize(hist: History, o: {yamlEveryStep?: boolean} = {}): Promise<{history: History; failure: string}> {
+  let failure = await failureOf(hist, o)
+  if (failure === null) throw new Error('minimize: the history does not fail')
+  const rule = ruleOf(failure)
+  let ops = [...hist.ops]
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const fewer = [...ops.slice(0, i), ...ops.slice(i + 1)]
+    const f = await failureOf({presets: hist.presets, ops: fewer}, o)
+    if (f !== null && ruleOf(f) === rule) {
+      ops = fewer
+      failure = f
+    }
+  }
+  let presets = hist.presets
+  while (presets.length > 1) {
+    const f = await failureOf({presets: presets.slice(0, -1), ops}, o)
+    if (f === null || ruleOf(f) !== rule) break
+    presets = presets.slice(0, -1)
+    failure = f
+  }
+  return {history: {presets, ops}, failure}
+}
+
+/** The report of a failing run: the seed to run it again, the cut-down history as code, the failure. */
+export function report(seed: number, h: History, failure: string): string {
+  const steps = h.ops.map((op) => '    ' + JSON.stringify(op) + ',').join('\n')
+  return `isolation property failed (seed ${seed}; APLAB_PROPERTY_SEED=${seed} runs it again)\nhistory, cut down:\n  presets: ${JSON.stringify(h.presets)}\n  ops: [\n${steps}\n  ]\n${failure}`
+}

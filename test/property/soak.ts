@@ -4,13 +4,13 @@
 import fc from 'fast-check'
 
 import {setClock} from '../../src/core/clock.js'
-import {type Stats, newStats, runHistory} from './history.js'
+import {type Stats, minimize, newStats, report, runHistory} from './history.js'
 import {history} from './ops.js'
 
 export interface SoakResult {
   stats: Stats
   seed: number
-  /** fast-check's report of the shrunk counterexample, or null when every history held. */
+  /** The report of the shrunk and cut-down counterexample, or null when every history held. */
   failure: string | null
 }
 
@@ -25,5 +25,7 @@ export async function soakHistories(runs: number, seed: number, o: {yamlEverySte
     }),
     {numRuns: runs, seed},
   )
-  return {stats, seed, failure: r.failed ? (fc.defaultReportMessage(r) ?? 'failed') : null}
+  if (!r.failed) return {stats, seed, failure: null}
+  const m = await minimize(r.counterexample![0], {yamlEveryStep: o.yamlEveryStep})
+  return {stats, seed, failure: report(r.seed, m.history, m.failure)}
 }
