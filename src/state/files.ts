@@ -8,10 +8,12 @@ import * as path from 'node:path'
 import {StateError} from '../core/errors.js'
 
 /**
- * The largest state file aplab reads: 16 MiB. The `max` preset with 1,000
- * mdevs and 100 running guests takes well under 1 MiB.
+ * The largest state file aplab reads: 4 MiB. The `max` preset (65,536
+ * queues) with 1,000 mdevs and 100 running guests takes about 0.4 MB, and
+ * parsing YAML costs about a second per 300 kB on a slow machine, so the
+ * bound keeps a first read of any accepted file to seconds.
  */
-export const MAX_STATE_BYTES = 16 * 1024 * 1024
+export const MAX_STATE_BYTES = 4 * 1024 * 1024
 
 const {O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY} = fs.constants
 
