@@ -49,6 +49,7 @@ import Shellenv from './commands/shellenv.js'
 import StateCheck from './commands/state/check.js'
 import SysfsCat from './commands/sysfs/cat.js'
 import SysfsLs from './commands/sysfs/ls.js'
+import SysfsReadlink from './commands/sysfs/readlink.js'
 import SysfsWrite from './commands/sysfs/write.js'
 import Umount from './commands/umount.js'
 
@@ -98,6 +99,7 @@ export const COMMANDS = {
   'state:check': StateCheck,
   'sysfs:cat': SysfsCat,
   'sysfs:ls': SysfsLs,
+  'sysfs:readlink': SysfsReadlink,
   'sysfs:write': SysfsWrite,
   umount: Umount,
 }

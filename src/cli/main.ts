@@ -7,7 +7,7 @@ import {type DropIn, runDropIn} from './dropin.js'
 import {errorMessage, processEnv} from './env.js'
 import type {MdevctlProg} from './mdevctl.js'
 import type {ZdevProg} from './zdev.js'
-import {type SysfsVerb, runSysfs} from './sysfs.js'
+import {type SysfsFlags, type SysfsVerb, runSysfs} from './sysfs.js'
 
 const DROP_INS: readonly string[] = ['lszcrypt', 'chzcrypt', 'mdevctl', 'lsmdev', 'chzdev', 'lszdev', 'virsh']
 
@@ -92,10 +92,18 @@ export async function aplabMain(argv: string[]): Promise<void> {
  * missing operand) goes to oclif, which parses and reports it.
  */
 async function fastSysfs(args: string[]): Promise<boolean> {
-  if (args[0] !== 'sysfs' || !['cat', 'ls', 'write'].includes(args[1])) return false
+  if (args[0] !== 'sysfs' || !['cat', 'ls', 'write', 'readlink'].includes(args[1])) return false
   const verb = args[1] as SysfsVerb
   const operands: string[] = []
-  const flags: {state?: string; host?: string; n?: boolean} = {}
+  const flags: {state?: string; host?: string} & SysfsFlags = {}
+  // Each verb's own short options, alone or bundled (ls -l, readlink -fn).
+  const shorts: Record<SysfsVerb, Record<string, (f: SysfsFlags) => void>> = {
+    cat: {},
+    ls: {l: (f) => void (f.long = true)},
+    write: {n: (f) => void (f.noNewline = true)},
+    readlink: {f: (f) => void (f.canonicalize = 'f'), e: (f) => void (f.canonicalize = 'e'), n: (f) => void (f.noNewline = true), v: (f) => void (f.verbose = true)},
+  }
+  const longs: Record<string, string> = {'--long': 'l', '--no-newline': 'n', '--canonicalize': 'f', '--canonicalize-existing': 'e', '--verbose': 'v'}
   for (let i = 2; i < args.length; i++) {
     const a = args[i]
     const m = /^--(state|host)(?:=(.*))?$/.exec(a)
@@ -103,15 +111,18 @@ async function fastSysfs(args: string[]): Promise<boolean> {
       const v = m[2] ?? args[++i]
       if (v === undefined) return false
       flags[m[1] as 'state' | 'host'] = v
-    } else if ((a === '-n' || a === '--no-newline') && verb === 'write') flags.n = true
-    else if (a === '--') operands.push(...args.slice(i + 1)), (i = args.length)
+    } else if (a === '--') operands.push(...args.slice(i + 1)), (i = args.length)
+    else if (Object.hasOwn(longs, a) && Object.hasOwn(shorts[verb], longs[a])) shorts[verb][longs[a]](flags)
+    else if (/^-[a-z]+$/.test(a) && [...a.slice(1)].every((c) => Object.hasOwn(shorts[verb], c))) for (const c of a.slice(1)) shorts[verb][c](flags)
+    // A value of a sign and digits is a value, as oclif takes it: `write /sys/bus/ap/apmask -5,-6`.
+    else if (verb === 'write' && operands.length === 1 && /^-[0-9]/.test(a)) operands.push(a)
     else if (a.startsWith('-') && a.length > 1) return false
     else operands.push(a)
   }
   if (verb === 'write' ? operands.length !== 2 : operands.length === 0) return false
   let code: number
   try {
-    code = await runSysfs(verb, operands, processEnv(flags.state, flags.host), flags.n)
+    code = await runSysfs(verb, operands, processEnv(flags.state, flags.host), flags)
   } catch (e) {
     const {message, exitCode} = errorMessage(e)
     process.stderr.write(`aplab: ${message}\n`)

@@ -3,22 +3,30 @@
 
 import {load, mutate} from '../state/store.js'
 import {hostVfs} from '../sysfs/host.js'
-import {type ShellResult, cat, echo, ls} from '../sysfs/shell.js'
+import {type ReadlinkOptions, type ShellResult, cat, echo, ls, readlink} from '../sysfs/shell.js'
 import {type Env, pickHost} from './env.js'
 
-export type SysfsVerb = 'cat' | 'ls' | 'write'
+export type SysfsVerb = 'cat' | 'ls' | 'write' | 'readlink'
 
-export async function runSysfs(verb: SysfsVerb, operands: string[], env: Env, noNewline = false): Promise<number> {
+/** The options of the verbs: -n of write (no newline) and of readlink, -l of ls, -f/-e/-v of readlink. */
+export interface SysfsFlags extends ReadlinkOptions {
+  long?: boolean
+}
+
+export async function runSysfs(verb: SysfsVerb, operands: string[], env: Env, flags: SysfsFlags = {}): Promise<number> {
   let r: ShellResult
   if (verb === 'write') {
     const [path, value] = operands
-    const text = noNewline ? value : value + '\n'
+    const text = flags.noNewline ? value : value + '\n'
     // Every store function validates before it changes anything, so a refused
     // write leaves the state as it was and nothing is written back.
     r = await mutate(env.state, (w) => echo(hostVfs(pickHost(w, env.host), env.uid), path, text))
   } else {
-    const vfs = hostVfs(pickHost(await load(env.state), env.host), env.uid)
-    r = verb === 'cat' ? cat(vfs, operands) : ls(vfs, operands)
+    const host = pickHost(await load(env.state), env.host)
+    const vfs = hostVfs(host, env.uid)
+    if (verb === 'cat') r = cat(vfs, operands)
+    else if (verb === 'readlink') r = readlink(vfs, operands, flags)
+    else r = ls(vfs, operands, {long: flags.long, mtime: host.runtime.bootTime})
   }
   process.stdout.write(r.stdout)
   process.stderr.write(r.stderr)

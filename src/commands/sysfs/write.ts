@@ -15,6 +15,6 @@ export default class SysfsWrite extends AplabCommand {
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(SysfsWrite)
-    process.exitCode = await runSysfs('write', [args.path, args.value], this.env(flags), flags['no-newline'])
+    process.exitCode = await runSysfs('write', [args.path, args.value], this.env(flags), {noNewline: flags['no-newline']})
   }
 }
