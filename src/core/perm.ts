@@ -28,6 +28,8 @@ export type Capability =
   | 'CAP_SYS_MODULE'
   /** reboot(2). */
   | 'CAP_SYS_BOOT'
+  /** syslog(2)'s clear of the kernel ring buffer (dmesg -C); reading it needs nothing (dmesg_restrict=0). */
+  | 'CAP_SYSLOG'
 
 export function capable(uid: number, _cap: Capability): boolean {
   return uid === ROOT_UID
