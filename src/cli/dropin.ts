@@ -2,7 +2,7 @@
 // host, or against a real tree when SYSFS_ROOT is set. The same function
 // serves the drop-in binaries and `aplab lszcrypt` / `aplab chzcrypt`.
 
-import {Stdio} from '../tools/libc.js'
+import {Stdio, raise} from '../tools/libc.js'
 import {type Sys} from '../tools/sys.js'
 import type {Host, World} from '../core/model.js'
 import {type Env, emit, errorMessage, pickHost} from './env.js'
@@ -30,7 +30,11 @@ export async function runDropIn(tool: DropIn, argv: string[], env: Env): Promise
   })
 }
 
-/** A mirrored tool's run: its output in the order C's stdio gives it, aplab's own errors under the tool's name. */
+/**
+ * A mirrored tool's run: its output in the order C's stdio gives it, aplab's
+ * own errors under the tool's name. A tool the real one would have died in
+ * (io.killedBy) ends this process by the same signal, after its output.
+ */
 export async function asTool(prog: string, io: Stdio, fn: () => Promise<number>): Promise<number> {
   let code: number
   try {
@@ -41,6 +45,7 @@ export async function asTool(prog: string, io: Stdio, fn: () => Promise<number>)
     code = exitCode
   }
   emit(io)
+  if (io.killedBy) raise(io.killedBy)
   return code
 }
 

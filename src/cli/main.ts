@@ -138,7 +138,7 @@ async function fastSysfs(args: string[]): Promise<boolean> {
  */
 async function apCheckMain(root: string, argv: string[]): Promise<void> {
   const fs = await import('node:fs')
-  const {runApCheck} = await import('../tools/apcheck.js')
+  const [{runApCheck}, {raise}] = await Promise.all([import('../tools/apcheck.js'), import('../tools/libc.js')])
   const {RealSys} = await import('../tools/sys.js')
   // Like the real one, read stdin only for the events that bring a JSON.
   const opt = (o: string): string | undefined => (argv.includes(o) ? argv[argv.indexOf(o) + 1] : undefined)
@@ -155,6 +155,6 @@ async function apCheckMain(root: string, argv: string[]): Promise<void> {
   process.stdout.write(r.stdout)
   process.stderr.write(r.stderr)
   // ap-check crashes in a few cases (chzdev-ap.md §4.6): die of the same signal.
-  if (r.signal) process.kill(process.pid, r.signal)
+  if (r.signal) raise(r.signal)
   process.exitCode = r.code
 }

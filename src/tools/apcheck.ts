@@ -16,15 +16,17 @@
 
 import {KernelError} from '../core/errors.js'
 import {getoptLong} from './getopt.js'
+import {type Jso, type JsoArray, arrayLength, getString, jsoncParse, objectGetEx, toJsonString} from './jsonc.js'
+import {Crash, type FatalSignal, coreDumpsOff} from './libc.js'
 import type {Fs} from './sys.js'
-import {Crash, type VfioApConfig, apSetBit, apUdevMasks, maskToList, parseMatrix, readVfioApConfig} from './zdev.js'
+import {type VfioApConfig, apSetBit, apUdevMasks, maskToList, parseMatrix, readVfioApConfig} from './zdev.js'
 
 export interface ApCheckResult {
   code: number
   stdout: string
   stderr: string
   /** Set when the process died from a signal (code is then the shell's 128+n). */
-  signal?: 'SIGSEGV' | 'SIGABRT'
+  signal?: FatalSignal
 }
 
 const VFIO_AP_TYPE = 'vfio_ap-passthrough'
@@ -32,29 +34,16 @@ const VFIO_AP_TYPE = 'vfio_ap-passthrough'
 const EVENTS = ['pre', 'post', 'get', 'live']
 /** The action table: two zero-filled slots make `-a ""` match `define`. */
 const ACTIONS = ['define', 'list', 'modify', 'start', 'stop', 'types', 'undefine', 'attributes', 'capabilities']
+/** mdevctl_action_table in its order: seven names and two zero-filled slots (which match an empty name). */
+const TABLE_ACTIONS = ['define', 'modify', 'start', 'stop', 'undefine', 'attributes', 'capabilities', '', '']
 
-/** The process ends: exit() or a fatal signal. */
+/** The process ends by exit(). (libap's util_assert, json-c's asserts and segfaults end it by a Crash.) */
 class Exit {
-  constructor(
-    readonly code: number,
-    readonly signal?: 'SIGSEGV' | 'SIGABRT',
-    /** What the dying process wrote to stderr last (util_assert's banner). */
-    readonly stderr = '',
-  ) {}
-}
-
-/** Run libap code (shared with chzdev/lszdev): its util_assert or crash ends ap-check too. */
-function libap<T>(fn: () => T): T {
-  try {
-    return fn()
-  } catch (e) {
-    if (e instanceof Crash) throw new Exit(e.code, e.code === 139 ? 'SIGSEGV' : 'SIGABRT', e.stderr)
-    throw e
-  }
+  constructor(readonly code: number) {}
 }
 
 const segfault = (): never => {
-  throw new Exit(139, 'SIGSEGV')
+  throw new Crash(139)
 }
 
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
@@ -63,7 +52,7 @@ const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0
 const u = (n: number): string => String(n >>> 0)
 
 /** The ap_config field of a list of IDs: ap_set_bit on a zero mask, libap's asserts included. */
-const maskHex = (bits: number[]): string => libap(() => bits.reduce((mask, b) => apSetBit(b, mask, true), '0x' + '0'.repeat(64)))
+const maskHex = (bits: number[]): string => bits.reduce((mask, b) => apSetBit(b, mask, true), '0x' + '0'.repeat(64))
 
 interface Ctx {
   fs: Fs
@@ -114,7 +103,7 @@ function checkOtherConfigs(c: Ctx, dev: VfioApConfig): number {
   let rc = 0
   for (const name of readdir(c.fs, dir) ?? []) {
     if (!UUID_RE.test(name) || name.toLowerCase() === c.uuid.toLowerCase()) continue
-    const other = libap(() => readVfioApConfig(c.fs.readOrNull(`${dir}/${name}`)))
+    const other = readVfioApConfig(c.fs.readOrNull(`${dir}/${name}`))
     if (!other) continue
     if (other.type === null) segfault() // strcmp(NULL, ...)
     if (other.type !== VFIO_AP_TYPE || other.manual) continue
@@ -128,12 +117,12 @@ function checkOtherConfigs(c: Ctx, dev: VfioApConfig): number {
 function sysfsMask(c: Ctx, which: 'apmask' | 'aqmask'): number[] | null {
   const text = c.fs.readOrNull(`${c.root}/sys/bus/ap/${which}`)
   if (text === null) return null
-  return libap(() => maskToList(text.split('\n')[0]))
+  return maskToList(text.split('\n')[0])
 }
 
 /** ap_read_udev_masks: the masks of 41-ap.rules, the sysfs ones where the rule sets none. */
 function persistentMasks(c: Ctx): {apmask: number[]; aqmask: number[]} | null {
-  return libap(() => apUdevMasks(c.fs, c.root, (text) => c.err.push(...text.split('\n').slice(0, -1))))
+  return apUdevMasks(c.fs, c.root, (text) => c.err.push(...text.split('\n').slice(0, -1)))
 }
 
 /** check_cfg_mask_conflicts: the device against the persistent host masks. */
@@ -175,7 +164,7 @@ function checkActiveMasks(c: Ctx, dev: VfioApConfig): number {
 
 /** Read the config (stdin or file) and check its type, as every handler does. */
 function deviceConfig(c: Ctx, text: string | null): VfioApConfig | null {
-  const dev = libap(() => readVfioApConfig(text))
+  const dev = readVfioApConfig(text)
   if (!dev) {
     say(c, 'Failed to read device config')
     return null
@@ -224,49 +213,58 @@ function getAttributes(c: Ctx): {rc: number; out: string} {
   return {rc: 0, out: `[{${items.join('},{')}}]\n`}
 }
 
-/** json-c's spaced serialisation of a string array. */
-const jsoncArray = (xs: string[]): string => (xs.length ? `[ ${xs.map((x) => JSON.stringify(x)).join(', ')} ]` : '[ ]')
-
+/**
+ * get capabilities: json-c reads stdin; each of mdevctl's lists must be
+ * there (of any type: json_add_attr then asserts it is an array, and takes
+ * each entry's string, segfaulting on a null one); the answer keeps
+ * ap-check's order and the caller's spelling of each name it matches
+ * (strncasecmp of the same length).
+ */
 function getCapabilities(c: Ctx, stdin: string | null): {rc: number; out: string} {
-  let root: unknown
-  try {
-    root = stdin === null || stdin.trim() === '' ? undefined : JSON.parse(stdin)
-  } catch {
-    root = undefined
-  }
-  if (root === undefined || root === null || typeof root !== 'object') {
+  const root = stdin === null ? null : jsoncParse(stdin)
+  if (root === null) {
     say(c, 'No capabilities provided')
     return {rc: -1, out: ''}
   }
-  const provides = (root as Record<string, unknown>).provides
-  if (typeof provides !== 'object' || provides === null) {
+  const provides = objectGetEx(root, 'provides')
+  if (!provides.found) {
     say(c, 'No supported capabilities provided')
     return {rc: -1, out: ''}
   }
-  const p = provides as Record<string, unknown>
-  if (!('version' in p)) {
-    say(c, 'No version provided in capabilities')
-    return {rc: -1, out: ''}
-  }
-  if (!Array.isArray(p.actions)) {
-    say(c, 'No actions provided in capabilities')
-    return {rc: -1, out: ''}
-  }
-  if (!Array.isArray(p.events)) {
-    say(c, 'No events provided in capabilities')
-    return {rc: -1, out: ''}
-  }
-  const pick = (own: string[], theirs: unknown[]): string[] => {
-    const out: string[] = []
-    for (const o of own) {
-      const hit = theirs.find((t): t is string => typeof t === 'string' && t.toLowerCase() === o)
-      if (hit !== undefined) out.push(hit)
+  const need: Array<[string, string]> = [
+    ['version', 'No version provided in capabilities'],
+    ['actions', 'No actions provided in capabilities'],
+    ['events', 'No events provided in capabilities'],
+  ]
+  const got: Record<string, Jso> = {}
+  for (const [key, msg] of need) {
+    const r = objectGetEx(provides.value, key)
+    if (!r.found) {
+      say(c, msg)
+      return {rc: -1, out: ''}
     }
-    return out
+    got[key] = r.value
   }
-  const actions = pick(ACTIONS, p.actions)
-  const events = pick(EVENTS, p.events)
-  return {rc: 0, out: `{ "supports": { "version": 2, "actions": ${jsoncArray(actions)}, "events": ${jsoncArray(events)} } }\n`}
+  /** json_add_attr for each of ap-check's names. */
+  const pick = (own: string[], theirs: Jso): Jso => {
+    const items: Jso[] = []
+    for (const name of own) {
+      const n = arrayLength(theirs)
+      for (let i = 0; i < n; i++) {
+        const val = getString((theirs as JsoArray).items[i])
+        if (val === null) throw new Crash(139) // strlen(NULL)
+        if (val.length === name.length && val.replace(/[A-Z]/g, (x) => x.toLowerCase()) === name) {
+          items.push({type: 'string', value: val})
+          break
+        }
+      }
+    }
+    return {type: 'array', items}
+  }
+  const actions = pick(TABLE_ACTIONS, got.actions)
+  const events = pick(EVENTS, got.events)
+  const caps: Jso = {type: 'object', fields: new Map<string, Jso>([['version', {type: 'int', value: 2n}], ['actions', actions], ['events', events]])}
+  return {rc: 0, out: toJsonString({type: 'object', fields: new Map([['supports', caps]])}) + '\n'}
 }
 
 /** live modify: check the new matrix as start does, then write it to ap_config in one go. */
@@ -293,13 +291,14 @@ function liveModify(c: Ctx, stdin: string | null): {rc: number; rawErr?: string}
 /**
  * Run ap-check with `args` (mdevctl's `-t -e -a -s -u -p`), `stdin` (null
  * for none) against the file system `fs`, every path below `root` ('' for
- * the emulated host).
+ * the emulated host). `coreOff`: the core size limit is 0 (util_assert's
+ * banner says so); default: this process's limit.
  */
-export function runApCheck(args: string[], stdin: string | null, fs: Fs, root: string): ApCheckResult {
+export function runApCheck(args: string[], stdin: string | null, fs: Fs, root: string, coreOff?: boolean): ApCheckResult {
   const errLines: string[] = []
   let out = ''
   let rawErr = ''
-  const finish = (code: number, signal?: 'SIGSEGV' | 'SIGABRT'): ApCheckResult => {
+  const finish = (code: number, signal?: FatalSignal): ApCheckResult => {
     const r: ApCheckResult = {code, stdout: signal ? '' : out, stderr: errLines.map((l) => l + '\n').join('') + rawErr}
     if (signal) r.signal = signal
     return r
@@ -307,8 +306,9 @@ export function runApCheck(args: string[], stdin: string | null, fs: Fs, root: s
   try {
     return finish(apCheck(args, stdin, fs, root, errLines, (o) => (out += o), (e) => (rawErr += e)))
   } catch (e) {
-    if (e instanceof Exit) {
-      rawErr += e.stderr
+    if (e instanceof Exit) return finish(e.code)
+    if (e instanceof Crash) {
+      rawErr += e.stderr({prog: 'ap-check', coreDumpsOff: coreOff ?? coreDumpsOff()})
       return finish(e.code, e.signal)
     }
     throw e

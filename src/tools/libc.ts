@@ -1,5 +1,7 @@
 // The C library behaviour the s390-tools rely on: scanf conversions, strtol,
-// and the output buffering of stdio.
+// the output buffering of stdio, and how a process dies (abort, segfault).
+
+import {readFileSync} from 'node:fs'
 
 import {ToolExit} from '../core/errors.js'
 
@@ -111,6 +113,17 @@ export function strtol(s: string, base: 0 | 10 = 0): Scan {
   return {value: neg ? -v : v, end: p}
 }
 
+/** strtol(s, NULL, 0) exactly, for a 64-bit long: saturates at LONG_MIN/LONG_MAX; 0 when nothing converts. */
+export function strtolLong(s: string): bigint {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX](?=[0-9a-fA-F])[0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(s)
+  if (!m) return 0n
+  const digits = m[2]
+  const v = /^0[xX]/.test(digits) ? BigInt(digits) : digits.length > 1 && digits[0] === '0' ? BigInt('0o' + digits.slice(1)) : BigInt(digits)
+  const signed = m[1] === '-' ? -v : v
+  const max = (1n << 63n) - 1n
+  return signed > max ? max : signed < -max - 1n ? -max - 1n : signed
+}
+
 /** sscanf(s, "%ld") / "%li": the leading number, or null. */
 export function scanLong(s: string, auto = false): number | null {
   const r = strtol(s, auto ? 0 : 10)
@@ -131,6 +144,9 @@ export function hexLong(n: number, width = 2): string {
 export class Stdio {
   private pending = ''
   private readonly chunks: Array<{fd: 1 | 2; text: string}> = []
+
+  /** The process was killed by this signal (a Crash): the drop-ins then end by it too, after the output. */
+  killedBy?: FatalSignal
 
   constructor(private readonly stdoutIsTTY = false) {}
 
@@ -185,4 +201,58 @@ export function runMain(io: Stdio, main: () => void): number {
     io.err(e.message)
     return e.exitCode
   }
+}
+
+// --- dying ---------------------------------------------------------------------------------------
+
+export type FatalSignal = 'SIGABRT' | 'SIGSEGV'
+
+/** What a dying process's last words depend on: its short name (glibc's assert prints it) and its core size limit. */
+export interface CrashEnv {
+  prog: string
+  /** getrlimit(RLIMIT_CORE) gives 0: libutil's panic banner then says so. */
+  coreDumpsOff: boolean
+}
+
+/**
+ * The process ends abnormally: abort() (SIGABRT, status 134 in a shell) or
+ * a segfault (SIGSEGV, 139). Whatever stdout still buffers is lost; `text`
+ * is what it wrote to stderr on the way.
+ */
+export class Crash extends Error {
+  constructor(
+    readonly code: 134 | 139,
+    private readonly text: string | ((env: CrashEnv) => string) = '',
+  ) {
+    super(typeof text === 'string' ? text : 'abort')
+  }
+
+  get signal(): FatalSignal {
+    return this.code === 139 ? 'SIGSEGV' : 'SIGABRT'
+  }
+
+  stderr(env: CrashEnv): string {
+    return typeof this.text === 'string' ? this.text : this.text(env)
+  }
+}
+
+/** The soft core size limit of this process is 0 (Linux: /proc/self/limits; unknown counts as 0, the usual default). */
+export function coreDumpsOff(): boolean {
+  try {
+    const m = /^Max core file size\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'latin1'))
+    return m === null || m[1] === '0'
+  } catch {
+    return true
+  }
+}
+
+/**
+ * raise(): end this process by the signal the real tool dies of, so that a
+ * parent's waitpid sees the signal, not an exit status. Call it after the
+ * output is written (writes to files, pipes and terminals are synchronous
+ * on Linux). Should the signal be caught, exit with the shell's status.
+ */
+export function raise(sig: FatalSignal): never {
+  process.kill(process.pid, sig)
+  process.exit(sig === 'SIGABRT' ? 134 : 139)
 }

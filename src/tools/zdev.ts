@@ -11,7 +11,8 @@
 
 import {ERRNO, KernelError} from '../core/errors.js'
 import {type OptDef, getoptLong, optName} from './getopt.js'
-import {Stdio, byteOrder, scanHex, strtol} from './libc.js'
+import {Crash, Stdio, byteOrder, coreDumpsOff, scanHex, strtol, strtolLong} from './libc.js'
+import {type JsoArray, arrayLength, getString, jsoncParse, objectEntries, objectGetEx} from './jsonc.js'
 import type {Fs} from './sys.js'
 import {S390_TOOLS_VERSION} from './usage.js'
 
@@ -37,32 +38,31 @@ export interface ZdevContext {
   sysfsRoot?: string
   /** POSIXLY_CORRECT is set: getopt stops at the first operand. */
   posixlyCorrect?: boolean
+  /** The core size limit is 0 (util_assert's banner says so); default: this process's limit. */
+  coreDumpsOff?: boolean
 }
 
-/** The process ends abnormally (abort, segfault): stdout still in the stdio buffer is lost. */
-export class Crash extends Error {
-  constructor(
-    readonly code: number,
-    readonly stderr: string,
-  ) {
-    super(stderr)
-  }
-}
+export {Crash}
 
 export const SIGSEGV = (): never => {
-  throw new Crash(139, '')
+  throw new Crash(139)
 }
 
-/** util_assert: the libutil banner on stderr, then abort() (exit status 134). */
-export function utilAssert(ok: boolean, assertion: string, func: string, message: string): void {
+/**
+ * util_assert in libap's ap.c (its 2.43.0 line numbers): libutil's banner
+ * on stderr, then abort(). The backtrace's entries (addresses of the real
+ * binary) are left out; the core size note follows this process's limit.
+ */
+export function utilAssert(ok: boolean, assertion: string, func: string, line: number, message: string): void {
   if (ok) return
-  const bar = '---8<-------------------------------------------------------------------------\n'
   throw new Crash(
     134,
-    bar +
+    (env) =>
+      '---8<-------------------------------------------------------------------------\n' +
       'ASSERTION FAILED: The application terminated due to an internal or OS error\n\n' +
       'The following assumption was *not* true:\n\n' +
-      `  ${assertion}\n\nError string:\n\n  ${message}\nLocation:\n\n  ap.c: ${func}()\n\nBacktrace:\n\n\n` +
+      `  ${assertion}\n\nError string:\n\n  ${message}\nLocation:\n\n  ap.c:${line}: ${func}()\n\nBacktrace:\n\n\n` +
+      (env.coreDumpsOff ? "Core dump size is zero. To get a full core dump use 'ulimit -c unlimited'.\n" : '') +
       '----------------------------------------------------------------------->8-----\n',
   )
 }
@@ -239,7 +239,8 @@ export class ZOut {
 /**
  * Run a tool main against a private stdio and hand the output to `io` in
  * the order it reaches the file descriptors. A crash ends the process: its
- * message goes to stderr and whatever stdout still buffers is dropped.
+ * message goes to stderr, whatever stdout still buffers is dropped, and
+ * `io.killedBy` names the signal (the exit code is the shell's 128 + n).
  */
 export function runZdevTool(io: Stdio, ctx: ZdevContext, main: (o: ZOut) => number): number {
   const prog = ctx.prog
@@ -251,9 +252,10 @@ export function runZdevTool(io: Stdio, ctx: ZdevContext, main: (o: ZOut) => numb
     code = main(o)
   } catch (e) {
     if (!(e instanceof Crash)) throw e
-    o.err(e.stderr)
+    o.err(e.stderr({prog: shortName, coreDumpsOff: ctx.coreDumpsOff ?? coreDumpsOff()}))
     code = e.code
     crashed = true
+    io.killedBy = e.signal
   }
   const pending = ctx.stdoutIsTTY ? 0 : o.std.stdout.length % 4096
   const chunks = o.std.drain()
@@ -1715,12 +1717,13 @@ function hexNibble(n: number, mask: string): number {
     mask.length >= 67 - i - 1,
     '(strlen(hexbytestr) >= (size_t)(AP_MASK_SIZE - i - 1))',
     'get_hexbyte_value',
+    249,
     `Invalid hex string provided for mask: ${mask}`,
   )
   // Past the end of a short mask C reads the terminating NUL (and prints it with %c).
   const c = mask[i + Math.trunc(n / 4)] ?? '\0'
   const v = /^[0-9a-fA-F]$/.test(c) ? parseInt(c, 16) : -1
-  utilAssert(v >= 0, 'false', 'get_hexbyte_value', `Could not parse hex digit '${c}'`)
+  utilAssert(v >= 0, 'false', 'get_hexbyte_value', 260, `Could not parse hex digit '${c}'`)
   return v
 }
 
@@ -1732,7 +1735,7 @@ export function apSetBit(n: number, mask: string, on: boolean): string {
   const m = 1 << (3 - (n % 4))
   if (on === ((v & m) !== 0)) return mask
   v = on ? v + m : v - m
-  utilAssert(v >= 0 && v <= 15, 'false', 'ap_set_bit', `Could not set bit value '${v}'`)
+  utilAssert(v >= 0 && v <= 15, 'false', 'ap_set_bit', 314, `Could not set bit value '${v}'`)
   const i = mask.startsWith('0x') ? 2 : 0
   const at = i + Math.trunc(n / 4)
   return mask.slice(0, at) + v.toString(16) + mask.slice(at + 1)
@@ -1865,55 +1868,65 @@ export interface VfioApConfig {
 }
 
 /**
- * libap vfio_ap_read_device_config (chzdev-ap.md section 4.5), for chzdev,
- * lszdev and ap-check: null when unreadable or invalid; a malformed
- * ap_config fails util_assert (Crash).
+ * libap vfio_ap_read_device_config (2.43.0) over json-c 0.16, for chzdev,
+ * lszdev and ap-check: null (-1) when the file cannot be read, json-c finds
+ * no object, or mdev_type or start is wrong. Where the real one dies, this
+ * throws Crash: `attrs` that is not an array (json-c's assert), an `attrs`
+ * entry that is not an object or a setting that is null (segfaults), a
+ * malformed ap_config (util_assert).
  */
 export function readVfioApConfig(text: string | null): VfioApConfig | null {
   if (text === null) return null
-  let root: unknown
-  try {
-    root = JSON.parse(text)
-  } catch {
-    return null
+  const root = jsoncParse(text)
+  if (root === null) return null
+  const dev: VfioApConfig = {type: null, manual: false, adapters: [], domains: [], controls: []}
+  const type = objectGetEx(root, 'mdev_type')
+  if (type.found) {
+    const val = getString(type.value)
+    if (val === null) return null
+    dev.type = val
+    if (val !== VFIO_AP_TYPE) return null
   }
-  if (typeof root !== 'object' || root === null || Array.isArray(root)) return null
-  const o = root as Record<string, unknown>
-  const str = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : String(v))
-  let type: string | null = null
-  let manual = false
-  if ('mdev_type' in o) {
-    type = str(o.mdev_type)
-    if (type !== VFIO_AP_TYPE) return null
+  const start = objectGetEx(root, 'start')
+  if (start.found) {
+    const val = getString(start.value)
+    if (val === 'auto') dev.manual = false
+    else if (val === 'manual') dev.manual = true
+    else return null
   }
-  if ('start' in o) {
-    const s = str(o.start)
-    if (s === 'manual') manual = true
-    else if (s !== 'auto') return null
-  }
-  const adapters: number[] = []
-  const domains: number[] = []
-  const controls: number[] = []
-  if (Array.isArray(o.attrs)) {
-    for (const attr of o.attrs) {
-      if (typeof attr !== 'object' || attr === null || Array.isArray(attr)) continue
-      for (const [k, v] of Object.entries(attr as Record<string, unknown>)) {
-        const s = str(v)
-        if (s === null) continue
-        const list = k === 'assign_adapter' ? adapters : k === 'assign_domain' ? domains : k === 'assign_control_domain' ? controls : null
-        if (list) for (const piece of s.split(',').filter((x) => x !== '')) list.push(strtol(piece, 0).value | 0)
-        else if (k === 'ap_config') {
-          // "<apmask>,<aqmask>,<cdmask>" replaces the lists (a malformed value aborts).
-          const parts = s.split(',')
-          utilAssert(parts.length === 3, 'rc == 3', 'vfio_ap_read_device_config', `Invalid ap_config: ${s}`)
-          adapters.splice(0, adapters.length, ...maskToList(parts[0]))
-          domains.splice(0, domains.length, ...maskToList(parts[1]))
-          controls.splice(0, controls.length, ...maskToList(parts[2]))
-        }
+  const attrs = objectGetEx(root, 'attrs')
+  if (attrs.found) {
+    const len = arrayLength(attrs.value)
+    for (let i = 0; i < len; i++)
+      for (const [key, setting] of objectEntries((attrs.value as JsoArray).items[i])) {
+        const val = getString(setting)
+        if (val === null) SIGSEGV() // load_attr_to_device: util_strdup(NULL)
+        loadAttr(dev, key, val!)
       }
-    }
   }
-  return {type, manual, adapters: sortUniq(adapters), domains: sortUniq(domains), controls: sortUniq(controls)}
+  dev.adapters = sortUniq(dev.adapters)
+  dev.domains = sortUniq(dev.domains)
+  dev.controls = sortUniq(dev.controls)
+  return dev
+}
+
+/** load_attr_to_device: IDs add to a list (strtol base 0 into an unsigned int); ap_config replaces all three. */
+function loadAttr(dev: VfioApConfig, key: string, value: string): void {
+  const tokens = value.split(',').filter((t) => t !== '') // strtok(",")
+  const list = key === 'assign_adapter' ? dev.adapters : key === 'assign_domain' ? dev.domains : key === 'assign_control_domain' ? dev.controls : null
+  if (list) for (const t of tokens) list.push(Number(BigInt.asIntN(32, strtolLong(t))))
+  else if (key === 'ap_config') {
+    utilAssert(
+      tokens.length === 3,
+      '(!strtok(NULL, ",")) && adapters && domains && controls',
+      'modify_device_ap_config',
+      139,
+      `Invalid ap_config attribute encountered ${value}`,
+    )
+    dev.adapters = maskToList(tokens[0])
+    dev.domains = maskToList(tokens[1])
+    dev.controls = maskToList(tokens[2])
+  }
 }
 
 // --- udev rules (libutil util_udev.c) ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ import {hostVfs} from '../../src/sysfs/host.js'
 import type {Vfs} from '../../src/sysfs/vfs.js'
 import {type ApCheckResult, runApCheck} from '../../src/tools/apcheck.js'
 import {RealSys} from '../../src/tools/sys.js'
+import {jsoncArrayAssert, utilAssertBanner} from './util.js'
 
 const U = '11111111-2222-3333-4444-555555555555'
 const V = 'aaaaaaaa-2222-3333-4444-555555555555'
@@ -27,7 +28,7 @@ const fail = (stderr: string, code = 255): ApCheckResult => ({code, stdout: '', 
 
 let host: Host
 let vfs: Vfs
-const ap = (a: string[], stdin: string | null = null) => runApCheck(a, stdin, vfs, '')
+const ap = (a: string[], stdin: string | null = null) => runApCheck(a, stdin, vfs, '', true)
 const mdev = (uuid: string, ...writes: Array<[string, string]>) => {
   vfs.write('/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create', uuid)
   for (const [attr, v] of writes) vfs.write(`/sys/devices/vfio_ap/matrix/${uuid}/${attr}`, v)
@@ -84,6 +85,65 @@ describe('pre define and pre modify (§4.4)', () => {
     expect(ap(args('pre', 'define'), '{"start":"manual"}')).toEqual({code: 139, stdout: '', stderr: '', signal: 'SIGSEGV'})
   })
 
+  it('stdin is read as json-c 0.16 reads it: comments, trailing commas, single quotes, text after the object', () => {
+    const body = `"mdev_type": '${TYPE}', /* the type */ "start": "manual", // manual\n "attrs": [{"assign_control_domain": "1"},],`
+    // pre start goes on with the parsed object, to the active check.
+    expect(ap(args('pre', 'start'), `{${body}} and more`)).toEqual(fail('At least one usage domain must be specified\n'))
+    // live modify: read, type check, then ap_config (this uuid has no mdev): the message has no newline.
+    expect(ap(args('live', 'modify'), `{${body}}}}`)).toEqual(fail('vfio-ap module does not support ap_config for live modification'))
+    // What json-c cannot finish is "Failed to read device config": nothing, an unterminated comment, a lone /,
+    // a bare number or `null` at the end of the input, a \ escape json-c does not know, nesting deeper than 32 levels.
+    for (const text of ['', '  \n', `{${body}} /* no end`, `{${body}}/`, '5', 'null', '{"a": "\\q"}', '['.repeat(33) + ']'.repeat(33)])
+      expect(ap(args('pre', 'define'), text)).toEqual(fail('Failed to read device config\n'))
+    // A value that is not an object has no mdev_type: strcmp(NULL) (SIGSEGV), once json-c could finish it.
+    for (const text of ['5\n', '[]', '"x"', 'true ', '['.repeat(32) + ']'.repeat(32)])
+      expect(ap(args('pre', 'define'), text)).toEqual({code: 139, stdout: '', stderr: '', signal: 'SIGSEGV'})
+  })
+
+  it('the attrs as libap takes them from json-c: where the real one dies, ap-check dies the same way', () => {
+    const with_ = (attrs: string) => `{"mdev_type": "${TYPE}", "start": "manual", "attrs": ${attrs}}`
+    // Not an array: json-c's assert in json_object_array_length, then SIGABRT.
+    for (const attrs of ['null', '{}', '"x"', '5'])
+      expect(ap(args('pre', 'define'), with_(attrs))).toEqual({code: 134, stdout: '', stderr: jsoncArrayAssert('ap-check'), signal: 'SIGABRT'})
+    // An entry that is not an object (json_object_object_foreach on NULL), a null setting (util_strdup(NULL)): SIGSEGV.
+    for (const attrs of ['[5]', '[null]', '[[]]', '[{"assign_adapter": null}]', '[{"foo": null}]'])
+      expect(ap(args('pre', 'define'), with_(attrs))).toEqual({code: 139, stdout: '', stderr: '', signal: 'SIGSEGV'})
+  })
+
+  it("settings are json_object_get_string of any JSON: a number's text, an array's spaced JSON; strtol(…, 0) of each strtok piece", () => {
+    define(V, conf('auto', ['assign_adapter', '0,1,5'], ['assign_domain', '0,4,71']))
+    // 1e2 is "1e2" (adapter 1), [ 4, 71 ] is "[ 4" (0) and " 71 ]" (71), TRUE is "true" (0), the last "start" wins.
+    const text = `{"mdev_type": "${TYPE}", "start": "manual", "attrs": [{"assign_adapter": 1e2}, {"assign_domain": [4, 71], "assign_adapter": TRUE}], "start": "auto"}`
+    expect(ap(args('pre', 'define'), text)).toEqual(
+      fail(
+        `APQN 0.0 is defined for autostart by ${V}\n` +
+          `APQN 0.71 is defined for autostart by ${V}\n` +
+          `APQN 1.0 is defined for autostart by ${V}\n` +
+          `APQN 1.71 is defined for autostart by ${V}\n` +
+          'APQN 0.0 is not defined for vfio_ap-passthrough use by the persistent ap bus mask settings\n' +
+          'APQN 0.71 is not defined for vfio_ap-passthrough use by the persistent ap bus mask settings\n' +
+          'APQN 1.0 is not defined for vfio_ap-passthrough use by the persistent ap bus mask settings\n' +
+          'APQN 1.71 is not defined for vfio_ap-passthrough use by the persistent ap bus mask settings\n',
+      ),
+    )
+  })
+
+  it('ap_config as libap 2.43.0 reads it: three strtok pieces, or util_assert at ap.c:139', () => {
+    const mask = (...bits: number[]) => '0x' + [...Array(64)].map((_, i) => bits.filter((b) => b >> 2 === i).reduce((v, b) => v | (8 >> (b & 3)), 0).toString(16)).join('')
+    freeMasks()
+    // Empty pieces are skipped (a trailing or doubled comma is fine); it replaces what came before.
+    const cfg = (v: string) => `{"mdev_type": "${TYPE}", "start": "manual", "attrs": [{"assign_adapter": "1"}, {"ap_config": "${v}"}]}`
+    expect(ap(args('pre', 'start'), cfg(`${mask(5)},,${mask()},${mask(1)},`))).toEqual(fail('At least one usage domain must be specified\n'))
+    expect(ap(args('pre', 'start'), cfg(`${mask(5)},${mask(4)},${mask()}`))).toEqual(ok())
+    for (const v of [`${mask(5)},${mask(4)}`, `${mask(5)},${mask(4)},${mask()},${mask()}`])
+      expect(ap(args('pre', 'start'), cfg(v))).toEqual({
+        code: 134,
+        stdout: '',
+        stderr: utilAssertBanner('(!strtok(NULL, ",")) && adapters && domains && controls', `Invalid ap_config attribute encountered ${v}`, 'ap.c:139: modify_device_ap_config()'),
+        signal: 'SIGABRT',
+      })
+  })
+
   it('manual devices are not checked', () => {
     define(V, conf('auto', ['assign_adapter', '5'], ['assign_domain', '4']))
     expect(ap(args('pre', 'define'), conf('manual', ['assign_adapter', '5'], ['assign_domain', '4']))).toEqual(ok())
@@ -132,9 +192,12 @@ describe('pre define and pre modify (§4.4)', () => {
     // A mask of fewer than 64 hex digits makes libap's util_assert abort, with libutil's banner.
     host.persistent.files['/etc/udev/rules.d/41-ap.rules'] = 'ATTR{../../bus/ap/apmask}="0xff"\n'
     const r = ap(args('pre', 'modify'), conf('auto', ['assign_adapter', '5'], ['assign_domain', '4']))
-    expect(r).toMatchObject({code: 134, stdout: '', signal: 'SIGABRT'})
-    expect(r.stderr).toContain('ASSERTION FAILED: The application terminated due to an internal or OS error\n')
-    expect(r.stderr).toContain('\nError string:\n\n  Invalid hex string provided for mask: 0xff\nLocation:\n\n  ap.c: get_hexbyte_value()\n')
+    expect(r).toEqual({
+      code: 134,
+      stdout: '',
+      stderr: utilAssertBanner('(strlen(hexbytestr) >= (size_t)(AP_MASK_SIZE - i - 1))', 'Invalid hex string provided for mask: 0xff', 'ap.c:249: get_hexbyte_value()'),
+      signal: 'SIGABRT',
+    })
   })
 })
 
@@ -198,14 +261,40 @@ describe('get attributes and get capabilities (§4.4)', () => {
     expect(ap(args('get', 'capabilities'), V2)).toEqual(
       ok('{ "supports": { "version": 2, "actions": [ "define", "modify", "start", "stop", "undefine", "attributes", "capabilities" ], "events": [ "pre", "post", "get", "live" ] } }\n'),
     )
-    expect(ap(args('get', 'capabilities'), '{"provides":{"version":3,"actions":["START","list"],"events":["Get"]}}')).toEqual(
-      ok('{ "supports": { "version": 2, "actions": [ "list", "START" ], "events": [ "Get" ] } }\n'),
+    // mdevctl_action_table has no list or types (they are comments), but two zero-filled slots: "" matches twice.
+    expect(ap(args('get', 'capabilities'), '{"provides":{"version":3,"actions":["START","list","types",""],"events":["Get"]}}')).toEqual(
+      ok('{ "supports": { "version": 2, "actions": [ "START", "", "" ], "events": [ "Get" ] } }\n'),
     )
     expect(ap(args('get', 'capabilities'), '')).toEqual(fail('No capabilities provided\n'))
     expect(ap(args('get', 'capabilities'), '{"x":1}')).toEqual(fail('No supported capabilities provided\n'))
     expect(ap(args('get', 'capabilities'), '{"provides":{}}')).toEqual(fail('No version provided in capabilities\n'))
     expect(ap(args('get', 'capabilities'), '{"provides":{"version":2}}')).toEqual(fail('No actions provided in capabilities\n'))
     expect(ap(args('get', 'capabilities'), '{"provides":{"version":2,"actions":[]}}')).toEqual(fail('No events provided in capabilities\n'))
+  })
+
+  it('capabilities as json-c reads them: any JSON type is "there", a list must be an array, entries are strings of any JSON', () => {
+    // Comments, single quotes, trailing commas and text after the object are json-c's (non-strict) JSON.
+    expect(ap(args('get', 'capabilities'), "/* mdevctl */ {'provides': {'version': null, 'actions': ['Define', 'stop',], 'events': ['POST',],},} trailing")).toEqual(
+      ok('{ "supports": { "version": 2, "actions": [ "Define", "stop" ], "events": [ "POST" ] } }\n'),
+    )
+    // `provides` that is not an object has no `version`.
+    expect(ap(args('get', 'capabilities'), '{"provides": null}')).toEqual(fail('No version provided in capabilities\n'))
+    // A list that is not an array: json_object_array_length's assert (SIGABRT); a null entry: strlen(NULL) (SIGSEGV).
+    for (const actions of ['null', '"define"', '{}'])
+      expect(ap(args('get', 'capabilities'), `{"provides":{"version":2,"actions":${actions},"events":[]}}`)).toEqual({
+        code: 134,
+        stdout: '',
+        stderr: jsoncArrayAssert('ap-check'),
+        signal: 'SIGABRT',
+      })
+    expect(ap(args('get', 'capabilities'), '{"provides":{"version":2,"actions":[null],"events":[]}}')).toEqual({code: 139, stdout: '', stderr: '', signal: 'SIGSEGV'})
+    // Entries are json_object_get_string: a number is its text.
+    expect(ap(args('get', 'capabilities'), '{"provides":{"version":2,"actions":[1, "start"],"events":["pre"]}}')).toEqual(
+      ok('{ "supports": { "version": 2, "actions": [ "start" ], "events": [ "pre" ] } }\n'),
+    )
+    // json-c cannot finish a value that ends the input: a bare number, an unterminated comment.
+    expect(ap(args('get', 'capabilities'), '5')).toEqual(fail('No capabilities provided\n'))
+    expect(ap(args('get', 'capabilities'), '{"provides":{}} /* x')).toEqual(fail('No capabilities provided\n'))
   })
 })
 
@@ -224,8 +313,7 @@ describe('live modify (§4.4)', () => {
     freeMasks()
     mdev(U, ['assign_adapter', '5'], ['assign_domain', '4'])
     const r = ap(args('live', 'modify'), conf('manual', ['assign_adapter', '5'], ['assign_domain', '256']))
-    expect(r).toMatchObject({code: 134, stdout: '', signal: 'SIGABRT'})
-    expect(r.stderr).toContain("Error string:\n\n  Could not parse hex digit '\0'\nLocation:\n\n  ap.c: get_hexbyte_value()\n")
+    expect(r).toEqual({code: 134, stdout: '', stderr: utilAssertBanner('false', "Could not parse hex digit '\0'", 'ap.c:260: get_hexbyte_value()'), signal: 'SIGABRT'})
   })
 
   it('the same checks as start; a device without ap_config', () => {

@@ -39,3 +39,23 @@ export function withoutRows(text: string, prefixes: string[]): string {
     .filter((l) => !prefixes.some((p) => l.startsWith(p)))
     .join('')
 }
+
+/**
+ * libutil's util_assert banner as the real tool prints it, without the
+ * backtrace's entries (addresses of the real binary), for a process whose
+ * core size limit is 0.
+ */
+export function utilAssertBanner(assertion: string, message: string, location: string, coreDumpsOff = true): string {
+  return (
+    '---8<-------------------------------------------------------------------------\n' +
+    'ASSERTION FAILED: The application terminated due to an internal or OS error\n\n' +
+    'The following assumption was *not* true:\n\n' +
+    `  ${assertion}\n\nError string:\n\n  ${message}\nLocation:\n\n  ${location}\n\nBacktrace:\n\n\n` +
+    (coreDumpsOff ? "Core dump size is zero. To get a full core dump use 'ulimit -c unlimited'.\n" : '') +
+    '----------------------------------------------------------------------->8-----\n'
+  )
+}
+
+/** glibc's __assert_fail line for json-c 0.16's json_object_array_length. */
+export const jsoncArrayAssert = (prog: string): string =>
+  `${prog}: ./json_object.c:1473: json_object_array_length: Assertion \`json_object_get_type(jso) == json_type_array' failed.\n`

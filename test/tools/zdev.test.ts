@@ -17,7 +17,7 @@ import {runLszdev} from '../../src/tools/lszdev.js'
 import type {Fs} from '../../src/tools/sys.js'
 import {apUdevMasks, maskToSetting, validateMaskInput} from '../../src/tools/zdev.js'
 import type {Run} from '../helpers.js'
-import {check} from './util.js'
+import {check, jsoncArrayAssert, utilAssertBanner} from './util.js'
 
 const U = '11111111-2222-3333-4444-555555555555'
 const A = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'
@@ -29,12 +29,13 @@ let vfs: Vfs
 let files: Record<string, string>
 let stdin: string | null
 
-function run(tool: 'chzdev' | 'lszdev', argv: string[], fs: Fs = vfs, tty = false): Run {
+function run(tool: 'chzdev' | 'lszdev', argv: string[], fs: Fs = vfs, tty = false): Run & {signal?: string} {
   const io = new Stdio(tty)
   const ctx = {
     prog: tool,
     nodename: 'kvmhost',
     stdoutIsTTY: tty,
+    coreDumpsOff: true,
     stdin,
     readFile: (p: string) => {
       if (p in files) return files[p]
@@ -46,7 +47,7 @@ function run(tool: 'chzdev' | 'lszdev', argv: string[], fs: Fs = vfs, tty = fals
     },
   }
   const code = (tool === 'chzdev' ? runChzdev : runLszdev)(argv, fs, io, ctx)
-  return {stdout: io.stdout, stderr: io.stderr, code}
+  return {stdout: io.stdout, stderr: io.stderr, code, ...(io.killedBy ? {signal: io.killedBy} : {})}
 }
 const chz = (...argv: string[]) => run('chzdev', argv)
 const lsz = (...argv: string[]) => run('lszdev', argv)
@@ -381,7 +382,28 @@ describe('conflicts with vfio_ap mdevs (§1.5)', () => {
 
   it('an autostart definition without mdev_type crashes chzdev (SIGSEGV)', () => {
     define(A, {start: 'auto', attrs: [{assign_adapter: '0'}]})
-    check(chz('-t', 'ap', '-p', 'apmask=+0'), '', '', 139)
+    const r = chz('-t', 'ap', '-p', 'apmask=+0')
+    check(r, '', '', 139)
+    expect(r.signal).toBe('SIGSEGV')
+  })
+
+  it('definitions are read by libap over json-c: its JSON, and its deaths with chzdev\'s name', () => {
+    // Comments, trailing commas and text after the object are json-c's JSON; 1e0 is "1e0", adapter 1.
+    define(A, `/* by hand */ {"mdev_type": "vfio_ap-passthrough", "attrs": [{"assign_adapter": 1e0}, {"assign_domain": "1"},],} # end`)
+    check(
+      chz('-t', 'ap', '-p', 'apmask=+1'),
+      PERS_ONLY,
+      `chzdev: persistent apmask conflicts with defined autostart mdev ${A} APQN 1.1\n` + FAILED('Invalid configuration'),
+      9,
+    )
+    // attrs that is not an array: json-c's assert names the program; SIGABRT, nothing written.
+    define(A, '{"mdev_type": "vfio_ap-passthrough", "attrs": {}}')
+    const r = chz('-t', 'ap', '-p', 'apmask=+1')
+    check(r, '', jsoncArrayAssert('chzdev'), 134)
+    expect(r.signal).toBe('SIGABRT')
+    expect(host.persistent.files[RULE]).toBeUndefined()
+    define(A, '{"mdev_type": "vfio_ap-passthrough", "attrs": [{"assign_domain": null}]}')
+    expect(chz('-t', 'ap', '-p', 'apmask=+1')).toEqual({stdout: '', stderr: '', code: 139, signal: 'SIGSEGV'})
   })
 })
 
@@ -422,17 +444,26 @@ describe('persistent storage: 41-ap.rules (§1.6)', () => {
   it('a mask value shorter than 64 hex digits aborts (util_assert, 134)', () => {
     host.persistent.files[RULE] = 'ATTR{../../bus/ap/apmask}="0xffff"\n'
     const r = chz('-t', 'ap', '-p', 'apmask=+1')
-    expect(r.code).toBe(134)
-    expect(r.stdout).toBe('')
-    expect(r.stderr).toContain('ASSERTION FAILED: The application terminated due to an internal or OS error\n')
-    expect(r.stderr).toContain('Invalid hex string provided for mask: 0xffff\n')
+    // libap/ap.c:249 in 2.43.0; the process is killed by SIGABRT (a shell shows 134).
+    check(
+      r,
+      '',
+      utilAssertBanner('(strlen(hexbytestr) >= (size_t)(AP_MASK_SIZE - i - 1))', 'Invalid hex string provided for mask: 0xffff', 'ap.c:249: get_hexbyte_value()'),
+      134,
+    )
+    expect(r.signal).toBe('SIGABRT')
   })
 
   it('a mask of 62 digits passes the length check and then reads the terminating NUL', () => {
     host.persistent.files[RULE] = `ATTR{../../bus/ap/apmask}="0x${'f'.repeat(62)}"\n`
     const r = run('lszdev', ['-t', 'ap', '-p'])
-    expect(r.code).toBe(134)
-    expect(r.stderr).toContain("Error string:\n\n  Could not parse hex digit '\0'\nLocation:\n\n  ap.c: get_hexbyte_value()\n")
+    check(r, '', utilAssertBanner('false', "Could not parse hex digit '\0'", 'ap.c:260: get_hexbyte_value()'), 134)
+    expect(r.signal).toBe('SIGABRT')
+    // With a core size limit, no note about it.
+    const io = new Stdio(false)
+    const ctx = {prog: 'lszdev', nodename: 'h', coreDumpsOff: false, readFile: () => '', writeFile: () => undefined}
+    runLszdev(['-t', 'ap', '-p'], vfs, io, ctx)
+    expect(io.stderr).toBe(utilAssertBanner('false', "Could not parse hex digit '\0'", 'ap.c:260: get_hexbyte_value()', false))
   })
 
   it('apUdevMasks gives ap-check the same reading, with the sysfs mask the rule lacks', () => {
