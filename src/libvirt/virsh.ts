@@ -7,6 +7,7 @@ import type {Host, LibvirtDomain, World} from '../core/model.js'
 import * as drv from './driver.js'
 import {VirError, VirshFailure, failWith} from './errors.js'
 import {monitorCommand} from './monitor.js'
+import * as nd from './nodedev.js'
 import {type CmdDef, type OptDef, type ParsedCmd, parseCommand} from './vshparse.js'
 
 /** What a command needs from outside: the world, files, fresh UUIDs. */
@@ -29,6 +30,7 @@ export interface VirshOut {
 const b = (name: string): OptDef => ({name, type: 'bool', help: ''})
 const s = (name: string, o: Partial<OptDef> = {}): OptDef => ({name, type: 'string', help: '<string>', ...o})
 const dom = s('domain', {positional: true, required: true})
+const device = s('device', {positional: true, required: true})
 const file = s('file', {positional: true, required: true})
 const affect = [b('persistent'), b('config'), b('live'), b('current')]
 const affectExclusive: Array<[string, string]> = [
@@ -70,6 +72,15 @@ export const COMMANDS: CmdDef[] = [
       ['hmp', 'return-value'],
     ],
   },
+  {name: 'nodedev-list', summary: 'enumerate devices on this host', opts: [b('tree'), s('cap'), b('inactive'), b('all')]},
+  {name: 'nodedev-dumpxml', summary: 'node device details in XML', opts: [device, b('inactive')]},
+  {name: 'nodedev-info', summary: 'node device information', opts: [device]},
+  {name: 'nodedev-define', summary: 'Define a device by an xml file on a node', opts: [file, b('validate')]},
+  {name: 'nodedev-create', summary: 'create a device defined by an XML file on the node', opts: [file, b('validate')]},
+  {name: 'nodedev-start', summary: 'Start an inactive node device', opts: [device]},
+  {name: 'nodedev-destroy', summary: 'destroy (stop) a device on the node', opts: [device]},
+  {name: 'nodedev-undefine', summary: 'Undefine an inactive node device', opts: [device]},
+  {name: 'nodedev-autostart', summary: 'autostart a defined node device', opts: [device, b('disable')]},
   {
     name: 'migrate',
     summary: 'migrate domain to another host',
@@ -201,6 +212,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
     case 'list':
       return list(env, p, io)
   }
+  if (name.startsWith('nodedev-')) return nodedev(env, p, io)
   const d = domainOf(env, p)
   switch (name) {
     case 'undefine':
@@ -299,7 +311,99 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
   throw new VirshFailure([`unknown command: '${name}'`])
 }
 
+/** virsh-nodedev.c: the node device commands. */
+function nodedev(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
+  const h = env.host
+  const name = p.def.name
+  if (name === 'nodedev-list') {
+    const tree = p.bools.has('tree')
+    const all = p.bools.has('all')
+    const inactive = p.bools.has('inactive')
+    const capArg = p.strings.get('cap')
+    if (all && inactive) throw new VirshFailure(['Option --all is incompatible with --inactive'])
+    if (tree && (capArg !== undefined || inactive)) throw new VirshFailure(['Option --tree is incompatible with --cap and --inactive'])
+    let caps: string[] | null = null
+    if (capArg !== undefined) {
+      caps = capArg.split(',').map((c) => c.trim())
+      if (caps.some((c) => !nd.CAP_NAMES.includes(c))) throw new VirshFailure(['Invalid capability type'])
+    }
+    const devs = nd.listNodeDevices(h, {caps, which: all ? 'all' : inactive ? 'inactive' : 'active'})
+    io.out(tree ? nd.treeText(devs) : devs.map((d) => d.name + '\n').join(''))
+    return
+  }
+  const file = p.strings.get('file')
+  if (name === 'nodedev-define' || name === 'nodedev-create') {
+    const xml = readXml(env, file!)
+    const define = name === 'nodedev-define'
+    try {
+      const dev = define ? nd.defineMdev(h, xml, env.newUuid) : nd.createMdev(h, xml, env.newUuid)
+      io.extra(define ? `Node device '${dev}' defined from '${file}'\n` : `Node device ${dev} created from ${file}\n`)
+    } catch (e) {
+      failWith(define ? `Failed to define node device from '${file}'` : `Failed to create node device from ${file}`, e)
+    }
+    return
+  }
+  const arg = p.strings.get('device')!
+  let d: nd.NodeDev
+  try {
+    d = nd.findNodeDev(h, arg)
+  } catch (e) {
+    return failWith(`Could not find matching device '${arg}'`, e)
+  }
+  switch (name) {
+    case 'nodedev-dumpxml': {
+      const inactive = p.bools.has('inactive')
+      if (inactive && !d.persistent) throw new VirshFailure([], new VirError('OPERATION_INVALID', `node device '${d.name}' is not persistent`))
+      io.out(nd.nodeDevXml(d, inactive))
+      return
+    }
+    case 'nodedev-info': {
+      const line = (label: string, value: string): void => io.out(`${label.padEnd(15)} ${value}\n`)
+      line('Name:', d.name)
+      line('Parent:', d.parent ?? '')
+      line('Active:', d.active ? 'yes' : 'no')
+      line('Persistent:', d.persistent ? 'yes' : 'no')
+      line('Autostart:', d.autostart ? 'yes' : 'no')
+      return
+    }
+    case 'nodedev-start':
+      try {
+        nd.startMdev(h, d)
+      } catch (e) {
+        failWith(`Failed to start device ${arg}`, e)
+      }
+      io.extra(`Device ${arg} started\n`)
+      return
+    case 'nodedev-destroy':
+      try {
+        nd.destroyMdev(h, d)
+      } catch (e) {
+        failWith(`Failed to destroy node device '${arg}'`, e)
+      }
+      io.extra(`Destroyed node device '${arg}'\n`)
+      return
+    case 'nodedev-undefine':
+      try {
+        nd.undefineMdev(h, d)
+      } catch (e) {
+        failWith(`Failed to undefine node device '${arg}'`, e)
+      }
+      io.extra(`Undefined node device '${arg}'\n`)
+      return
+    case 'nodedev-autostart': {
+      const off = p.bools.has('disable')
+      try {
+        nd.autostartMdev(h, d, !off)
+      } catch (e) {
+        failWith(off ? `failed to unmark device ${arg} as autostarted` : `failed to mark device ${arg} as autostarted`, e)
+      }
+      io.extra(off ? `Device ${arg} unmarked as autostarted\n` : `Device ${arg} marked as autostarted\n`)
+      return
+    }
+  }
+}
+
 /** Whether a command line only reads the state (it then runs without the lock). */
 export function readOnlyCommand(name: string): boolean {
-  return ['list', 'dominfo', 'domstate', 'dumpxml', 'help', 'version', 'uri', 'hostname'].includes(name)
+  return ['list', 'dominfo', 'domstate', 'dumpxml', 'nodedev-list', 'nodedev-dumpxml', 'nodedev-info'].includes(name)
 }
