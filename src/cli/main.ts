@@ -54,7 +54,12 @@ export async function aplabMain(argv: string[]): Promise<void> {
     const m = /^--(state|host)(?:=(.*))?$/.exec(args[0])
     if (!m) break
     const value = m[2] ?? args[1]
-    if (value === undefined) break
+    if (value === undefined) {
+      // What oclif says of a flag without its value, with aplab's own --help.
+      process.stderr.write(`aplab: Flag --${m[1]} expects a value\nTry 'aplab --help' for more information.\n`)
+      process.exitCode = 1
+      return
+    }
     args.splice(0, m[2] === undefined ? 2 : 1)
     process.env[m[1] === 'state' ? 'APLAB_STATE' : 'APLAB_HOST'] = value
   }
@@ -78,8 +83,14 @@ export async function aplabMain(argv: string[]): Promise<void> {
     // Commands report their own errors (AplabCommand.catch); routing errors such as an
     // unknown command come here.
     if (!(err instanceof oclif.Errors.ExitError) && !err.skipOclifErrorHandling) {
-      // oclif names commands by their colon ids ("command sysfs:echo:x not found"); users type spaces.
-      const msg = err.message.split('\n')[0].replace(/^command (\S+) not found\.?$/i, (_m, id: string) => `command '${id.replace(/:/g, ' ')}' not found`)
+      // oclif names the whole command line as the command ("command guest:strat:guest1 not found"):
+      // name the words up to the first unknown one, as the user typed them, and the nearest command.
+      let msg = err.message.split('\n')[0]
+      if (/^command \S+ not found\.?$/i.test(msg)) {
+        const {unknownCommand} = await import('./suggest.js')
+        const u = unknownCommand(args, Object.keys(oclif.COMMANDS))
+        msg = `command '${u.typed}' not found` + (u.suggestion ? `\nDid you mean '${u.suggestion}'?` : '')
+      }
       process.stderr.write(`aplab: ${msg}\nTry 'aplab --help' for more information.\n`)
     }
     process.exitCode = err.oclif?.exit ?? 1

@@ -1,0 +1,27 @@
+// End-to-end: what `aplab` says for a command line it cannot run, byte for byte.
+import {mkdtempSync, existsSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {execa} from 'execa'
+import {describe, expect, it} from 'vitest'
+
+const APLAB = join(import.meta.dirname, '..', '..', 'bin', 'aplab.js')
+
+describe.concurrent('aplab: command lines it cannot run', () => {
+  const state = join(mkdtempSync(join(tmpdir(), 'aplab-cli-')), 'sub', 'state.yaml')
+  const run = (args: string[]) => execa(APLAB, args, {reject: false, env: {APLAB_STATE: state}, stripFinalNewline: false})
+
+  it('an unknown command is named without its arguments, with the nearest command', async () => {
+    const r = await run(['guest', 'strat', 'guest1'])
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([1, '', "aplab: command 'guest strat' not found\nDid you mean 'guest start'?\nTry 'aplab --help' for more information.\n"])
+    const n = await run(['frobnicate', '--x'])
+    expect([n.exitCode, n.stderr]).toEqual([1, "aplab: command 'frobnicate' not found\nTry 'aplab --help' for more information.\n"])
+  })
+
+  it('a global flag without its value says so', async () => {
+    const r = await run(['--state'])
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([1, '', "aplab: Flag --state expects a value\nTry 'aplab --help' for more information.\n"])
+    expect(existsSync(state)).toBe(false)
+  })
+})
