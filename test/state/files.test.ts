@@ -19,9 +19,9 @@ import {
   writeFileSync,
 } from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 
-import {afterAll, describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it, onTestFinished} from 'vitest'
 
 import {load, MAX_STATE_BYTES, mutate, newWorld, replace} from '../../src/state/store.js'
 
@@ -106,7 +106,18 @@ describe('what a command creates', () => {
 
   it.runIf(isRoot)('an unwritable directory is named', () => {
     const {dir} = sandbox()
-    chmodSync(dir, 0o755)
+    // nobody must reach the directory: let it through the test's own temporary directories.
+    const opened: Array<[string, number]> = []
+    for (let d = dir; d !== dirname(d); d = dirname(d)) {
+      const mode = statSync(d).mode & 0o7777
+      if ((mode & 0o001) === 0) {
+        opened.push([d, mode])
+        chmodSync(d, mode | 0o001)
+      }
+    }
+    onTestFinished(() => {
+      for (const [d, mode] of opened) chmodSync(d, mode)
+    })
     const ro = join(dir, 'ro')
     mkdirSync(ro, {mode: 0o555})
     const nobody = {uid: 65534, gid: 65534}
