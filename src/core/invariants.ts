@@ -114,9 +114,17 @@ function mdevProblems(host: Host, at: Places, out: Problem[]): void {
   const bus = new ApBus(host.lpar, rt)
   const maxA = Mask.range(0, bus.maxAdapterId)
   const maxD = Mask.range(0, bus.maxDomainId)
-  // The card and queue devices of the bus, computed once for every shadow.
-  let devs: {cards: Mask; domains: Mask} | undefined
-  const devices = () => (devs ??= {cards: Mask.of(bus.cardIds()), domains: Mask.of(bus.domainIds())})
+  // The LPAR's configuration as QCI reports it (nothing without QCI) and
+  // the card and queue devices of the bus, computed once for every shadow.
+  let devs: Devices | undefined
+  const devices = (): Devices =>
+    (devs ??= {
+      apm: bus.adapterMask() ?? Mask.empty(),
+      aqm: bus.usageMask() ?? Mask.empty(),
+      adm: bus.controlMask() ?? Mask.empty(),
+      cards: Mask.of(bus.cardIds()),
+      domains: Mask.of(bus.domainIds()),
+    })
   const uuids = new Map<string, number>()
   const groups = new Map<number, number>()
   // Per adapter, the domains assigned so far: an APQN in two mdevs is found
@@ -171,7 +179,15 @@ function mdevProblems(host: Host, at: Places, out: Problem[]): void {
  * to vfio_ap and is not reserved for the host: filtering drops any adapter
  * with one that is not, and the probe and remove callbacks keep it so.
  */
-function shadowProblem(bus: ApBus, m: Mdev, devices: () => {cards: Mask; domains: Mask}): string | undefined {
+interface Devices {
+  apm: Mask
+  aqm: Mask
+  adm: Mask
+  cards: Mask
+  domains: Mask
+}
+
+function shadowProblem(bus: ApBus, m: Mdev, devices: () => Devices): string | undefined {
   const s = m.shadow
   const notIn = (part: Mask, whole: Mask): number | undefined => {
     const o = part.andNot(whole)
@@ -182,12 +198,13 @@ function shadowProblem(bus: ApBus, m: Mdev, devices: () => {cards: Mask; domains
   if ((x = notIn(s.aqm, m.aqm)) !== undefined) return `has domain ${id4(x)}, which is not among the mdev's domains`
   if ((x = notIn(s.adm, m.adm)) !== undefined) return `has control domain ${id4(x)}, which is not among the mdev's control domains`
   const noQci = bus.lpar.qci ? '' : ' (the LPAR has no QCI, so vfio_ap gives guests nothing)'
-  if ((x = notIn(s.apm, bus.adapterMask() ?? Mask.empty())) !== undefined) return `has adapter ${id2(x)}, which is not in the LPAR's configuration${noQci}`
-  if ((x = notIn(s.aqm, bus.usageMask() ?? Mask.empty())) !== undefined) return `has domain ${id4(x)}, which is not a usage domain of the LPAR${noQci}`
-  if ((x = notIn(s.adm, bus.controlMask() ?? Mask.empty())) !== undefined) return `has control domain ${id4(x)}, which is not a control domain of the LPAR${noQci}`
+  const d = devices()
+  if ((x = notIn(s.apm, d.apm)) !== undefined) return `has adapter ${id2(x)}, which is not in the LPAR's configuration${noQci}`
+  if ((x = notIn(s.aqm, d.aqm)) !== undefined) return `has domain ${id4(x)}, which is not a usage domain of the LPAR${noQci}`
+  if ((x = notIn(s.adm, d.adm)) !== undefined) return `has control domain ${id4(x)}, which is not a control domain of the LPAR${noQci}`
   if (s.apm.isEmpty() || s.aqm.isEmpty()) return undefined
-  if ((x = notIn(s.apm, devices().cards)) !== undefined) return `has adapter ${id2(x)}, which has no card device (its queues do not exist)`
-  if ((x = notIn(s.aqm, devices().domains)) !== undefined) return `has domain ${id4(x)}, which has no queue devices`
+  if ((x = notIn(s.apm, d.cards)) !== undefined) return `has adapter ${id2(x)}, which has no card device (its queues do not exist)`
+  if ((x = notIn(s.aqm, d.domains)) !== undefined) return `has domain ${id4(x)}, which has no queue devices`
   if (!bus.vfioLoaded) return `has queue ${queueName(first(s.apm), first(s.aqm))}, which is not bound to vfio_ap (vfio_ap is not loaded)`
   const ra = s.apm.and(bus.rt.apmask)
   const rd = s.aqm.and(bus.rt.aqmask)
