@@ -104,11 +104,11 @@ export function judge(o: Owner): 'alive' | 'dead' {
   if (o.host !== i.host) return 'alive'
   if (o.boot && i.boot && o.boot !== i.boot) return 'dead'
   const ps = procStat(o.pid)
-  if (ps !== undefined) {
-    if (ps === null || ps.state === 'Z' || ps.state === 'X') return 'dead'
+  if (ps) {
+    if (ps.state === 'Z' || ps.state === 'X') return 'dead'
     return o.start && ps.start !== o.start ? 'dead' : 'alive'
   }
-  // No /proc: the pid alone.
+  // No /proc, or the process is hidden from this user (hidepid): the pid alone.
   try {
     process.kill(o.pid, 0)
   } catch (e) {
