@@ -41,8 +41,17 @@ const commandTable = {
     b.onResolve({filter: /^\.\.\/commands\.js$/}, () => ({path: './commands.bundle.js', external: true}))
   },
 }
-await build({...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/main.bundle.js'), plugins: [commandTable]})
+// virsh (libvirt's XML with fast-xml-parser) has a bundle of its own, so the
+// other drop-ins do not parse it at every call.
+const libvirtOutside = {
+  name: 'libvirt-outside',
+  setup(b) {
+    b.onResolve({filter: /^\.\.\/libvirt\/run\.js$/}, () => ({path: './libvirt.bundle.js', external: true}))
+  },
+}
+await build({...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/main.bundle.js'), plugins: [commandTable, libvirtOutside]})
 await build({...common, entryPoints: [join(root, 'src/commands.ts')], outfile: join(root, 'dist/commands.bundle.js')})
+await build({...common, entryPoints: [join(root, 'src/libvirt/run.ts')], outfile: join(root, 'dist/libvirt.bundle.js')})
 
 const {Plugin} = await import('@oclif/core')
 const plugin = new Plugin({root, type: 'core', isRoot: true, ignoreManifest: true, errorOnManifestCreate: true})

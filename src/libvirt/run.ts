@@ -2,6 +2,7 @@
 // the state `-c URI` names), one command, and virsh's output frame.
 
 import type {Env} from '../cli/env.js'
+import {AplabError} from '../core/errors.js'
 import type {Host, World} from '../core/model.js'
 import {VirError, VirshFailure} from './errors.js'
 import {COMMANDS, type VirshEnv, readOnlyCommand, runCommand} from './virsh.js'
@@ -141,8 +142,22 @@ export async function runVirsh(argv: readonly string[], hooks: VirshHooks): Prom
   return {stdout, stderr, code, split}
 }
 
-/** The drop-in: the state from the environment, files relative to the caller. */
+/**
+ * The drop-in: the state from the environment, files relative to the caller.
+ * It runs from a bundle of its own, so aplab's errors (a state file that
+ * cannot be read) are reported here, as the dispatcher would.
+ */
 export async function virshTool(argv: readonly string[], env: Env): Promise<number> {
+  try {
+    return await virshInner(argv, env)
+  } catch (e) {
+    if (!(e instanceof AplabError)) throw e
+    process.stderr.write(`virsh: ${e.message}\n`)
+    return e.exitCode
+  }
+}
+
+async function virshInner(argv: readonly string[], env: Env): Promise<number> {
   const [fs, store, {randomUUID}] = await Promise.all([import('node:fs'), import('../state/store.js'), import('node:crypto')])
   const r = await runVirsh(argv, {
     onWorld: async (mode, fn) => (mode === 'read' ? fn(await store.load(env.state)) : store.mutate(env.state, fn)),
