@@ -5,7 +5,6 @@
 // and write it back. Pure: no I/O; masks, never loops over every APQN.
 
 import {ApBus} from './apbus.js'
-import {maxAdapterId, maxDomainId} from './lpar.js'
 import {Mask} from './mask.js'
 import {type Host, type Mdev, type World, hex2, hex4, queueName} from './model.js'
 import {MAX_INSTANCES} from './vfio.js'
@@ -84,24 +83,24 @@ export function hostProblems(host: Host, at: Places): Problem[] {
 
 /**
  * QCI with APXA reports Na and Nd, the highest adapter and domain number,
- * with the masks: no adapter or domain lies above them. Without it the
- * machine may have more than the kernel's 63/15 can reach (a KVM guest
- * with apqci=off sees its APCB so), and the bus ignores the rest.
+ * with the masks: no adapter or domain lies above them. Without them (no
+ * QCI, no APXA, or zero) the machine may have more than the kernel's 63/15
+ * can reach (a KVM guest with apqci=off sees its APCB so), and the bus
+ * ignores the rest.
  */
 function lparProblems(host: Host, at: Places, out: Problem[]): void {
   const l = host.lpar
   if (!l.qci || !l.features.includes('APXA')) return
-  const maxA = maxAdapterId(l)
-  const maxD = maxDomainId(l)
-  const over = l.adapters.find((a) => a.id > maxA)
-  if (over) out.push({where: at.lpar('adapters', over.id), message: `adapter ${id2(over.id)} is above the highest adapter id ${maxA} (ap_max_adapter_id)`})
-  const domains = Mask.range(0, maxD)
+  const over = l.adapters.find((a) => a.id > l.na)
+  if (l.na > 0 && over) out.push({where: at.lpar('adapters', over.id), message: `adapter ${id2(over.id)} is above the highest adapter id ${l.na} (ap_max_adapter_id)`})
+  if (l.nd === 0) return
+  const domains = Mask.range(0, l.nd)
   for (const [field, mask] of [
     ['usage_domains', l.usage],
     ['control_domains', l.control],
   ] as const) {
     const o = mask.andNot(domains)
-    if (!o.isEmpty()) out.push({where: at.lpar(field, first(o)), message: `domain ${id4(first(o))} is above the highest domain id ${maxD} (ap_max_domain_id)`})
+    if (!o.isEmpty()) out.push({where: at.lpar(field, first(o)), message: `domain ${id4(first(o))} is above the highest domain id ${l.nd} (ap_max_domain_id)`})
   }
 }
 
