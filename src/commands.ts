@@ -52,6 +52,7 @@ import SysfsLs from './commands/sysfs/ls.js'
 import SysfsReadlink from './commands/sysfs/readlink.js'
 import SysfsWrite from './commands/sysfs/write.js'
 import Umount from './commands/umount.js'
+import Virsh from './commands/virsh.js'
 
 export const COMMANDS = {
   chzcrypt: Chzcrypt,
@@ -102,4 +103,5 @@ export const COMMANDS = {
   'sysfs:readlink': SysfsReadlink,
   'sysfs:write': SysfsWrite,
   umount: Umount,
+  virsh: Virsh,
 }
