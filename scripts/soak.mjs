@@ -6,26 +6,28 @@
 //   npm run soak [-- --histories N] [--seed S] [--writers W] [--commands C] [--kill P] [--yaml-every-step]
 //
 // Defaults: 10,000 histories ($APLAB_SOAK_HISTORIES), a random seed
-// ($APLAB_SOAK_SEED), 32 writers, 640 commands, a kill for 15% of them.
+// ($APLAB_SOAK_SEED), 32 writers, 320 commands, a kill for 15% of them.
 // Run `node scripts/build.mjs` first: the writers run bin/aplab.js and
 // bin/mdevctl.js. Everything goes in one temporary directory, removed at
 // the end. Exit status 1 when a check fails.
 
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {parseArgs} from 'node:util'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+/** Where the writers' binaries are: a copy of the build, so that a rebuild meanwhile cannot disturb them. */
+let app = root
 
 const {values: opt} = parseArgs({
   options: {
     histories: {type: 'string', default: process.env.APLAB_SOAK_HISTORIES ?? '10000'},
     seed: {type: 'string', default: process.env.APLAB_SOAK_SEED},
     writers: {type: 'string', default: '32'},
-    commands: {type: 'string', default: '640'},
+    commands: {type: 'string', default: '320'},
     kill: {type: 'string', default: '0.15'},
     'yaml-every-step': {type: 'boolean', default: false},
   },
@@ -108,7 +110,7 @@ async function soakHistories() {
 
 function runCommand(bin, args, env, killAfter) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bin', bin), ...args], {env, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [join(app, 'bin', bin), ...args], {env, stdio: ['ignore', 'pipe', 'pipe']})
     let out = ''
     let err = ''
     child.stdout.on('data', (d) => (out += d))
@@ -137,11 +139,13 @@ function runCommand(bin, args, env, killAfter) {
 }
 
 async function soakWriters() {
-  const bin = join(root, 'dist', 'main.bundle.js')
-  if (!existsSync(bin)) {
+  if (!existsSync(join(root, 'dist', 'main.bundle.js')) || !existsSync(join(root, 'dist', 'commands.bundle.js'))) {
     fail('dist/ is missing: run node scripts/build.mjs first')
     return
   }
+  app = join(tmp, 'app')
+  for (const f of ['bin', 'dist', 'package.json', 'oclif.manifest.json']) cpSync(join(root, f), join(app, f), {recursive: true})
+  symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'))
   const dir = join(tmp, 'state')
   mkdirSync(dir)
   const state = join(dir, 'state.yaml')

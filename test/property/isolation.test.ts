@@ -20,7 +20,7 @@ const RUNS = Number(process.env.APLAB_PROPERTY_RUNS ?? 200)
 const SEED = process.env.APLAB_PROPERTY_SEED === undefined ? undefined : Number(process.env.APLAB_PROPERTY_SEED)
 
 describe('isolation holds over random histories', () => {
-  it(`every step of ${RUNS} histories keeps it`, async () => {
+  it(`every step of ${RUNS} histories keeps it`, {timeout: Math.max(60_000, RUNS * 600)}, async () => {
     const stats = newStats()
     const r = await fc.check(
       fc.asyncProperty(history(), (h) => runHistory(h, stats)),
