@@ -42,8 +42,6 @@ export interface ZdevContext {
   coreDumpsOff?: boolean
 }
 
-export {Crash}
-
 export const SIGSEGV = (): never => {
   throw new Crash(139)
 }
