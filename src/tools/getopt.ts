@@ -44,7 +44,10 @@ export function getoptLong(argv: string[], defs: OptDef[], posixlyCorrect = proc
   const operands: string[] = []
   const positions: number[] = []
   const rest = (from: number): void => {
-    for (let k = from; k < argv.length; k++) operands.push(argv[k]), positions.push(k)
+    for (let k = from; k < argv.length; k++) {
+      operands.push(argv[k])
+      positions.push(k)
+    }
   }
   function* run(): Generator<GetoptEvent> {
     let i = 0
