@@ -98,8 +98,23 @@ function hmp(host: Host, name: string, line: string): string {
     return r.ok ? '' : crlf(hmpError(r.desc))
   }
   if (cmd === 'info' && rest.trim() === 'status') return crlf(['VM status: running'])
+  if (cmd === 'info' && rest.trim() === 'qtree') return crlf(apQtree(host, name))
   if (cmd === '') return ''
   return crlf([`unknown command: '${cmd}'`])
+}
+
+/**
+ * `info qtree`, the part of the main system bus aplab models: the AP bridge
+ * (created only with the ap feature), its ap-bus, and the vfio-ap device on it
+ * (qdev_print: two spaces per level, string properties quoted).
+ */
+function apQtree(host: Host, name: string): string[] {
+  const g = guestOf(host, name)!
+  const lines = ['bus: main-system-bus', '  type System']
+  if (!g.features.ap) return lines
+  lines.push('  dev: ap-bridge, id ""', '    bus: ap-bus', '      type ap-bus')
+  if (g.device) lines.push(`      dev: vfio-ap, id "${g.device.id}"`, `        sysfsdev = "${g.device.sysfsdev}"`)
+  return lines
 }
 
 type Json = null | boolean | number | string | Json[] | {[k: string]: Json}

@@ -371,6 +371,10 @@ describe('qemu-monitor-command', () => {
     expect(await l.ok('qemu-monitor-command', 'guest1', '--hmp', 'device-del hostdev0')).toBe("unknown command: 'device-del'\r\n\n\n")
     expect(await l.ok('qemu-monitor-command', 'guest1', '--hmp', `device_add vfio-ap,sysfsdev=/sys/devices/vfio_ap/matrix/${U},id=hostdev0`)).toBe('\n\n')
     expect((await l.world()).hosts[0].guests[0].device?.id).toBe('hostdev0')
+    expect(await l.ok('qemu-monitor-command', 'guest1', '--hmp', 'info', 'qtree')).toBe(
+      'bus: main-system-bus\r\n  type System\r\n  dev: ap-bridge, id ""\r\n    bus: ap-bus\r\n      type ap-bus\r\n' +
+        `      dev: vfio-ap, id "hostdev0"\r\n        sysfsdev = "/sys/devices/vfio_ap/matrix/${U}"\r\n\n\n`,
+    )
     expect(await l.ok('qemu-monitor-command', 'guest1', '--hmp', `device_add vfio-ap,sysfsdev=/sys/devices/vfio_ap/matrix/${U},id=hostdev1`)).toBe(
       "Error: No 'ap-bus' bus found for device 'vfio-ap'\r\n\n\n",
     )
