@@ -107,6 +107,45 @@ function notWellFormed(url: XmlContext, text: string, err: {msg: string; line: n
   return detail(url, text, err.line, err.msg.replace(/\.$/, ''), p)
 }
 
+/** Where the second top-level element of a well-formed document starts (libxml2 stops there). */
+function secondRoot(text: string): number {
+  let depth = 0
+  let seen = false
+  let i = 0
+  const skipTo = (end: string): void => {
+    const e = text.indexOf(end, i)
+    i = e < 0 ? text.length : e + end.length
+  }
+  while (i < text.length) {
+    if (text[i] !== '<') {
+      i++
+      continue
+    }
+    if (text.startsWith('<!--', i)) skipTo('-->')
+    else if (text.startsWith('<?', i)) skipTo('?>')
+    else if (text.startsWith('<!', i)) skipTo('>')
+    else if (text.startsWith('</', i)) {
+      depth--
+      skipTo('>')
+    } else {
+      if (depth === 0 && seen) return i
+      seen = true
+      const start = i
+      let quote = ''
+      for (i++; i < text.length; i++) {
+        const c = text[i]
+        if (quote) {
+          if (c === quote) quote = ''
+        } else if (c === '"' || c === "'") quote = c
+        else if (c === '>') break
+      }
+      if (text[i - 1] !== '/' || i === start + 1) depth++
+      i++
+    }
+  }
+  return text.length
+}
+
 /**
  * Parse a document into its root element, or throw libvirt's error for one
  * that is not well formed (VIR_ERR_XML_DETAIL).
@@ -129,23 +168,7 @@ export function parseXml(text: string, url: XmlContext): XElement {
   const roots = (parser.parse(text) as Ordered[]).map(toElement).filter((e): e is XElement => e !== null)
   if (roots.length === 0) throw detail(url, text, 1, "Start tag expected, '<' not found", 0)
   if (roots.length > 1) {
-    // Where the second top-level element starts.
-    let depth = 0
-    let pos = -1
-    const re = /<(\/?)([A-Za-z_][^\s/>]*)[^>]*?(\/?)>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>/g
-    for (let mm = re.exec(text); mm; mm = re.exec(text)) {
-      if (mm[0].startsWith('<!--') || mm[0].startsWith('<?')) continue
-      if (mm[1]) depth--
-      else {
-        if (depth === 0 && pos === -2) {
-          pos = mm.index
-          break
-        }
-        if (!mm[3]) depth++
-      }
-      if (depth === 0 && pos === -1) pos = -2
-    }
-    const at = pos < 0 ? text.length : pos
+    const at = secondRoot(text)
     throw detail(url, text, lineOf(text, at), 'Extra content at the end of the document', at)
   }
   return roots[0]
