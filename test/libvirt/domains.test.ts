@@ -380,6 +380,15 @@ describe('qemu-monitor-command', () => {
     )
   })
 
+  it('device_del takes the QOM path of a device added without an id', async () => {
+    const l = await running()
+    await l.ok('qemu-monitor-command', 'guest1', '--hmp', 'device_del hostdev0')
+    expect(await l.ok('qemu-monitor-command', 'guest1', '--hmp', `device_add vfio-ap,sysfsdev=/sys/bus/mdev/devices/${U}`)).toBe('\n\n')
+    expect((await l.world()).hosts[0].guests[0].device).toEqual({id: '', uuid: U, sysfsdev: `/sys/bus/mdev/devices/${U}`})
+    expect(await l.ok('qemu-monitor-command', 'guest1', '{"execute":"device_del","arguments":{"id":"/machine/peripheral-anon/device[0]"}}')).toBe('{"return":{},"id":"libvirt-21"}\n\n')
+    expect((await l.world()).hosts[0].guests[0].device).toBeNull()
+  })
+
   it('QMP: the reply as libvirt serialises it, --pretty, errors', async () => {
     const l = await running()
     expect(await l.ok('qemu-monitor-command', 'guest1', '{"execute":"device_del","arguments":{"id":"hostdev0"}}')).toBe('{"return":{},"id":"libvirt-21"}\n\n')
