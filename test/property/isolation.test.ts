@@ -48,9 +48,9 @@ describe('the checks find what they look for', () => {
   const setup: Op[] = [
     {k: 'sysfs', h: 0, path: '/sys/bus/ap/apmask', text: '-5,-6', uid: 0},
     {k: 'sysfs', h: 0, path: '/sys/bus/ap/aqmask', text: '-4,-0x47', uid: 0},
-    {k: 'mdev-create', h: 0, u: 0},
-    {k: 'mdev-assign', h: 0, u: 0, unassign: false, adapter: ['5', '6'], domain: ['4', '0x47'], control: []},
-    {k: 'guest-start', h: 0, g: 0, args: ['-cpu', 'host,ap=on,apqci=on,apft=on', '-device', `vfio-ap,sysfsdev=/sys/bus/mdev/devices/${U},id=vfio0`], libvirt: false, autostart: false},
+    {k: 'mdev-create', h: 0, u: 0, uid: 0},
+    {k: 'mdev-assign', h: 0, u: 0, unassign: false, adapter: ['5', '6'], domain: ['4', '0x47'], control: [], uid: 0},
+    {k: 'guest-start', h: 0, g: 0, args: ['-cpu', 'host,ap=on,apqci=on,apft=on', '-device', `vfio-ap,sysfsdev=/sys/bus/mdev/devices/${U},id=vfio0`], libvirt: false, autostart: false, uid: 0},
   ]
   const guestWithQueues = async (): Promise<Lab> => {
     const lab = await Lab.create(['vfio-ap-doc'])

@@ -5,14 +5,14 @@
 // runs the same core, sysfs, tools and src/cli functions without the
 // process around them. Used by isolation.test.ts and scripts/soak.mjs.
 
-import {AplabError, StateError, ToolExit} from '../../src/core/errors.js'
+import {AplabError, StateError, ToolExit, UsageError} from '../../src/core/errors.js'
 import {settleGuests} from '../../src/core/guest.js'
 import {addAdapter, addDomain, removeAdapter, removeDomain} from '../../src/core/hw.js'
 import type {Host, World} from '../../src/core/model.js'
 import {modprobe} from '../../src/core/modules.js'
 import {execIn, execMutates, migrate, monitorAdd, monitorDel, reset, start, stop} from '../../src/cli/guest.js'
 import {addHost, reboot} from '../../src/cli/host.js'
-import {change, create, remove as removeMdevCli} from '../../src/cli/mdev.js'
+import {change, create, remove as removeMdevCli, viaMdevctl} from '../../src/cli/mdev.js'
 import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
 import {migrate as migrateData, worldFromData, worldToData} from '../../src/state/schema.js'
 import {newWorld, parse, serialize} from '../../src/state/store.js'
@@ -40,19 +40,21 @@ export type Op =
   | {k: 'chzdev'; h: number; argv: string[]; uid: number}
   | {k: 'chzcrypt'; h: number; argv: string[]; uid: number}
   | {k: 'hw'; h: number; what: 'adapter-add' | 'adapter-remove' | 'domain-add' | 'domain-remove'; id: number; control: boolean; type: string}
-  | {k: 'modprobe'; h: number; remove: boolean}
-  | {k: 'mdev-create'; h: number; u: number}
-  | {k: 'mdev-remove'; h: number; u: number}
-  | {k: 'mdev-assign'; h: number; u: number; unassign: boolean; adapter: string[]; domain: string[]; control: string[]}
+  | {k: 'modprobe'; h: number; remove: boolean; uid: number}
+  /** aplab mdev create/remove/start/stop/assign/unassign: a refusal keeps the kernel's log lines (mutateKeepingLog). */
+  | {k: 'mdev-create'; h: number; u: number; uid: number}
+  | {k: 'mdev-remove'; h: number; u: number; uid: number}
+  | {k: 'mdev-start'; h: number; u: number; stop: boolean; uid: number}
+  | {k: 'mdev-assign'; h: number; u: number; unassign: boolean; adapter: string[]; domain: string[]; control: string[]; uid: number}
   | {k: 'mdevctl'; h: number; argv: string[]}
-  | {k: 'guest-start'; h: number; g: number; args: string[]; libvirt: boolean; autostart: boolean}
+  | {k: 'guest-start'; h: number; g: number; args: string[]; libvirt: boolean; autostart: boolean; uid: number}
   | {k: 'guest-stop'; g: number}
   | {k: 'guest-reset'; g: number}
-  | {k: 'device-add'; g: number; spec: string}
+  | {k: 'device-add'; g: number; spec: string; uid: number}
   | {k: 'device-del'; g: number; id: string}
   | {k: 'guest-exec'; g: number; cmd: string[]; uid: number}
   | {k: 'migrate'; g: number; to: number}
-  | {k: 'reboot'; h: number}
+  | {k: 'reboot'; h: number; uid: number}
   | {k: 'corrupt'; c: Corruption}
 
 export type Outcome = 'ok' | 'refused' | 'partial' | 'read'
@@ -92,6 +94,9 @@ const zdevCtx = (host: Host) => ({
 
 /** A change's result as the command reports it. */
 type Change = {code: number; said: string; partialOk?: boolean; guest?: string; write?: boolean}
+
+/** The steps whose command saves the kernel's log when it refuses (src/cli/refuse.ts mutateKeepingLog). */
+const KEEPS_LOG: ReadonlyArray<Op['k']> = ['mdev-create', 'mdev-remove', 'mdev-start', 'mdev-assign']
 
 export class Lab {
   /**
@@ -137,8 +142,11 @@ export class Lab {
       r = await this.run(w, op)
     } catch (e) {
       if (!(e instanceof AplabError)) throw new LabBug(`internal error: ${(e as Error).stack}`)
-      // mutate writes nothing when the change throws: the command refused.
-      return {outcome: 'refused', atomic: true, said: e instanceof ToolExit ? e.message : `aplab: ${e.message}`}
+      const said = e instanceof ToolExit ? e.message : `aplab: ${e.message}`
+      // mutate writes nothing when the change throws: the command refused. mutateKeepingLog
+      // saves the state of a kernel refusal (not a usage error), which must differ only in the log.
+      if (!KEEPS_LOG.includes(op.k) || e instanceof UsageError) return {outcome: 'refused', atomic: true, said}
+      r = {code: 1, said}
     }
     const result: StepResult = {
       outcome: r.code === 0 ? 'ok' : r.partialOk ? 'partial' : 'refused',
@@ -210,23 +218,26 @@ export class Lab {
         return {code: 0, said: ''}
       }
       case 'modprobe':
-        modprobe(this.hostOf(w, op.h), 'vfio_ap', op.remove)
+        modprobe(this.hostOf(w, op.h), 'vfio_ap', op.remove, op.uid)
         return {code: 0, said: ''}
       case 'mdev-create':
-        create(this.hostOf(w, op.h), UUIDS[op.u])
+        create(this.hostOf(w, op.h), UUIDS[op.u], op.uid)
         return {code: 0, said: ''}
       case 'mdev-remove':
-        removeMdevCli(this.hostOf(w, op.h), UUIDS[op.u])
+        removeMdevCli(this.hostOf(w, op.h), UUIDS[op.u], op.uid)
+        return {code: 0, said: ''}
+      case 'mdev-start':
+        await viaMdevctl(this.hostOf(w, op.h), op.stop ? 'stop' : 'start', UUIDS[op.u], op.uid)
         return {code: 0, said: ''}
       case 'mdev-assign':
-        change(this.hostOf(w, op.h), UUIDS[op.u], {adapter: op.adapter, domain: op.domain, 'control-domain': op.control}, op.unassign)
+        change(this.hostOf(w, op.h), UUIDS[op.u], {adapter: op.adapter, domain: op.domain, 'control-domain': op.control}, op.unassign, op.uid)
         return {code: 0, said: ''}
       case 'mdevctl': {
         const r = await mdevctlOnHost(this.hostOf(w, op.h), op.argv)
         return {code: r.code, said: r.stderr}
       }
       case 'guest-start':
-        return {code: 0, said: start(w, this.hostOf(w, op.h), GUESTS[op.g], op.args, {libvirt: op.libvirt, autostart: op.autostart})}
+        return {code: 0, said: start(w, this.hostOf(w, op.h), GUESTS[op.g], op.args, {libvirt: op.libvirt, autostart: op.autostart, uid: op.uid})}
       case 'guest-stop':
         stop(w, this.guestName(w, op.g))
         return {code: 0, said: ''}
@@ -234,7 +245,7 @@ export class Lab {
         reset(w, this.guestName(w, op.g))
         return {code: 0, said: ''}
       case 'device-add':
-        monitorAdd(w, this.guestName(w, op.g), op.spec)
+        monitorAdd(w, this.guestName(w, op.g), op.spec, op.uid)
         return {code: 0, said: ''}
       case 'device-del':
         monitorDel(w, this.guestName(w, op.g), op.id)
@@ -251,7 +262,7 @@ export class Lab {
         migrate(w, this.guestName(w, op.g), this.hostOf(w, op.to).name)
         return {code: 0, said: ''}
       case 'reboot':
-        return {code: 0, said: await reboot(this.hostOf(w, op.h), w)}
+        return {code: 0, said: await reboot(this.hostOf(w, op.h), w, op.uid)}
     }
   }
 }

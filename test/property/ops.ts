@@ -201,9 +201,10 @@ function steps(h: number, hosts: number, x: Ids): Array<{weight: number; arbitra
         type: fc.constantFrom('CEX8C', 'CEX7A', 'CEX5P', 'CEX9X'),
       }),
     },
-    {weight: 2, arbitrary: fc.record({k: k('modprobe'), h: fc.constant(h), remove: fc.boolean()})},
-    {weight: 4, arbitrary: fc.record({k: k('mdev-create'), h: fc.constant(h), u: uuidIx})},
-    {weight: 1, arbitrary: fc.record({k: k('mdev-remove'), h: fc.constant(h), u: uuidIx})},
+    {weight: 2, arbitrary: fc.record({k: k('modprobe'), h: fc.constant(h), remove: fc.boolean(), uid})},
+    {weight: 4, arbitrary: fc.record({k: k('mdev-create'), h: fc.constant(h), u: uuidIx, uid})},
+    {weight: 1, arbitrary: fc.record({k: k('mdev-remove'), h: fc.constant(h), u: uuidIx, uid})},
+    {weight: 1, arbitrary: fc.record({k: k('mdev-start'), h: fc.constant(h), u: uuidIx, stop: fc.boolean(), uid})},
     {
       weight: 8,
       arbitrary: fc.record({
@@ -214,20 +215,21 @@ function steps(h: number, hosts: number, x: Ids): Array<{weight: number; arbitra
         adapter: fc.array(idText(x.adapter), {maxLength: 2}),
         domain: fc.array(idText(x.domain), {maxLength: 2}),
         control: fc.array(idText(x.domain), {maxLength: 1}),
+        uid,
       }),
     },
     {weight: 2, arbitrary: fc.record({k: k('mdevctl'), h: fc.constant(h), argv: mdevctlArgv(x)})},
-    {weight: 6, arbitrary: fc.record({k: k('guest-start'), h: fc.constant(h), g: guestIx, args: startArgs, libvirt: fc.boolean().chain((b) => (b ? fc.boolean() : fc.constant(false))), autostart: fc.boolean()})},
+    {weight: 6, arbitrary: fc.record({k: k('guest-start'), h: fc.constant(h), g: guestIx, args: startArgs, libvirt: fc.boolean().chain((b) => (b ? fc.boolean() : fc.constant(false))), autostart: fc.boolean(), uid})},
     {weight: 2, arbitrary: fc.record({k: k('guest-stop'), g: guestIx})},
     {weight: 1, arbitrary: fc.record({k: k('guest-reset'), g: guestIx})},
     {
       weight: 2,
-      arbitrary: fc.record({k: k('device-add'), g: guestIx, spec: fc.tuple(uuidIx, fc.constantFrom('vfio0', 'vfio1')).map(([u, id]) => vfioDevice(u, id))}),
+      arbitrary: fc.record({k: k('device-add'), g: guestIx, spec: fc.tuple(uuidIx, fc.constantFrom('vfio0', 'vfio1')).map(([u, id]) => vfioDevice(u, id)), uid}),
     },
     {weight: 2, arbitrary: fc.record({k: k('device-del'), g: guestIx, id: fc.constantFrom('vfio0', 'vfio1', 'hostdev0')})},
     {weight: 5, arbitrary: fc.record({k: k('guest-exec'), g: guestIx, cmd: guestCmd(x), uid})},
     {weight: 2, arbitrary: fc.record({k: k('migrate'), g: guestIx, to: fc.nat(Math.max(0, hosts - 1))})},
-    {weight: 1, arbitrary: fc.record({k: k('reboot'), h: fc.constant(h)})},
+    {weight: 1, arbitrary: fc.record({k: k('reboot'), h: fc.constant(h), uid})},
     {weight: 2, arbitrary: fc.record({k: k('corrupt'), c: corruption(h, x)})},
   ]
 }
@@ -241,12 +243,12 @@ function recipe(h: number, r: {adapters: number[]; domains: number[]}): fc.Arbit
   return fc
     .tuple(fc.subarray(r.adapters, {minLength: 1}), fc.subarray(r.domains, {minLength: 1}), uuidIx, guestIx, fc.boolean())
     .map(([as, ds, u, g, relative]): Op[] => [
-      {k: 'modprobe', h, remove: false},
+      {k: 'modprobe', h, remove: false, uid: 0},
       {k: 'sysfs', h, path: '/sys/bus/ap/apmask', text: relative ? as.map((a) => `-${a}`).join(',') : '0x' + Mask.full().andNot(Mask.of(as)).hex(), uid: 0},
       {k: 'sysfs', h, path: '/sys/bus/ap/aqmask', text: relative ? ds.map((d) => `-0x${d.toString(16)}`).join(',') : '0x' + Mask.full().andNot(Mask.of(ds)).hex(), uid: 0},
-      {k: 'mdev-create', h, u},
-      {k: 'mdev-assign', h, u, unassign: false, adapter: as.map(String), domain: ds.map(String), control: ds.slice(0, 1).map(String)},
-      {k: 'guest-start', h, g, args: ['-cpu', GOOD_CPU, '-device', vfioDevice(u, 'vfio0')], libvirt: false, autostart: true},
+      {k: 'mdev-create', h, u, uid: 0},
+      {k: 'mdev-assign', h, u, unassign: false, adapter: as.map(String), domain: ds.map(String), control: ds.slice(0, 1).map(String), uid: 0},
+      {k: 'guest-start', h, g, args: ['-cpu', GOOD_CPU, '-device', vfioDevice(u, 'vfio0')], libvirt: false, autostart: true, uid: 0},
     ])
 }
 
@@ -255,7 +257,7 @@ function moveGuest(hosts: number): fc.Arbitrary<Op[]> {
   return fc.tuple(guestIx, fc.nat(Math.max(0, hosts - 1)), uuidIx).map(([g, to, u]): Op[] => [
     {k: 'device-del', g, id: 'vfio0'},
     {k: 'migrate', g, to},
-    {k: 'device-add', g, spec: vfioDevice(u, 'vfio0')},
+    {k: 'device-add', g, spec: vfioDevice(u, 'vfio0'), uid: 0},
   ])
 }
 

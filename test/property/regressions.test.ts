@@ -16,7 +16,7 @@ const DEVICE = `vfio-ap,sysfsdev=/sys/bus/mdev/devices/${U},id=vfio0`
 const SETUP: Op[] = [
   {k: 'sysfs', h: 0, path: '/sys/bus/ap/apmask', text: '-5', uid: 0},
   {k: 'sysfs', h: 0, path: '/sys/bus/ap/aqmask', text: '-0x47,-0xff', uid: 0},
-  {k: 'mdev-create', h: 0, u: 0},
+  {k: 'mdev-create', h: 0, u: 0, uid: 0},
 ]
 
 describe('regressions found by the isolation property', () => {
@@ -25,8 +25,8 @@ describe('regressions found by the isolation property', () => {
     // came by hot plug; a refused chzcrypt in the guest then changed its ap_domain to 0x47.
     const ops: Op[] = [
       ...SETUP,
-      {k: 'guest-start', h: 0, g: 0, args: ['-cpu', 'host,ap=on,apqci=on,apft=on', '-device', DEVICE], libvirt: false, autostart: false},
-      {k: 'mdev-assign', h: 0, u: 0, unassign: false, adapter: ['5'], domain: ['0x47'], control: []},
+      {k: 'guest-start', h: 0, g: 0, args: ['-cpu', 'host,ap=on,apqci=on,apft=on', '-device', DEVICE], libvirt: false, autostart: false, uid: 0},
+      {k: 'mdev-assign', h: 0, u: 0, unassign: false, adapter: ['5'], domain: ['0x47'], control: [], uid: 0},
       {k: 'guest-exec', g: 0, cmd: ['chzcrypt', '-d', '05.00ff'], uid: 0},
     ]
     await runHistory({presets: ['vfio-ap-doc'], ops})
