@@ -42,6 +42,11 @@ export function why(e: unknown): string {
 
 const code = (e: unknown): string | undefined => (e as NodeJS.ErrnoException)?.code
 
+/** `why`, naming the place for a refusal of access: `permission denied on /x`. */
+export function whyOn(e: unknown, place: string): string {
+  return ['EACCES', 'EPERM', 'EROFS'].includes(code(e) ?? '') ? `${why(e)} on ${place}` : why(e)
+}
+
 function kind(st: fs.Stats): string {
   if (st.isDirectory()) return 'a directory'
   if (st.isFIFO()) return 'a FIFO'
@@ -108,7 +113,7 @@ function missingReal(file: string, refuse: (d: string) => never): string {
     try {
       st = fs.statSync(dir)
     } catch (e) {
-      if (code(e) !== 'ENOENT') return refuse(`cannot read the state: ${why(e)} on ${dir}`)
+      if (code(e) !== 'ENOENT') return refuse(`cannot read the state: ${whyOn(e, dir)}`)
     }
     if (st) {
       if (!st.isDirectory()) return refuse(`cannot be created: ${dir} is not a directory`)

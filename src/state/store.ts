@@ -9,7 +9,7 @@ import {StateError} from '../core/errors.js'
 import type {World} from '../core/model.js'
 import {settleGuests} from '../core/guest.js'
 import {preset} from '../core/presets.js'
-import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, removeDirs, replaceFile, why} from './files.js'
+import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, removeDirs, replaceFile, whyOn} from './files.js'
 import {STATE_VERSION, SchemaError, migrate, worldFromData, worldToData} from './schema.js'
 
 export {MAX_STATE_BYTES} from './files.js'
@@ -147,7 +147,7 @@ async function writeData(place: Place, data: unknown, like: fs.Stats | undefined
   try {
     st = await replaceFile(place.real, text, {like, durable: true})
   } catch (e) {
-    throw new StateError(place.file, `cannot write the state: ${why(e)} on ${path.dirname(place.real)}`)
+    throw new StateError(place.file, `cannot write the state: ${whyOn(e, path.dirname(place.real))}`)
   }
   await writeCache(place.real, text, data, st)
 }
@@ -175,7 +175,7 @@ async function withLock<T>(file: string, fn: (place: Place, guard: Guard) => Pro
     try {
       created.push(...makeDirs(dir))
     } catch (e) {
-      throw new StateError(place.file, `cannot create its directory: ${why(e)} on ${(e as NodeJS.ErrnoException).path ?? dir}`)
+      throw new StateError(place.file, `cannot create its directory: ${whyOn(e, (e as NodeJS.ErrnoException).path ?? dir)}`)
     }
   }
   make()
@@ -186,7 +186,7 @@ async function withLock<T>(file: string, fn: (place: Place, guard: Guard) => Pro
   } catch (e) {
     removeDirs(created)
     if (e instanceof StateError) throw e
-    throw new StateError(place.file, `cannot lock the state: ${why(e)} on ${dir}`)
+    throw new StateError(place.file, `cannot lock the state: ${whyOn(e, dir)}`)
   }
   let wrote = false
   const guard: Guard = {
