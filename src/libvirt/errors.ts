@@ -21,6 +21,8 @@ const TEMPLATES = {
   ARGUMENT_UNSUPPORTED: 'argument unsupported: %s',
   INVALID_ARG: 'invalid argument: %s',
   NO_CONNECT: 'no connection driver available for %s',
+  OPERATION_DENIED: 'operation forbidden: %s',
+  AUTH_UNAVAILABLE: 'authentication unavailable: %s',
 } as const
 
 export type VirErrorCode = keyof typeof TEMPLATES

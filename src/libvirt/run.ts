@@ -28,6 +28,8 @@ export interface VirshHooks {
   defaultUri?: string
   /** --host / $APLAB_HOST: the default connection's host. */
   host?: string
+  /** The caller ($APLAB_UID): only root may manage the system connection. */
+  uid?: number
 }
 
 const usage = (): string =>
@@ -79,6 +81,7 @@ export async function runVirsh(argv: readonly string[], hooks: VirshHooks): Prom
   }
   let uri = hooks.defaultUri || undefined
   let quiet = false
+  let readonly = false
   let i = 0
   for (; i < argv.length; i++) {
     const a = argv[i]
@@ -87,7 +90,7 @@ export async function runVirsh(argv: readonly string[], hooks: VirshHooks): Prom
       uri = argv[++i]
     } else if (a.startsWith('--connect=')) uri = a.slice('--connect='.length)
     else if (a === '-q' || a === '--quiet') quiet = true
-    else if (a === '-r' || a === '--readonly') continue
+    else if (a === '-r' || a === '--readonly') readonly = true
     else if (a === '-v' || a === '--version' || a === '--version=short') return {stdout: LIBVIRT_VERSION + '\n', stderr, code: 0}
     else if (a === '-V' || a === '--version=long') return {stdout: `Virsh command line tool of libvirt ${LIBVIRT_VERSION}\n`, stderr, code: 0}
     else if (a === '-h' || a === '--help') return {stdout: usage(), stderr, code: 0}
@@ -118,10 +121,16 @@ export async function runVirsh(argv: readonly string[], hooks: VirshHooks): Prom
   let out = ''
   let connected = false
   try {
-    await hooks.onWorld(readOnlyCommand(name) ? 'read' : 'write', (world) => {
+    await hooks.onWorld(readonly || readOnlyCommand(name) ? 'read' : 'write', (world) => {
       const host = connect(world, uri, hooks.host)
+      // libvirtd's polkit rule: an unprivileged caller gets the read-only socket only.
+      if ((hooks.uid ?? 0) !== 0 && !readonly)
+        throw new VirshFailure(
+          ['failed to connect to the hypervisor'],
+          new VirError('AUTH_UNAVAILABLE', "no polkit agent available to authenticate action 'org.libvirt.unix.manage'"),
+        )
       connected = true
-      const env: VirshEnv = {host, world, readFile: hooks.readFile, newUuid: hooks.newUuid}
+      const env: VirshEnv = {host, world, readFile: hooks.readFile, newUuid: hooks.newUuid, readonly}
       try {
         runCommand(env, parsed, {out: (t) => (out += t), extra: (t) => (out += quiet ? '' : t)})
       } finally {
@@ -165,6 +174,7 @@ async function virshInner(argv: readonly string[], env: Env): Promise<number> {
     newUuid: () => randomUUID(),
     defaultUri: process.env.LIBVIRT_DEFAULT_URI,
     host: env.host,
+    uid: env.uid,
   })
   const split = r.split ?? r.stdout.length
   process.stdout.write(r.stdout.slice(0, split))

@@ -18,6 +18,13 @@ export interface VirshEnv {
   /** Read a file given on the command line (virFileReadAll). */
   readFile: (path: string) => string
   newUuid: () => string
+  /** Connected read only (-r): every API that changes something is refused. */
+  readonly: boolean
+}
+
+/** A read-only connection refuses the APIs that change something (VIR_ERR_OPERATION_DENIED). */
+function allow(env: VirshEnv, api: string): void {
+  if (env.readonly) throw new VirError('OPERATION_DENIED', `read only access prevents ${api}`)
 }
 
 export interface VirshOut {
@@ -202,6 +209,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       const path = p.strings.get('file')!
       const xml = readXml(env, path)
       try {
+        allow(env, p.bools.has('validate') ? 'virDomainDefineXMLFlags' : 'virDomainDefineXML')
         const d = drv.define(w, h, xml, env.newUuid)
         io.extra(`Domain '${d.name}' defined from ${path}\n`)
       } catch (e) {
@@ -217,6 +225,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
   switch (name) {
     case 'undefine':
       try {
+        allow(env, 'virDomainUndefineFlags')
         drv.undefine(h, d)
       } catch (e) {
         failWith(`Failed to undefine domain '${d.name}'`, e)
@@ -226,6 +235,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
     case 'start':
       if (drv.isActive(h, d)) throw new VirshFailure(['Domain is already active'])
       try {
+        allow(env, 'virDomainCreate')
         drv.start(w, h, d)
       } catch (e) {
         failWith(`Failed to start domain '${d.name}'`, e)
@@ -234,6 +244,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       return
     case 'destroy':
       try {
+        allow(env, p.bools.has('graceful') ? 'virDomainDestroyFlags' : 'virDomainDestroy')
         drv.destroy(h, d)
       } catch (e) {
         failWith(`Failed to destroy domain '${d.name}'`, e)
@@ -242,6 +253,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       return
     case 'shutdown':
       try {
+        allow(env, p.strings.has('mode') ? 'virDomainShutdownFlags' : 'virDomainShutdown')
         drv.shutdown(h, d)
       } catch (e) {
         failWith(`Failed to shutdown domain '${d.name}'`, e)
@@ -250,6 +262,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       return
     case 'reboot':
       try {
+        allow(env, 'virDomainReboot')
         drv.reboot(h, d)
       } catch (e) {
         failWith(`Failed to reboot domain '${d.name}'`, e)
@@ -269,6 +282,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
     case 'autostart': {
       const off = p.bools.has('disable')
       try {
+        allow(env, 'virDomainSetAutostart')
         drv.setAutostart(h, d, !off)
       } catch (e) {
         failWith(off ? `Failed to unmark domain '${d.name}' as autostarted` : `Failed to mark domain '${d.name}' as autostarted`, e)
@@ -282,6 +296,8 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       const path = p.strings.get('file')!
       const xml = readXml(env, path)
       try {
+        const flagged = ['live', 'config', 'persistent', 'current'].some((f) => p.bools.has(f))
+        allow(env, `virDomain${attach ? 'Attach' : 'Detach'}Device${flagged ? 'Flags' : ''}`)
         const flags = drv.impact(h, d, {live: p.bools.has('live'), config: p.bools.has('config'), persistent: p.bools.has('persistent')})
         if (attach) drv.attachDevice(h, d, xml, flags)
         else drv.detachDevice(h, d, xml, flags)
@@ -292,6 +308,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       return
     }
     case 'qemu-monitor-command': {
+      if (env.readonly) throw new VirshFailure([], new VirError('OPERATION_DENIED', 'read only access prevents virDomainQemuMonitorCommand'))
       const out = monitorCommand(h, d, p.argv.join(' '), {hmp: p.bools.has('hmp'), pretty: p.bools.has('pretty'), returnValue: p.bools.has('return-value')})
       io.out(out + '\n')
       return
@@ -300,6 +317,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       const target = destination(env, p.strings.get('desturi')!)
       if (target === h) throw new VirshFailure([], new VirError('OPERATION_INVALID', `Attempt to migrate guest to the same host ${h.name}`))
       try {
+        allow(env, 'virDomainMigrateToURI3')
         drv.migrate(w, h, d, target, {persistent: p.bools.has('persistent'), undefineSource: p.bools.has('undefinesource')})
       } catch (e) {
         if (e instanceof VirError) throw new VirshFailure([], e)
@@ -336,6 +354,7 @@ function nodedev(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
     const xml = readXml(env, file!)
     const define = name === 'nodedev-define'
     try {
+      allow(env, define ? 'virNodeDeviceDefineXML' : 'virNodeDeviceCreateXML')
       const dev = define ? nd.defineMdev(h, xml, env.newUuid) : nd.createMdev(h, xml, env.newUuid)
       io.extra(define ? `Node device '${dev}' defined from '${file}'\n` : `Node device ${dev} created from ${file}\n`)
     } catch (e) {
@@ -368,6 +387,7 @@ function nodedev(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
     }
     case 'nodedev-start':
       try {
+        allow(env, 'virNodeDeviceCreate')
         nd.startMdev(h, d)
       } catch (e) {
         failWith(`Failed to start device ${arg}`, e)
@@ -376,6 +396,7 @@ function nodedev(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       return
     case 'nodedev-destroy':
       try {
+        allow(env, 'virNodeDeviceDestroy')
         nd.destroyMdev(h, d)
       } catch (e) {
         failWith(`Failed to destroy node device '${arg}'`, e)
@@ -384,6 +405,7 @@ function nodedev(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       return
     case 'nodedev-undefine':
       try {
+        allow(env, 'virNodeDeviceUndefine')
         nd.undefineMdev(h, d)
       } catch (e) {
         failWith(`Failed to undefine node device '${arg}'`, e)
@@ -393,6 +415,7 @@ function nodedev(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
     case 'nodedev-autostart': {
       const off = p.bools.has('disable')
       try {
+        allow(env, 'virNodeDeviceSetAutostart')
         nd.autostartMdev(h, d, !off)
       } catch (e) {
         failWith(off ? `failed to unmark device ${arg} as autostarted` : `failed to mark device ${arg} as autostarted`, e)

@@ -213,6 +213,17 @@ describe('errors, with nothing saved', () => {
     await refused(l, ['define', 'nosuch.xml'], "error: Failed to open file 'nosuch.xml': No such file or directory\n")
   })
 
+  it('only root manages the system connection; a read-only one refuses changes', async () => {
+    const l = await running()
+    l.uid = 1000
+    await refused(l, ['list'], "error: failed to connect to the hypervisor\nerror: authentication unavailable: no polkit agent available to authenticate action 'org.libvirt.unix.manage'\n", '')
+    expect(await l.ok('-r', 'list', '--name')).toBe('guest1\n\n')
+    await refused(l, ['-r', 'destroy', 'guest1'], "error: Failed to destroy domain 'guest1'\nerror: operation forbidden: read only access prevents virDomainDestroy\n")
+    await refused(l, ['-r', 'detach-device', 'guest1', 'hostdev.xml', '--live'], 'error: Failed to detach device from hostdev.xml\nerror: operation forbidden: read only access prevents virDomainDetachDeviceFlags\n')
+    await refused(l, ['-r', 'qemu-monitor-command', 'guest1', '--hmp', 'info status'], 'error: operation forbidden: read only access prevents virDomainQemuMonitorCommand\n')
+    await refused(l, ['-r', 'nodedev-destroy', `mdev_${U.replace(/-/g, '_')}_matrix`], `error: Failed to destroy node device 'mdev_${U.replace(/-/g, '_')}_matrix'\nerror: operation forbidden: read only access prevents virNodeDeviceDestroy\n`)
+  })
+
   it('XML that is not well formed, of the wrong kind, without uuid, with two hostdevs', async () => {
     const l = await Lab.create()
     const def = (name: string, text: string) => {

@@ -76,8 +76,11 @@ export class Lab {
     this.state = await serialize(w)
   }
 
+  uid = 0
+
   async virsh(...argv: string[]): Promise<Result> {
     const r = await runVirsh(argv, {
+      uid: this.uid,
       onWorld: async (mode, fn) => {
         const w = await this.world()
         const out = fn(w)
