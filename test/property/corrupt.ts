@@ -14,11 +14,15 @@ export type Corruption =
   | {kind: 'shadow'; h: number; m: number; adapter: number}
   | {kind: 'two-guests'; h: number; a: number; b: number}
   | {kind: 'missing-mdev'; h: number; g: number}
-  | {kind: 'schema'; h: number; what: 'yaml' | 'version' | 'bad-range' | 'bad-uuid' | 'dup-guest' | 'dup-host'}
+  /** The host's masks take back everything, under the guests' feet. */
+  | {kind: 'steal'; h: number}
+  /** An adapter a guest matrix holds leaves the LPAR, without the kernel hearing of it. */
+  | {kind: 'unplug'; h: number; m: number}
+  | {kind: 'schema'; h: number; what: 'yaml' | 'version' | 'bad-range' | 'bad-uuid' | 'dup-guest' | 'dup-host' | 'proto' | 'aliases'}
   | {kind: 'benign'; h: number; configTime: number}
 
 /** The kinds the loader must refuse because they break a rule across objects (not the schema). */
-export const CROSS_OBJECT: ReadonlyArray<Corruption['kind']> = ['share', 'reserved', 'shadow', 'two-guests', 'missing-mdev']
+export const CROSS_OBJECT: ReadonlyArray<Corruption['kind']> = ['share', 'reserved', 'shadow', 'two-guests', 'missing-mdev', 'steal', 'unplug']
 
 type MdevData = {uuid: string; adapters: string; domains: string; control_domains: string; guest_matrix: {adapters: string; domains: string; control_domains: string}; iommu_group: number}
 type GuestData = {name: string; running: boolean; cpu: Record<string, unknown>; device?: {id?: string; uuid: string; sysfsdev: string}; runtime: unknown}
@@ -92,6 +96,18 @@ export function corrupt(c: Corruption, data: unknown, original: string): string 
       g.device = {id: 'vfio0', uuid, sysfsdev: sysfsdev(uuid)}
       return text(d)
     }
+    case 'steal':
+      if (mdevs.every((m) => parseRanges(m.adapters).isEmpty())) return null
+      host.runtime.apmask = '0x00-0xff'
+      host.runtime.aqmask = '0x00-0xff'
+      return text(d)
+    case 'unplug': {
+      const held = mdevs.filter((m) => !parseRanges(m.guest_matrix.adapters).isEmpty())
+      if (held.length === 0) return null
+      const a = parseRanges(held[c.m % held.length].guest_matrix.adapters).bits()[0]
+      host.lpar.adapters = host.lpar.adapters.filter((x) => parseInt(x.id, 16) !== a)
+      return text(d)
+    }
     case 'schema':
       switch (c.what) {
         case 'yaml':
@@ -115,6 +131,14 @@ export function corrupt(c: Corruption, data: unknown, original: string): string 
         case 'dup-host':
           d.hosts.push(structuredClone(host))
           return text(d)
+        case 'proto':
+          return original + '__proto__:\n  polluted: true\n'
+        case 'aliases': {
+          // A billion laughs: ten times ten ... of one alias.
+          let bomb = 'x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n'
+          for (let i = 1; i < 9; i++) bomb += `x${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`
+          return original + bomb
+        }
       }
       return null
     case 'benign':

@@ -166,7 +166,7 @@ export class Lab {
   /** A hand edit of the file between commands: kept only when the loader takes it. */
   private async edit(c: Corruption): Promise<StepResult> {
     const text = corrupt(c, worldToData(this.world), await this.text())
-    if (text === null) return {outcome: 'ok', atomic: false, said: '(nothing to edit)'}
+    if (text === null) return {outcome: 'read', atomic: false, said: '(nothing to edit)'}
     let w: World
     try {
       w = await parse(text, 'state.yaml')

@@ -164,7 +164,9 @@ function corruption(h: number, x: Ids): fc.Arbitrary<Corruption> {
     fc.record({kind: fc.constant('shadow' as const), h: fc.constant(h), m: fc.nat(3), adapter: x.adapter}),
     fc.record({kind: fc.constant('two-guests' as const), h: fc.constant(h), a: fc.nat(3), b: fc.nat(3)}),
     fc.record({kind: fc.constant('missing-mdev' as const), h: fc.constant(h), g: fc.nat(3)}),
-    fc.record({kind: fc.constant('schema' as const), h: fc.constant(h), what: fc.constantFrom('yaml', 'version', 'bad-range', 'bad-uuid', 'dup-guest', 'dup-host')}),
+    fc.record({kind: fc.constant('steal' as const), h: fc.constant(h)}),
+    fc.record({kind: fc.constant('unplug' as const), h: fc.constant(h), m: fc.nat(3)}),
+    fc.record({kind: fc.constant('schema' as const), h: fc.constant(h), what: fc.constantFrom('yaml', 'version', 'bad-range', 'bad-uuid', 'dup-guest', 'dup-host', 'proto', 'aliases')}),
     fc.record({kind: fc.constant('benign' as const), h: fc.constant(h), configTime: fc.integer({min: 5, max: 120})}),
   )
 }
