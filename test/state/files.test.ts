@@ -167,6 +167,25 @@ describe('temporaries never follow links', () => {
   })
 })
 
+describe('files beside the state that are links', () => {
+  it('a link planted at the cache is neither read nor written through', async () => {
+    const {dir, state} = sandbox()
+    await mutate(state, bump)
+    const cache = join(dir, '.state.yaml.cache')
+    const victim = join(dir, 'victim.json')
+    // A copy of the real cache that lies: read through the link, it would be believed.
+    const lie = JSON.parse(readFileSync(cache, 'utf8'))
+    lie.data.hosts[0].runtime.ap_domain = 9
+    writeFileSync(victim, JSON.stringify(lie))
+    const planted = readFileSync(victim, 'utf8')
+    rmSync(cache)
+    symlinkSync(victim, cache)
+    expect((await load(state)).hosts[0].runtime.domain).toBe(4)
+    expect(readFileSync(victim, 'utf8')).toBe(planted)
+    expect(lstatSync(cache).isFile()).toBe(true) // the link itself was replaced
+  })
+})
+
 describe('modes and owners', () => {
   it('a rewritten state keeps its mode, and its cache gets the same', async () => {
     const {dir, state} = sandbox()
