@@ -165,6 +165,8 @@ async function soakWriters() {
   let scansUnknown = 0
   const failures = []
   let next = 0
+  let typicalMs = 1000
+  let reads = 0
   console.log(`writers: ${writers} at once, ${commands} commands, about ${Math.round(killShare * 100)}% killed with SIGKILL at a random moment`)
   const t0 = Date.now()
 
@@ -175,10 +177,13 @@ async function soakWriters() {
       next++
       const pick = Math.random()
       let cmd
-      if (pick < 0.45) {
+      if (pick < 0.1) {
+        // A reader takes no lock: it must never find a half-written state.
+        cmd = {bin: 'lszcrypt.js', args: ['-V'], reader: true, done: (r) => r === 'ok' && reads++}
+      } else if (pick < 0.5) {
         const u = uuid(w, n++, 'a')
         cmd = {bin: 'aplab.js', args: ['--state', state, 'mdev', 'create', '--uuid', u], done: (r) => (created.set(u, r), r === 'ok' && mine.push(u))}
-      } else if (pick < 0.6) {
+      } else if (pick < 0.62) {
         const u = uuid(w, n++, 'd')
         cmd = {bin: 'mdevctl.js', args: ['define', '-u', u, '-p', 'matrix', '-t', 'vfio_ap-passthrough'], done: (r) => defined.set(u, r)}
       } else if (pick < 0.85 || mine.length === 0) {
@@ -187,8 +192,11 @@ async function soakWriters() {
         const u = mine.splice(Math.floor(Math.random() * mine.length), 1)[0]
         cmd = {bin: 'aplab.js', args: ['--state', state, 'mdev', 'remove', u], done: (r) => removed.set(u, r)}
       }
-      const killAfter = Math.random() < killShare ? Math.floor(Math.random() * 800) : null
+      // A random moment of a command's life: up to one and a half times how long commands take now.
+      const killAfter = Math.random() < killShare ? Math.floor(Math.random() * 1.5 * typicalMs) : null
+      const t = Date.now()
       const r = await runCommand(cmd.bin, cmd.args, env, killAfter)
+      if (!r.killed && !r.hung) typicalMs = 0.9 * typicalMs + 0.1 * (Date.now() - t)
       if (r.hung) {
         tally.hung++
         failures.push(`hung for two minutes: ${cmd.bin} ${cmd.args.join(' ')}`)
@@ -201,8 +209,8 @@ async function soakWriters() {
         cmd.done('ok')
       } else {
         tally.failed++
-        // A refusal changed nothing; anything else than a clear one-line message is a failure.
-        if (/internal error|\n\s+at /.test(r.err) || r.signal) failures.push(`${cmd.bin} ${cmd.args.join(' ')} (exit ${r.code ?? r.signal}): ${r.err.trim()}`)
+        // A refusal changed nothing; anything else than a clear one-line message is a failure, and so is a reader's.
+        if (cmd.reader || /internal error|\n\s+at /.test(r.err) || r.signal) failures.push(`${cmd.bin} ${cmd.args.join(' ')} (exit ${r.code ?? r.signal}): ${r.err.trim()}`)
         cmd.done('failed')
       }
     }
@@ -242,7 +250,7 @@ async function soakWriters() {
   if (delta > scansOk + scansUnknown) ghost.push(`${delta - scansOk - scansUnknown} scans writes more than were made`)
   const okCount = (m) => [...m.values()].filter((r) => r === 'ok').length
   console.log(
-    `  reported done: ${okCount(created)} mdev creates, ${okCount(removed)} removes, ${okCount(defined)} mdevctl defines, ${scansOk} scans writes (the counter moved by ${delta}, ${scansUnknown} writes were killed)`,
+    `  reported done: ${okCount(created)} mdev creates, ${okCount(removed)} removes, ${okCount(defined)} mdevctl defines, ${scansOk} scans writes (the counter moved by ${delta}, ${scansUnknown} writes were killed); ${reads} lszcrypt runs read the state meanwhile`,
   )
   console.log(`  lost updates: ${lost.length}; changes nobody reported: ${ghost.length}`)
   for (const l of lost.slice(0, 10)) fail(`lost: ${l}`)
