@@ -8,6 +8,7 @@ import * as path from 'node:path'
 import {StateError} from '../core/errors.js'
 import type {World} from '../core/model.js'
 import {settleGuests} from '../core/guest.js'
+import {worldProblems} from '../core/invariants.js'
 import {preset} from '../core/presets.js'
 import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, removeDirs, replaceFile, whyOn} from './files.js'
 import {STATE_VERSION, SchemaError, migrate, worldFromData, worldToData} from './schema.js'
@@ -218,6 +219,10 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
     settleGuests(world)
     const after = worldToData(world)
     if (JSON.stringify(after) !== before) {
+      // What is written must load again: a change that would break one of the
+      // kernel's rules between objects (a fault of aplab's, never a user's) is not saved.
+      const broken = worldProblems(world)[0]
+      if (broken) throw new StateError(place.file, `not saved: the change would break a rule of the kernel (${broken.where}: ${broken.message})`)
       guard.check()
       await writeData(place, after, r?.stat)
       guard.wrote()

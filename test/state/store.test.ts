@@ -97,6 +97,19 @@ describe('changing the state', () => {
     expect(await stateError(mutate(f, () => undefined))).toMatch(/line/)
     expect(readFileSync(f, 'utf8')).toBe('version: 1\ncurrent: [\n')
   })
+  it('a change that would break a rule between objects is not saved (the next load would refuse it)', async () => {
+    const f = join(tmp(), 'state.yaml')
+    const U = '11111111-1111-4111-8111-111111111111'
+    await mutate(f, (w) => {
+      modprobe(w.hosts[0], 'vfio_ap', false)
+      hostVfs(w.hosts[0]).write('/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create', U)
+    })
+    const text = readFileSync(f, 'utf8')
+    // A fault of aplab's own: a second mdev with the same UUID pushed behind the kernel's back.
+    const msg = await stateError(mutate(f, (w) => void w.hosts[0].runtime.mdevs.push({...w.hosts[0].runtime.mdevs[0], group: 7})))
+    expect(msg).toMatch(new RegExp(`^${f}: not saved: the change would break a rule of the kernel \\(hosts\\[0\\]\\.runtime\\.mdevs\\[1\\]`))
+    expect(readFileSync(f, 'utf8')).toBe(text)
+  })
   it('what a change unplugs from a running guest is forgotten before the state is written', async () => {
     const f = join(tmp(), 'state.yaml')
     const U = '11111111-1111-4111-8111-111111111111'
