@@ -120,7 +120,7 @@ export function corrupt(c: Corruption, data: unknown, original: string): string 
           return text(d)
         case 'bad-uuid':
           if (mdevs.length === 0) return null
-          mdevs[0].uuid = mdevs[0].uuid.toUpperCase()
+          mdevs[0].uuid = mdevs[0].uuid.slice(0, -1) + 'X'
           return text(d)
         case 'dup-guest': {
           const other = d.hosts.find((h) => h !== host)
