@@ -33,6 +33,7 @@ import Dmesg from './commands/dmesg.js'
 import Lsmdev from './commands/lsmdev.js'
 import Lszcrypt from './commands/lszcrypt.js'
 import Lszdev from './commands/lszdev.js'
+import Matrix from './commands/matrix.js'
 import MdevAssign from './commands/mdev/assign.js'
 import MdevCreate from './commands/mdev/create.js'
 import MdevList from './commands/mdev/list.js'
@@ -84,6 +85,7 @@ export const COMMANDS = {
   lsmdev: Lsmdev,
   lszcrypt: Lszcrypt,
   lszdev: Lszdev,
+  matrix: Matrix,
   'mdev:assign': MdevAssign,
   'mdev:create': MdevCreate,
   'mdev:list': MdevList,
