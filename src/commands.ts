@@ -29,6 +29,7 @@ import HwDomainRemove from './commands/hw/domain/remove.js'
 import HostCmdline from './commands/host/cmdline.js'
 import HostReboot from './commands/host/reboot.js'
 import Init from './commands/init.js'
+import Demo from './commands/demo.js'
 import Dmesg from './commands/dmesg.js'
 import Lsmdev from './commands/lsmdev.js'
 import Lszcrypt from './commands/lszcrypt.js'
@@ -81,6 +82,7 @@ export const COMMANDS = {
   'hw:domain:add': HwDomainAdd,
   'hw:domain:remove': HwDomainRemove,
   init: Init,
+  demo: Demo,
   dmesg: Dmesg,
   lsmdev: Lsmdev,
   lszcrypt: Lszcrypt,

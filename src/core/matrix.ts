@@ -107,9 +107,8 @@ export function hostMatrix(host: Host, o: MatrixOptions = {}): MatrixView {
   const bus = hostBus(host)
   const rt = host.runtime
   const lpar = host.lpar
-  const mdevs: MatrixMdev[] = [...rt.mdevs]
-    .sort((x, y) => (x.uuid < y.uuid ? -1 : x.uuid > y.uuid ? 1 : 0))
-    .map((m, i) => ({
+  // Lettered in the order they were created.
+  const mdevs: MatrixMdev[] = rt.mdevs.map((m, i) => ({
       uuid: m.uuid,
       letter: letterOf(i),
       adapters: m.apm.bits(),

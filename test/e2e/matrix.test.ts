@@ -181,7 +181,7 @@ describe('aplab matrix --html in headless Chromium', () => {
       const levels = await tab.$$eval('section.level', (ss) =>
         ss.map((sec) => {
           const box = sec.getBoundingClientRect()
-          const lit = [...sec.querySelectorAll('td')].filter((td) => getComputedStyle(td).backgroundColor !== 'rgb(255, 255, 255)')
+          const lit = [...sec.querySelectorAll('td')].filter((td) => td.ownerDocument.defaultView!.getComputedStyle(td).backgroundColor !== 'rgb(255, 255, 255)')
           return {title: sec.querySelector('h2')!.textContent, top: Math.round(box.top), left: box.left, lit: lit.map((td) => `${td.dataset.apqn}${td.textContent}`).join(' ')}
         }),
       )
