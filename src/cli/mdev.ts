@@ -9,7 +9,7 @@ import {AplabError, type Errno, KernelError, UsageError} from '../core/errors.js
 import type {Host, Mdev} from '../core/model.js'
 import {MDEV_TYPE, findMdev} from '../core/vfio.js'
 import {hostVfs} from '../sysfs/host.js'
-import {readVfioApConfig} from '../tools/zdev.js'
+import {readVfioApConfig} from '../tools/zdev/libap.js'
 import {refusal} from './refuse.js'
 
 const WHY: Partial<Record<Errno, string>> = {

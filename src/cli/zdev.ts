@@ -4,7 +4,7 @@
 // `aplab lszdev`.
 
 import {Stdio} from '../tools/libc.js'
-import type {ZdevContext} from '../tools/zdev.js'
+import type {ZdevContext} from '../tools/zdev/misc.js'
 import {asTool, onHost} from './dropin.js'
 import type {Env} from './env.js'
 
@@ -38,7 +38,7 @@ export async function runZdevTool(prog: ZdevProg, argv: string[], env: Env): Pro
   const io = new Stdio(env.stdoutIsTTY)
   return asTool(prog, io, async () => {
     const ctx = await context(prog, argv, env)
-    const tool = prog === 'chzdev' ? (await import('../tools/chzdev.js')).runChzdev : (await import('../tools/lszdev.js')).runLszdev
+    const tool = prog === 'chzdev' ? (await import('../tools/zdev/chzdev.js')).runChzdev : (await import('../tools/zdev/lszdev.js')).runLszdev
     if (env.sysfsRoot) {
       // As the real tool: sysfs below SYSFS_ROOT, every other path (the rule, the mdevctl
       // definitions) on the real file system unless --base moves it.

@@ -11,15 +11,16 @@
 // lock <n>" cannot happen.
 //
 // What ap-check takes from libap (device definitions, matrix files, the
-// masks of 41-ap.rules, util_assert) is the one port zdev.ts has for chzdev
-// and lszdev, so the three tools read those files alike.
+// masks of 41-ap.rules, util_assert) is the one port in zdev/ that chzdev
+// and lszdev use, so the three tools read those files alike.
 
 import {KernelError} from '../core/errors.js'
 import {getoptLong} from './getopt.js'
 import {type Jso, type JsoArray, arrayLength, getString, jsoncParse, objectGetEx, toJsonString} from './jsonc.js'
 import {Crash, type FatalSignal, coreDumpsOff} from './libc.js'
 import type {Fs} from './sys.js'
-import {type VfioApConfig, apSetBit, apUdevMasks, maskToList, parseMatrix, readVfioApConfig} from './zdev.js'
+import {type VfioApConfig, apSetBit, maskToList, parseMatrix, readVfioApConfig} from './zdev/libap.js'
+import {apUdevMasks} from './zdev/process.js'
 
 export interface ApCheckResult {
   code: number

@@ -22,7 +22,7 @@ import {preset} from '../../src/core/presets.js'
 import {load, replace, serialize} from '../../src/state/store.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {echo} from '../../src/sysfs/shell.js'
-import {runChzdev} from '../../src/tools/chzdev.js'
+import {runChzdev} from '../../src/tools/zdev/chzdev.js'
 import {Stdio} from '../../src/tools/libc.js'
 
 const U = '11111111-1111-4111-8111-111111111111'

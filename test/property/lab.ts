@@ -19,7 +19,7 @@ import {newWorld, parse, serialize} from '../../src/state/store.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {echo} from '../../src/sysfs/shell.js'
 import {runChzcrypt} from '../../src/tools/chzcrypt.js'
-import {runChzdev} from '../../src/tools/chzdev.js'
+import {runChzdev} from '../../src/tools/zdev/chzdev.js'
 import {Stdio} from '../../src/tools/libc.js'
 import {type Corruption, corrupt} from './corrupt.js'
 

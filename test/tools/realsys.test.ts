@@ -12,7 +12,7 @@ import {exportHost} from '../../src/sysfs/export.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {runChzcrypt} from '../../src/tools/chzcrypt.js'
 import {Stdio} from '../../src/tools/libc.js'
-import {runLszdev} from '../../src/tools/lszdev.js'
+import {runLszdev} from '../../src/tools/zdev/lszdev.js'
 import {RealSys} from '../../src/tools/sys.js'
 
 function chzcrypt(root: string, ...argv: string[]) {

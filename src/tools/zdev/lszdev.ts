@@ -2,52 +2,17 @@
 // `lszdev --type ap` shows the apmask/aqmask settings (chzdev-ap.md §2);
 // device listings answer as on a host without CCW, CCW group or zfcp devices.
 
-import type {Stdio} from './libc.js'
-import type {Fs} from './sys.js'
-import {
-  CONFIG_ACTIVE,
-  CONFIG_ALL,
-  CONFIG_AUTOCONF,
-  CONFIG_PERSISTENT,
-  type Column,
-  type Devtype,
-  EXIT,
-  NotEmulated,
-  SITE_FALLBACK,
-  type SelectOpts,
-  type Selected,
-  type Setting,
-  type Subtype,
-  type ZOpt,
-  ZOut,
-  Zdev,
-  type ZdevContext,
-  byteOrder,
-  checkConflict,
-  checkDevspec,
-  devSpecified,
-  devtypeFind,
-  devtypeModules,
-  getConfig,
-  isDevspec,
-  isValidSite,
-  newSelect,
-  SELECTION_OPTS,
-  selectionOption,
-  notEmulated,
-  quoteStr,
-  runZdevTool,
-  scopeActive,
-  scopeAutoconf,
-  scopePersistent,
-  selectDevices,
-  subtypeFind,
-  tableCheckColumns,
-  tablePrint,
-  tableTypesShow,
-  versionText,
-  zdevGetopt,
-} from './zdev.js'
+import {type Stdio, byteOrder} from '../libc.js'
+import type {Fs} from '../sys.js'
+import {type Devtype, type Subtype, devtypeFind, devtypeModules, subtypeFind} from './devtype.js'
+import {EXIT} from './exit_code.js'
+import {NotEmulated, type ZOut, type ZdevContext, notEmulated, quoteStr, runZdevTool, versionText} from './misc.js'
+import {checkDevspec, isDevspec} from './namespace.js'
+import {SELECTION_OPTS, type ZOpt, checkConflict, siteOption, zdevGetopt} from './opts.js'
+import {Zdev} from './process.js'
+import {type SelectOpts, type Selected, devSpecified, newSelect, selectDevices, selectionOption} from './select.js'
+import {CONFIG_ACTIVE, CONFIG_ALL, CONFIG_AUTOCONF, CONFIG_PERSISTENT, SITE_FALLBACK, type Setting, getConfig, scopeActive, scopeAutoconf, scopePersistent} from './setting.js'
+import {type Column, tableCheckColumns, tablePrint, tableTypesShow} from './table.js'
 
 export const LSZDEV_USAGE = `Usage: lszdev [TYPE] [DEVICE] [SELECTION] [ACTION] [OPTIONS]
 
@@ -334,18 +299,11 @@ class Lszdev {
         case 'quiet':
           opts.quiet = true
           break
-        case 'site':
-          if (!isValidSite(arg)) {
-            o.syntax('Unsupported site ID\n')
-            return EXIT.USAGE_ERROR
-          }
-          if (opts.siteId !== SITE_FALLBACK) {
-            o.syntax("Cannot specify '--site' multiple times\n")
-            return EXIT.USAGE_ERROR
-          }
-          opts.persistent = true
-          opts.siteId = parseInt(arg, 10)
+        case 'site': {
+          const rc = siteOption(opts, arg, o)
+          if (rc) return rc
           break
+        }
         default:
           break
       }
