@@ -28,6 +28,7 @@ import HwDomainAdd from './commands/hw/domain/add.js'
 import HwDomainRemove from './commands/hw/domain/remove.js'
 import HostCmdline from './commands/host/cmdline.js'
 import HostReboot from './commands/host/reboot.js'
+import HostShow from './commands/host/show.js'
 import Init from './commands/init.js'
 import Demo from './commands/demo.js'
 import Dmesg from './commands/dmesg.js'
@@ -75,6 +76,7 @@ export const COMMANDS = {
   'host:cmdline': HostCmdline,
   'host:list': HostList,
   'host:reboot': HostReboot,
+  'host:show': HostShow,
   'host:remove': HostRemove,
   'host:use': HostUse,
   'hw:adapter:add': HwAdapterAdd,

@@ -24,7 +24,22 @@ export default class Export extends AplabCommand {
       const self = realpathSync(process.argv[1])
       exportHost(host, args.root, flags.force, apCheckScript([process.execPath, self]))
     } catch (e) {
-      throw new UsageError((e as Error).message)
+      throw new UsageError(exportFailure(args.root, e as NodeJS.ErrnoException))
     }
   }
+}
+
+/** Node's errors as a sentence naming the path, never the raw `EEXIST: file already exists, mkdir ...`. */
+function exportFailure(root: string, e: NodeJS.ErrnoException): string {
+  if (!e.code) return e.message
+  const where = e.path ?? root
+  const why: Record<string, string> = {
+    EEXIST: `${where} exists and is not a directory`,
+    ENOTDIR: `${where}: a part of the path is not a directory`,
+    EACCES: `${where}: permission denied`,
+    EPERM: `${where}: operation not permitted`,
+    EROFS: `${where} is on a read-only file system`,
+    ENOSPC: `no space left on the device of ${where}`,
+  }
+  return `cannot export to ${root}: ${why[e.code] ?? `${where}: ${e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}`}`
 }

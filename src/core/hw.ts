@@ -41,8 +41,10 @@ function configChanged(host: Host, change: () => void): void {
 
 function checkId(what: 'adapter' | 'domain', id: number, host: Host): void {
   const max = what === 'adapter' ? maxAdapterId(host.lpar) : maxDomainId(host.lpar)
+  // In hex, as every view writes adapters (0x05) and domains (0x0004).
+  const h = (n: number): string => '0x' + (what === 'adapter' ? hex2(n) : hex4(n))
   if (!Number.isInteger(id) || id < 0 || id > max)
-    throw new HwError(`${what} ${id} is out of range: this LPAR has ${what} ids 0 to ${max} (${what === 'adapter' ? 'ap_max_adapter_id' : 'ap_max_domain_id'})`)
+    throw new HwError(`${what} ${h(id)} is out of range: this LPAR has ${what} ids ${h(0)} to ${h(max)} (${what === 'adapter' ? 'ap_max_adapter_id' : 'ap_max_domain_id'})`)
 }
 
 /** An id as the SE shows it: decimal or 0x hex. */

@@ -7,7 +7,8 @@ import {guestTable} from '../../views/guest.js'
 
 export default class GuestList extends AplabCommand {
   static override summary = 'List the guests of every host: state, host, vfio-ap device and APQNs'
-  static override flags = {json: Flags.boolean({description: 'print JSON'})}
+  static override examples = ['<%= config.bin %> guest list', '<%= config.bin %> guest list --json']
+  static override flags = {json: Flags.boolean({description: 'print JSON (APQNs as 05.0004, as shown)'})}
 
   public async run(): Promise<void> {
     const {flags} = await this.parse(GuestList)

@@ -7,6 +7,7 @@ import {hostTable} from '../../views/aplab.js'
 
 export default class HostList extends AplabCommand {
   static override summary = 'List the hosts of the state; * marks the current one'
+  static override examples = ['<%= config.bin %> host list', '<%= config.bin %> host list --json']
   static override flags = {json: Flags.boolean({description: 'print JSON'})}
 
   public async run(): Promise<void> {

@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {AplabCommand} from '../../cli/base.js'
 import {pickHost} from '../../cli/env.js'
@@ -10,7 +10,9 @@ import {mdevShow} from '../../views/mdev.js'
 
 export default class MdevShow extends AplabCommand {
   static override summary = 'Show an mdev: assigned matrix, guest matrix, control domains, the guest using it'
+  static override examples = ['<%= config.bin %> mdev show 62177883-f1bb-47f0-914d-32a22e3a8804', '<%= config.bin %> mdev show $UUID --json']
   static override args = {uuid: Args.string({description: 'the mdev', required: true})}
+  static override flags = {json: Flags.boolean({description: 'print JSON (IDs in hex: adapters 0x05, domains 0x0004)'})}
 
   public async run(): Promise<void> {
     const {args, flags} = await this.parse(MdevShow)
@@ -18,6 +20,11 @@ export default class MdevShow extends AplabCommand {
     const host = pickHost(await load(env.state), env.host)
     const info = mdevInfos(host).find((r) => r.uuid === args.uuid.toLowerCase())
     if (!info) throw new UsageError(`no mdev ${args.uuid} on host ${host.name}`)
-    process.stdout.write(mdevShow(info, attachedGuest(host, info.uuid)?.name ?? null))
+    const guest = attachedGuest(host, info.uuid)?.name ?? null
+    if (flags.json) {
+      const {mdevJson} = await import('../../views/json.js')
+      return void process.stdout.write(JSON.stringify({...mdevJson(info), guest}, null, 2) + '\n')
+    }
+    process.stdout.write(mdevShow(info, guest))
   }
 }

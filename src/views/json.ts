@@ -1,0 +1,39 @@
+// The JSON of aplab's listings, with IDs written as the text views write
+// them: adapters 0x05, domains 0x0004, APQNs 05.0004.
+
+import type {MdevInfo} from '../cli/mdev.js'
+import type {LogLine} from '../core/model.js'
+import {adapterId, domainId} from './matrix/json.js'
+
+export interface MdevJson {
+  uuid: string
+  active: boolean
+  defined: 'auto' | 'manual' | null
+  adapters: string[]
+  domains: string[]
+  control_domains: string[]
+  guest_matrix: {adapters: string[]; domains: string[]; control_domains: string[]}
+}
+
+export function mdevJson(r: MdevInfo): MdevJson {
+  return {
+    uuid: r.uuid,
+    active: r.active,
+    defined: r.defined,
+    adapters: r.adapters.map(adapterId),
+    domains: r.domains.map(domainId),
+    control_domains: r.control_domains.map(domainId),
+    guest_matrix: {
+      adapters: r.guest_matrix.adapters.map(adapterId),
+      domains: r.guest_matrix.domains.map(domainId),
+      control_domains: r.guest_matrix.control_domains.map(domainId),
+    },
+  }
+}
+
+/** util-linux's `dmesg --json` shape (`{"dmesg": [{time, msg}]}`); aplab keeps no priorities. */
+export function dmesgJson(lines: LogLine[]): string {
+  return JSON.stringify({dmesg: lines.map((l) => ({time: Math.round(l.t) / 1e6, msg: l.msg}))}, null, 2) + '\n'
+}
+
+export const json = (data: unknown): string => JSON.stringify(data, null, 2) + '\n'
