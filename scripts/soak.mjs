@@ -3,10 +3,11 @@
 // concurrent writers (the built binaries) against one state, killed with
 // SIGKILL at random moments, and a check that no update was lost.
 //
-//   npm run soak [-- --histories N] [--seed S] [--writers W] [--commands C] [--kill P] [--yaml-every-step]
+//   npm run soak [-- --histories N] [--seed S] [--chunks K] [--writers W] [--commands C] [--kill P] [--yaml-every-step]
 //
 // Defaults: 10,000 histories ($APLAB_SOAK_HISTORIES), a random seed
-// ($APLAB_SOAK_SEED), 32 writers, 320 commands, a kill for 15% of them.
+// ($APLAB_SOAK_SEED), histories of up to 25 chunks (a step, or a few that set
+// up pass-through or a migration), 32 writers, 320 commands, a kill for 15% of them.
 // Run `node scripts/build.mjs` first: the writers run bin/aplab.js and
 // bin/mdevctl.js. Everything goes in one temporary directory, removed at
 // the end. Exit status 1 when a check fails.
@@ -26,6 +27,7 @@ const {values: opt} = parseArgs({
   options: {
     histories: {type: 'string', default: process.env.APLAB_SOAK_HISTORIES ?? '10000'},
     seed: {type: 'string', default: process.env.APLAB_SOAK_SEED},
+    chunks: {type: 'string', default: '25'},
     writers: {type: 'string', default: '32'},
     commands: {type: 'string', default: '320'},
     kill: {type: 'string', default: '0.15'},
@@ -41,6 +43,7 @@ const count = (name, min = 0) => {
   return n
 }
 const histories = count('histories')
+const chunks = count('chunks', 1)
 const writers = count('writers', 1)
 const commands = count('commands')
 const killShare = Number(opt.kill)
@@ -90,11 +93,12 @@ async function soakHistories() {
     banner: {js: "import {createRequire as __soakRequire} from 'node:module'; const require = __soakRequire(import.meta.url);"},
     logLevel: 'warning',
   })
-  console.log(`histories: ${histories}, seed ${seed}${opt['yaml-every-step'] ? ', the YAML round trip after every step' : ''}`)
+  console.log(`histories: ${histories} of up to ${chunks} chunks, seed ${seed}${opt['yaml-every-step'] ? ', the YAML round trip after every step' : ''}`)
   const t0 = Date.now()
   const {soakHistories: run} = await import(pathToFileURL(out).href)
   const r = await run(histories, seed, {
     yamlEveryStep: opt['yaml-every-step'],
+    maxChunks: chunks,
     progress: (s) => console.log(`  ${s.histories} histories, ${s.steps} steps, ${Math.round((Date.now() - t0) / 1000)} s`),
   })
   const s = r.stats

@@ -14,12 +14,12 @@ export interface SoakResult {
   failure: string | null
 }
 
-export async function soakHistories(runs: number, seed: number, o: {yamlEveryStep?: boolean; progress?: (s: Stats) => void} = {}): Promise<SoakResult> {
+export async function soakHistories(runs: number, seed: number, o: {yamlEveryStep?: boolean; maxChunks?: number; progress?: (s: Stats) => void} = {}): Promise<SoakResult> {
   setClock(() => Date.UTC(2026, 11, 2, 9, 0, 0))
   // Counted over every history run, those run again while shrinking a counterexample included.
   const stats = newStats()
   const r = await fc.check(
-    fc.asyncProperty(history(), async (h) => {
+    fc.asyncProperty(history({maxChunks: o.maxChunks}), async (h) => {
       await runHistory(h, stats, {yamlEveryStep: o.yamlEveryStep})
       if (stats.histories % 500 === 0) o.progress?.(stats)
     }),
