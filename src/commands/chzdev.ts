@@ -5,6 +5,7 @@ import {runZdevTool} from '../cli/zdev.js'
 
 export default class Chzdev extends Command {
   static override summary = 'Configure the AP masks (device type ap), exactly like s390-tools chzdev'
+  static override examples = ['<%= config.bin %> chzdev -t ap apmask=-5,-6 aqmask=-4', '<%= config.bin %> chzdev -t ap -p apmask=-5,-6']
   static override description = 'All arguments go to chzdev unchanged; see chzdev(8) or run `aplab chzdev --help`.'
   static override strict = false
   static override usage = 'chzdev [OPTIONS] --type ap ...'

@@ -6,6 +6,7 @@ import {mutate} from '../../state/store.js'
 
 export default class GuestDeviceAdd extends AplabCommand {
   static override summary = "QEMU monitor: device_add vfio-ap,sysfsdev=PATH,id=ID"
+  static override examples = ['<%= config.bin %> guest device-add guest1 vfio-ap,sysfsdev=/sys/bus/mdev/devices/$UUID,id=vfio0']
   static override args = {name: Args.string({description: 'the guest', required: true}), device: Args.string({description: 'vfio-ap,sysfsdev=PATH[,id=ID]', required: true})}
   
 

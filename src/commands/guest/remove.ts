@@ -6,6 +6,7 @@ import {mutate} from '../../state/store.js'
 
 export default class GuestRemove extends AplabCommand {
   static override summary = "Forget a stopped guest"
+  static override examples = ['<%= config.bin %> guest remove guest1']
   static override args = {name: Args.string({description: 'the guest', required: true})}
   
 

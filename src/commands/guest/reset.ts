@@ -6,6 +6,7 @@ import {mutate} from '../../state/store.js'
 
 export default class GuestReset extends AplabCommand {
   static override summary = "Reset a guest (system_reset): its kernel boots again with the same APCB"
+  static override examples = ['<%= config.bin %> guest reset guest1']
   static override args = {name: Args.string({description: 'the guest', required: true})}
   
 

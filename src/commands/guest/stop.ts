@@ -6,6 +6,7 @@ import {mutate} from '../../state/store.js'
 
 export default class GuestStop extends AplabCommand {
   static override summary = "Stop a guest: QEMU ends, the mdev is closed (the guest's APCB is cleared); the guest stays defined"
+  static override examples = ['<%= config.bin %> guest stop guest1']
   static override args = {name: Args.string({description: 'the guest', required: true})}
   
 

@@ -7,6 +7,7 @@ import {mutateKeepingLog} from '../../cli/refuse.js'
 
 export default class MdevRemove extends AplabCommand {
   static override summary = 'Remove an mdev, like echo 1 > /sys/bus/mdev/devices/UUID/remove'
+  static override examples = ['<%= config.bin %> mdev remove 62177883-f1bb-47f0-914d-32a22e3a8804']
   static override description = 'An mdevctl definition of the device stays; mdevctl undefine removes it.'
   static override args = {uuid: Args.string({description: 'the mdev', required: true})}
 
