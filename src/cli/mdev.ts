@@ -161,7 +161,7 @@ export function mdevInfos(host: Host): MdevInfo[] {
  */
 export async function viaMdevctl(host: Host, action: 'start' | 'stop', uuid: string, uid: number): Promise<void> {
   requireVfioAp(host)
-  const [{parseUuid}, {mdevctlOnHost}] = await Promise.all([import('../tools/mdevctl.js'), import('./mdevctl.js')])
+  const [{parseUuid}, {mdevctlOnHost}] = await Promise.all([import('../tools/mdevctl/uuid.js'), import('./mdevctl.js')])
   const parsed = parseUuid(uuid)
   if ('error' in parsed) throw new UsageError(`'${uuid}' is not a UUID: ${parsed.error}`)
   if (action === 'start' && definition(host, parsed.uuid) === null)

@@ -4,7 +4,7 @@
 
 import type {Host} from '../core/model.js'
 import {Stdio} from '../tools/libc.js'
-import type {CalloutResult, MdevctlEnv} from '../tools/mdevctl.js'
+import type {CalloutResult, MdevctlEnv} from '../tools/mdevctl/environment.js'
 import {asTool, onHost} from './dropin.js'
 import type {Env} from './env.js'
 
@@ -44,7 +44,7 @@ async function callerFile(): Promise<(path: string) => Uint8Array> {
 export async function runMdevctlTool(prog: MdevctlProg, argv: string[], env: Env): Promise<number> {
   const io = new Stdio(true) // Rust's stdout is line buffered, on a pipe too
   return asTool(prog, io, async () => {
-    const {runMdevctl} = await import('../tools/mdevctl.js')
+    const {runMdevctl} = await import('../tools/mdevctl/main.js')
     const {randomUUID} = await import('node:crypto')
     const base = {prog, newUuid: () => randomUUID(), readJsonFile: await callerFile()}
     if (env.mdevctlRoot !== undefined) {
@@ -64,7 +64,7 @@ export async function runMdevctlTool(prog: MdevctlProg, argv: string[], env: Env
 /** mdevctl run by aplab itself on a host (aplab mdev start/stop, the boot's start-parent-mdevs). */
 export async function mdevctlOnHost(host: Host, argv: string[], uid = 0): Promise<{code: number; stderr: string}> {
   const [{runMdevctl}, {hostVfs}, {hostCallout}, {randomUUID}] = await Promise.all([
-    import('../tools/mdevctl.js'),
+    import('../tools/mdevctl/main.js'),
     import('../sysfs/host.js'),
     import('../tools/apcheck.js'),
     import('node:crypto'),

@@ -13,7 +13,7 @@ import {attrPath, globMatch, parseRule, runRules} from '../../src/core/udev.js'
 import {reboot, setCmdline} from '../../src/cli/host.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {Stdio} from '../../src/tools/libc.js'
-import {runMdevctl} from '../../src/tools/mdevctl.js'
+import {runMdevctl} from '../../src/tools/mdevctl/main.js'
 import {hostCallout} from '../../src/tools/apcheck.js'
 
 setClock(() => Date.UTC(2026, 11, 2, 8, 0, 0))

@@ -12,7 +12,7 @@ import {preset} from '../../src/core/presets.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {hostCallout} from '../../src/tools/apcheck.js'
 import {Stdio} from '../../src/tools/libc.js'
-import {runMdevctl} from '../../src/tools/mdevctl.js'
+import {runMdevctl} from '../../src/tools/mdevctl/main.js'
 
 const U = '62177883-f1bb-47f0-914d-32a22e3a8804'
 const MATRIX = `/sys/devices/vfio_ap/matrix/${U}`
