@@ -4,6 +4,7 @@
 
 export {Errors, flush, run} from '@oclif/core'
 
+import Autocomplete from './commands/autocomplete.js'
 import Chzcrypt from './commands/chzcrypt.js'
 import Chzdev from './commands/chzdev.js'
 import Export from './commands/export.js'
@@ -58,6 +59,7 @@ import Umount from './commands/umount.js'
 import Virsh from './commands/virsh.js'
 
 export const COMMANDS = {
+  autocomplete: Autocomplete,
   chzcrypt: Chzcrypt,
   chzdev: Chzdev,
   export: Export,

@@ -63,6 +63,8 @@ export async function aplabMain(argv: string[]): Promise<void> {
     args.splice(0, m[2] === undefined ? 2 : 1)
     process.env[m[1] === 'state' ? 'APLAB_STATE' : 'APLAB_HOST'] = value
   }
+  // Shell completion (aplab autocomplete): answered without oclif, for every key press.
+  if (args[0] === '__complete') return (await import('./complete.js')).completeMain(args.slice(1))
   if (args[0] === 'ap-check' && args[1] === '--root' && args.length > 2) return apCheckMain(args[2], args.slice(3))
   if (args.length > 0 && DROP_INS.includes(args[0])) return dropInMain(args[0] as DropIn | MdevctlProg | ZdevProg | 'virsh', args.slice(1))
   quietPipes()
