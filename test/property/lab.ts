@@ -1,6 +1,6 @@
-// An in-process aplab: the state file's text, and one step at a time run the
-// way the command that does it runs (load, change, settle the guests, write
-// when something changed), with the same code the commands call. Each real
+// An in-process aplab: one state, and one step at a time run the way the
+// command that does it runs (load, change, settle the guests, write when
+// something changed), with the same code the commands call. Each real
 // command is a new process, far too slow for hundreds of histories; this
 // runs the same core, sysfs, tools and src/cli functions without the
 // process around them. Used by isolation.test.ts and scripts/soak.mjs.
