@@ -175,3 +175,17 @@ describe.concurrent('shell completion', () => {
     s.done()
   })
 })
+
+it('a global install as the README gives it prints no warning and puts the drop-ins on PATH', async () => {
+  const s = sandbox()
+  const prefix = join(s.dir, 'global')
+  const r = await execa('npm', ['install', '-g', '--ignore-scripts', '--offline', '--no-audit', '--no-fund', '--prefix', prefix, '.'], {cwd: ROOT, reject: false})
+  expect(r.stderr).toBe('')
+  expect(r.exitCode).toBe(0)
+  // The linked drop-in is this clone's.
+  const linked = await execa(join(prefix, 'bin', 'lszcrypt'), ['-c', '00'], {env: s.env, reject: false})
+  const here = await execa(process.execPath, [join(ROOT, 'bin', 'lszcrypt.js'), '-c', '00'], {env: s.env, reject: false})
+  expect(linked.stdout).toMatch(/^card00 provides capability for:\n/)
+  expect(linked.stdout).toBe(here.stdout)
+  s.done()
+}, 60000)

@@ -2,7 +2,7 @@
 // binaries, /tmp/host for a scratch directory): every step succeeds except
 // those its comment says are refused, so the README stays true.
 
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -13,7 +13,7 @@ const ROOT = join(import.meta.dirname, '..', '..')
 
 function tour(): string[] {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-  const block = /## A short tour\n\n```sh\n([\s\S]*?)```/.exec(readme)
+  const block = /## A short tour\n[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)
   if (!block) throw new Error('README.md has no short tour')
   return block[1].replace(/\\\n\s*/g, '').split('\n').filter((l) => l.trim() !== '')
 }
@@ -37,4 +37,15 @@ it('every step of the tour does what its comment says', async () => {
     expect(codes[i] !== 0, `${s}\n${r.stderr}`).toBe(refused)
   })
   expect(r.stderr).not.toMatch(/^\s+at /m)
+  // The tour starts with a throwaway state of its own: the state it was given is never written.
+  expect(steps[0]).toMatch(/^export APLAB_STATE=\$\(mktemp -d\)\/state\.yaml\b/)
+  expect(existsSync(join(dir, 'state.yaml'))).toBe(false)
+  expect(readFileSync(join(dir, 'host.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/)
 }, 180000)
+
+it("the README's first command plays the demo", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+  const first = /^```sh\n(.*)\n(.*)\n```/m.exec(readme)!
+  expect(first[1]).toMatch(/^npm ci && npx aplab demo\s+#/)
+  expect(first[2]).toMatch(/^npm test\s+#/)
+})
