@@ -1,7 +1,6 @@
 // The JSON of aplab's listings, with IDs written as the text views write
 // them: adapters 0x05, domains 0x0004, APQNs 05.0004.
 
-import type {MdevInfo} from '../cli/mdev.js'
 import type {LogLine} from '../core/model.js'
 import {adapterId, domainId} from './matrix/json.js'
 
@@ -15,7 +14,18 @@ export interface MdevJson {
   guest_matrix: {adapters: string[]; domains: string[]; control_domains: string[]}
 }
 
-export function mdevJson(r: MdevInfo): MdevJson {
+/** An mdev's IDs as numbers (running, or as its mdevctl definition would assign them). */
+export interface MdevIds {
+  uuid: string
+  active: boolean
+  defined: 'auto' | 'manual' | null
+  adapters: number[]
+  domains: number[]
+  control_domains: number[]
+  guest_matrix: {adapters: number[]; domains: number[]; control_domains: number[]}
+}
+
+export function mdevJson(r: MdevIds): MdevJson {
   return {
     uuid: r.uuid,
     active: r.active,
