@@ -97,7 +97,8 @@ export function corrupt(c: Corruption, data: unknown, original: string): string 
       return text(d)
     }
     case 'steal':
-      if (mdevs.every((m) => parseRanges(m.adapters).isEmpty())) return null
+      // Only an mdev with an APQN (an adapter and a domain) makes this an edit the loader must refuse.
+      if (mdevs.every((m) => parseRanges(m.adapters).isEmpty() || parseRanges(m.domains).isEmpty())) return null
       host.runtime.apmask = '0x00-0xff'
       host.runtime.aqmask = '0x00-0xff'
       return text(d)
