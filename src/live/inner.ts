@@ -1,72 +1,103 @@
-// The namespace side of `aplab shell` (run by unshare as `node inner.js`):
-// mount the live host, lay it over /sys, /proc/cmdline and /proc/cio_ignore
-// (where this machine's /proc has them), /etc/mdevctl.d and
-// /etc/udev/rules.d, then run the command with the drop-ins first on PATH
-// and exit with its status. The FUSE server is this very process, so
-// nothing here may block its event loop (no spawnSync while mounted).
+// The namespace side of `aplab shell` (run by unshare as `node inner.js`).
+// Two mount namespaces, one inside the other:
+// - this one, where the FUSE server (server.ts, a process of its own so
+//   that no program it starts holds /dev/fuse) mounts the live host on a
+//   folder and nothing else changes: the server itself must never find
+//   its own mount at /sys or /etc, or a read of its own files would wait
+//   for itself;
+// - a second one (unshare again), which inherits that mount and lays it
+//   over /sys, /proc/cmdline and /proc/cio_ignore (where this machine's
+//   /proc has them), /etc/mdevctl.d and /etc/udev/rules.d, then runs the
+//   command with the drop-ins first on PATH.
+// This process exits with the command's status.
 
-import {execFile, spawn} from 'node:child_process'
+import {type ChildProcess, spawn} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 import {errorMessage} from '../cli/env.js'
-import {mountLive} from './mount.js'
 import {CONFIG_VAR, type ShellConfig, exitStatus} from './shell.js'
 
-/** /proc files aplab emulates; each is laid over the real one when this machine has it. */
-const PROC_FILES = ['cmdline', 'cio_ignore']
-/** /etc directories of the live host laid over the real ones. */
-const ETC_DIRS = ['mdevctl.d', 'udev/rules.d']
+const SERVER_VAR = 'APLAB_SERVER_CONFIG'
 
-function run(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) =>
-    execFile(cmd, args, (err, _o, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve())),
-  )
+/**
+ * Run by sh in the command's namespace: $1 the mount, $2 a folder for an
+ * overlay of /etc, then the command. A directory of /etc this machine
+ * lacks is made in an overlay of /etc that only this namespace sees.
+ */
+const LAY_OVER = `
+m=$1 ov=$2; shift 2
+fail() { echo "aplab: cannot lay the live host over $1" >&2; exit 1; }
+mount --bind "$m/sys" /sys || fail /sys
+for f in cmdline cio_ignore; do
+  if [ -e "/proc/$f" ]; then mount --bind "$m/proc/$f" "/proc/$f" || fail "/proc/$f"; fi
+done
+if [ ! -d /etc/mdevctl.d ] || [ ! -d /etc/udev/rules.d ]; then
+  mount -t tmpfs aplab-etc "$ov" && mkdir "$ov/upper" "$ov/work" &&
+    mount -t overlay aplab-etc -o "lowerdir=/etc,upperdir=$ov/upper,workdir=$ov/work" /etc &&
+    mkdir -p /etc/mdevctl.d /etc/udev/rules.d || fail /etc
+fi
+for d in mdevctl.d udev/rules.d; do mount --bind "$m/etc/$d" "/etc/$d" || fail "/etc/$d"; done
+command -v "$1" >/dev/null 2>&1 || { echo "aplab: $1: command not found" >&2; exit 127; }
+exec "$@"
+`
+
+/** Start the FUSE server on `mnt` and wait until it serves; it stops when this process is gone. */
+function startServer(mnt: string, state: string, host?: string): Promise<ChildProcess> {
+  const server = spawn(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), 'server.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    // A session of its own: the terminal's signals are for the command.
+    detached: true,
+    env: {...process.env, [SERVER_VAR]: JSON.stringify({mnt, state, host, parent: process.pid})},
+  })
+  return new Promise((resolve, reject) => {
+    let out = ''
+    server.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('ready\n')) resolve(server)
+    })
+    server.on('exit', () => reject(new Error('the file system could not be served')))
+  })
 }
-
-const bind = (from: string, to: string) => run('mount', ['--bind', from, to])
 
 async function main(): Promise<number> {
   const config = JSON.parse(process.env[CONFIG_VAR] ?? '') as ShellConfig
   delete process.env[CONFIG_VAR]
   const mnt = path.join(config.tmp, 'host')
+  const ov = path.join(config.tmp, 'etc')
   fs.mkdirSync(mnt)
-  await mountLive(mnt, config.state, config.host)
-  await bind(path.join(mnt, 'sys'), '/sys')
-  for (const f of PROC_FILES) if (fs.existsSync(`/proc/${f}`)) await bind(path.join(mnt, 'proc', f), `/proc/${f}`)
-  if (ETC_DIRS.some((d) => !fs.existsSync(`/etc/${d}`))) {
-    // A directory this machine lacks is made in an overlay of /etc that only this namespace sees.
-    const ov = path.join(config.tmp, 'etc')
-    fs.mkdirSync(ov)
-    await run('mount', ['-t', 'tmpfs', 'aplab-etc', ov])
-    fs.mkdirSync(path.join(ov, 'upper'))
-    fs.mkdirSync(path.join(ov, 'work'))
-    await run('mount', ['-t', 'overlay', 'aplab-etc', '-o', `lowerdir=/etc,upperdir=${ov}/upper,workdir=${ov}/work`, '/etc'])
-    for (const d of ETC_DIRS) fs.mkdirSync(`/etc/${d}`, {recursive: true})
-  }
-  for (const d of ETC_DIRS) await bind(path.join(mnt, 'etc', d), `/etc/${d}`)
+  fs.mkdirSync(ov)
+  const server = await startServer(mnt, config.state, config.host)
+  // A server that dies leaves the mount answering ENOTCONN; the command is told.
+  server.on('exit', (code, signal) => {
+    if (signal !== 'SIGTERM') process.stderr.write(`aplab: the live host's file system stopped (${signal ?? `status ${code}`})\n`)
+  })
 
   const env: NodeJS.ProcessEnv = {...process.env, PATH: `${config.binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`, APLAB_STATE: config.state}
   if (config.host) env.APLAB_HOST = config.host
-  const [file, ...args] = config.cmd
   return new Promise<number>((resolve) => {
-    const child = spawn(file, args, {stdio: 'inherit', env})
+    const args = ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', LAY_OVER, 'aplab', mnt, ov, ...config.cmd]
+    const child = spawn('unshare', args, {stdio: 'inherit', env})
     const ignore = (): void => undefined
     process.on('SIGINT', ignore)
     process.on('SIGQUIT', ignore)
     for (const s of ['SIGTERM', 'SIGHUP'] as const) process.on(s, () => void child.kill(s))
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      // As sh says it: 127 when there is no such command, 126 when it cannot run.
-      const notFound = e.code === 'ENOENT'
-      process.stderr.write(`aplab: ${file}: ${notFound ? 'command not found' : e.message}\n`)
-      resolve(notFound ? 127 : 126)
+    const done = (status: number): void => {
+      server.removeAllListeners('exit')
+      server.kill('SIGTERM')
+      resolve(status)
+    }
+    child.on('error', (e) => {
+      process.stderr.write(`aplab: cannot run unshare: ${e.message}\n`)
+      done(1)
     })
-    child.on('exit', (code, signal) => resolve(exitStatus(code, signal)))
+    child.on('exit', (code, signal) => done(exitStatus(code, signal)))
   })
 }
 
 try {
-  // The namespace (and with it every mount made here) goes when its last process does.
+  // The namespaces (and with them every mount made here) go when their last process does.
   process.exit(await main())
 } catch (e) {
   process.stderr.write(`aplab: ${e instanceof Error && !('exitCode' in e) ? e.message : errorMessage(e).message}\n`)
