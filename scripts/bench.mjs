@@ -40,3 +40,43 @@ cases.forEach(([name], k) => {
   const m = median(times[k])
   console.log(`${name.padEnd(38)} ${m.toFixed(1).padStart(7)} ms  ${(m / base).toFixed(2)}x`)
 })
+
+// Reading one attribute through `aplab mount` (FUSE): `cat` of a sysfs
+// attribute of the mount against `cat` of an ordinary file, interleaved.
+// Skipped, with the reason, where FUSE cannot run.
+{
+  const {spawn} = await import('node:child_process')
+  const {mkdirSync, writeFileSync, readFileSync, existsSync} = await import('node:fs')
+  const live = mkdtempSync(join(tmpdir(), 'aplab-bench-'))
+  const liveEnv = {...process.env, APLAB_STATE: join(live, 'state.yaml')}
+  const mnt = join(live, 'mnt')
+  mkdirSync(mnt)
+  writeFileSync(join(live, 'plain'), '0x' + 'f'.repeat(64) + '\n')
+  spawnSync(node, [join(root, 'bin/aplab.js'), 'init'], {env: liveEnv})
+  const server = spawn(node, [join(root, 'bin/aplab.js'), 'mount', mnt], {env: liveEnv, stdio: ['ignore', 'pipe', 'pipe']})
+  let err = ''
+  server.stderr.on('data', (d) => (err += d))
+  const up = await new Promise((resolve) => {
+    server.stdout.on('data', (d) => String(d).includes('mounted on') && resolve(true))
+    server.on('exit', () => resolve(false))
+  })
+  const attr = join(mnt, 'sys/bus/ap/apmask')
+  if (!up || !existsSync(attr)) console.log(`cat through aplab mount: skipped (${err.trim() || 'the mount did not come up'})`)
+  else {
+    const catTimes = [[], []]
+    for (let i = 0; i < runs; i++)
+      [join(live, 'plain'), attr].forEach((f, k) => {
+        const t0 = process.hrtime.bigint()
+        spawnSync('cat', [f], {stdio: 'ignore'})
+        catTimes[k].push(Number(process.hrtime.bigint() - t0) / 1e6)
+      })
+    const plain = median(catTimes[0])
+    const fuse = median(catTimes[1])
+    console.log(`${'cat an ordinary file'.padEnd(38)} ${plain.toFixed(1).padStart(7)} ms`)
+    console.log(`${'cat through aplab mount (apmask)'.padEnd(38)} ${fuse.toFixed(1).padStart(7)} ms  ${fuse - plain >= 0 ? '+' : ''}${(fuse - plain).toFixed(1)} ms per read`)
+    if (readFileSync(attr, 'utf8') !== readFileSync(join(live, 'plain'), 'utf8')) throw new Error('the mount read a different apmask')
+  }
+  server.kill('SIGTERM')
+  await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.on('exit', resolve)))
+  rmSync(live, {recursive: true, force: true})
+}
