@@ -91,6 +91,14 @@ describe.concurrent('a new user', () => {
   })
 })
 
+it('init --list --json lists the presets', async () => {
+  const s = sandbox()
+  const presets = JSON.parse(await s.ok('init', '--list', '--json'))
+  expect(presets.map((p: {name: string}) => p.name)).toEqual(['default', 'vfio-ap-doc', 'ibm-doc', 'max', 'se-guest'])
+  expect(await s.run('init', '--json')).toEqual({stdout: '', stderr: "aplab: All of the following must be provided when using --json: --list\nTry 'aplab init --help' for more information.\n", code: 1})
+  s.done()
+})
+
 describe.concurrent('rough edges', () => {
   it('hw adapter/domain add out of range answer in hex', async () => {
     const s = sandbox()
