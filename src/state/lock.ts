@@ -127,6 +127,45 @@ function removeTree(p: string): void {
 }
 
 /**
+ * What commands killed while taking or breaking a lock leave beside it:
+ * staged locks (FILE.lock.TOKEN) whose owner is dead, or that never got a
+ * record and have stayed so for the grace period, and records being
+ * removed (FILE.lock.TOKEN.broken). Run by the holder, so at most one
+ * command sweeps at a time; a live command's staged lock is left alone.
+ */
+function sweep(lockDir: string, token: string, graceOver: (key: string, mtimeMs: number) => boolean): void {
+  const dir = path.dirname(lockDir)
+  const prefix = path.basename(lockDir) + '.'
+  let names: string[]
+  try {
+    names = fs.readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const n of names) {
+    if (!n.startsWith(prefix) || n.includes(token)) continue
+    const p = path.join(dir, n)
+    if (n.endsWith('.broken')) {
+      removeTree(p)
+      continue
+    }
+    let st: fs.Stats
+    let inner: string[]
+    try {
+      st = fs.lstatSync(p)
+      if (!st.isDirectory()) continue
+      inner = fs.readdirSync(p)
+    } catch {
+      continue
+    }
+    const old = () => graceOver(`${st.ino}:${n}:${st.mtimeMs}`, st.mtimeMs)
+    const owners = inner.filter((x) => x.startsWith('owner.')).map((x) => parseOwner(readSmall(path.join(p, x))))
+    const dead = owners.length > 0 ? owners.every((o) => (o ? judge(o) === 'dead' : old())) : old()
+    if (dead) removeTree(p)
+  }
+}
+
+/**
  * Take the lock of the real file `real` (FILE.lock beside it), waiting as
  * long as a live process holds it. Errors are Node's (EACCES, ...): the
  * caller names them.
@@ -274,6 +313,7 @@ export async function acquire(real: string, opts: LockOptions = {}): Promise<Hel
     delay = Math.min(delay * 2, 20)
   }
 
+  sweep(lockDir, token, graceOver)
   const mine = path.join(lockDir, recordName)
   return {
     lockDir,

@@ -155,6 +155,24 @@ describe('locks without a live owner', () => {
     expect(readdirSync(join(state, '..'))).toEqual([])
   })
 
+  it("what killed commands left beside the lock is swept by the next holder; a live command's staged lock stays", async () => {
+    const {dir, state} = sandbox()
+    const i = self()
+    const stage = (name: string, owner: object | null, old = false) => {
+      mkdirSync(join(dir, name))
+      if (owner) writeFileSync(join(dir, name, 'owner.x'), JSON.stringify(owner) + '\n')
+      if (old) utimesSync(join(dir, name), 0, 0)
+    }
+    stage('state.yaml.lock.dead', {...i, pid: 0x3fffffff})
+    stage('state.yaml.lock.alive', i)
+    stage('state.yaml.lock.empty-old', null, true)
+    stage('state.yaml.lock.empty-new', null)
+    writeFileSync(join(dir, 'state.yaml.lock.y.broken'), '{}\n')
+    writeFileSync(join(dir, 'other.lock.z.broken'), '{}\n')
+    await mutate(state, (w) => void w.hosts[0].runtime.scans++)
+    expect(readdirSync(dir).sort()).toEqual(['.state.yaml.cache', 'other.lock.z.broken', 'state.yaml', 'state.yaml.lock.alive', 'state.yaml.lock.empty-new'])
+  })
+
   it('a live holder is proven alive by pid and start time; anything else is dead', () => {
     const i = self()
     expect(i.pid).toBe(process.pid)
