@@ -20,6 +20,7 @@ import {HOST_NAME_RE, type Guest, type Host, type World, hex2, hex4} from '../co
 import {mayOpenVfioGroup} from '../core/perm.js'
 import {attachedGuest, findMdev} from '../core/vfio.js'
 import {adoptGuest} from '../libvirt/driver.js'
+import type {GuestInfo} from '../views/guest.js'
 import {
   LIBVIRT_ONE_VFIO_AP,
   NON_MIGRATABLE,
@@ -224,18 +225,6 @@ export function migrate(world: World, name: string, to: string): void {
     if (!(e instanceof GuestRefusal)) throw e
     throw new ToolExit(e.detail.managed === 'libvirt' ? `error: ${libvirtMigrationBlocked()}\n` : hmpError(NON_MIGRATABLE())[0] + '\n', 1)
   }
-}
-
-export interface GuestInfo {
-  name: string
-  host: string
-  state: 'running' | 'shut off'
-  managed: Guest['managed']
-  autostart: boolean
-  cpu: string
-  device: {id: string; uuid: string; sysfsdev: string} | null
-  apqns: string[]
-  control_domains: string[]
 }
 
 export function info(host: Host, g: Guest): GuestInfo {

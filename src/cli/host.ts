@@ -6,6 +6,7 @@ import {HOST_NAME_RE, type Host, type World} from '../core/model.js'
 import {preset} from '../core/presets.js'
 import {mayAccess} from '../core/perm.js'
 import {refusal, requireCapability} from './refuse.js'
+import type {HostRow} from '../views/aplab.js'
 
 /** s390's COMMAND_LINE_SIZE, the terminating NUL included. */
 const COMMAND_LINE_SIZE = 4096
@@ -81,16 +82,6 @@ export function removeHost(world: World, name: string): void {
 export function useHost(world: World, name: string): void {
   if (!world.hosts.some((h) => h.name === name)) throw new UsageError(`no host named '${name}' (hosts: ${world.hosts.map((h) => h.name).join(', ')})`)
   world.current = name
-}
-
-export interface HostRow {
-  name: string
-  current: boolean
-  adapters: number
-  usage_domains: number
-  vfio_ap: boolean
-  mdevs: number
-  guests: string[]
 }
 
 export function hostRows(world: World): HostRow[] {

@@ -11,6 +11,7 @@ import {MDEV_TYPE, findMdev} from '../core/vfio.js'
 import {hostVfs} from '../sysfs/host.js'
 import {readVfioApConfig} from '../tools/zdev/libap.js'
 import {refusal} from './refuse.js'
+import type {MdevInfo} from '../views/mdev.js'
 
 const WHY: Partial<Record<Errno, string>> = {
   EADDRNOTAVAIL: 'an APQN it would add is reserved for the host by apmask and aqmask',
@@ -119,16 +120,6 @@ function definedMatrix(host: Host, uuid: string): {adapters: number[]; domains: 
   } catch {
     return null // a malformed ap_config, which makes libap abort
   }
-}
-
-export interface MdevInfo {
-  uuid: string
-  active: boolean
-  defined: 'auto' | 'manual' | null
-  adapters: number[]
-  domains: number[]
-  control_domains: number[]
-  guest_matrix: {adapters: number[]; domains: number[]; control_domains: number[]}
 }
 
 /** Running mdevs and mdevctl definitions, by UUID. */

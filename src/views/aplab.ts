@@ -1,8 +1,17 @@
 // Output of aplab's own commands (the mirrored tools have their own views).
 
-import type {HostRow} from '../cli/host.js'
 import type {Preset} from '../core/presets.js'
 import {plainTable} from './table.js'
+
+export interface HostRow {
+  name: string
+  current: boolean
+  adapters: number
+  usage_domains: number
+  vfio_ap: boolean
+  mdevs: number
+  guests: string[]
+}
 
 /** The presets as a borderless table, for `aplab init --list`. */
 export async function presetTable(presets: Preset[]): Promise<string> {

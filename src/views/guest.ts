@@ -1,7 +1,19 @@
 // Output of `aplab guest list` and `aplab guest show`.
 
-import type {GuestInfo} from '../cli/guest.js'
+import type {Guest} from '../core/model.js'
 import {plainTable} from './table.js'
+
+export interface GuestInfo {
+  name: string
+  host: string
+  state: 'running' | 'shut off'
+  managed: Guest['managed']
+  autostart: boolean
+  cpu: string
+  device: {id: string; uuid: string; sysfsdev: string} | null
+  apqns: string[]
+  control_domains: string[]
+}
 
 export async function guestTable(rows: GuestInfo[]): Promise<string> {
   if (rows.length === 0) return ''

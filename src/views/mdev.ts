@@ -1,8 +1,17 @@
 // Output of `aplab mdev list` and `aplab mdev show`.
 
-import type {MdevInfo} from '../cli/mdev.js'
 import {hex2, hex4} from '../core/model.js'
 import {plainTable} from './table.js'
+
+export interface MdevInfo {
+  uuid: string
+  active: boolean
+  defined: 'auto' | 'manual' | null
+  adapters: number[]
+  domains: number[]
+  control_domains: number[]
+  guest_matrix: {adapters: number[]; domains: number[]; control_domains: number[]}
+}
 
 const ids = (xs: number[], hex: (n: number) => string): string => (xs.length ? xs.map((x) => '0x' + hex(x)).join(',') : '-')
 
