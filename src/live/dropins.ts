@@ -1,14 +1,28 @@
 // The host commands' drop-ins that live with the live host: modprobe,
-// and lsmod (bin/*.js run these), on the state of
+// lsmod and dmesg (bin/*.js run these), on the state of
 // $APLAB_STATE and the host of $APLAB_HOST, as the caller $APLAB_UID.
 
 import {errorMessage, pickHost, processEnv} from '../cli/env.js'
 
-export type LiveDropIn = 'modprobe' | 'lsmod'
+export type LiveDropIn = 'modprobe' | 'lsmod' | 'dmesg'
 
 async function run(tool: LiveDropIn, argv: string[]): Promise<number> {
   const env = processEnv()
   const store = await import('../state/store.js')
+  if (tool === 'dmesg') {
+    const {runDmesg} = await import('./dmesg.js')
+    const show = (w: import('../core/model.js').World) => {
+      const h = pickHost(w, env.host)
+      const d = runDmesg(argv, h.runtime.dmesg, h.runtime.bootTime, env.uid)
+      if (d.clear) h.runtime.dmesg = []
+      return d
+    }
+    const clears = /^-[^-]*[Cc]|^--(clear|read-clear)$/
+    const d = argv.some((a) => clears.test(a)) ? await store.mutate(env.state, show) : show(await store.load(env.state))
+    process.stdout.write(d.stdout)
+    process.stderr.write(d.stderr)
+    return d.code
+  }
   const kmod = await import('./kmod.js')
   let r: {stdout: string; stderr: string; code: number}
   if (tool === 'lsmod') {
