@@ -34,14 +34,20 @@ export function etcDir(p: Persistent, dirPath = '/etc/'): DirNode {
   return {
     kind: 'dir',
     list: () => [...children(p, dirPath).keys()],
+    // One lookup costs one probe for a file and, for a directory, a scan
+    // that stops at the first key under it: not a listing of the directory
+    // (with a thousand mdevctl definitions, every read of one was a scan of all).
     get: (name): Node | undefined => {
-      const kind = children(p, dirPath).get(name)
-      if (kind === 'dir') return etcDir(p, `${dirPath}${name}/`)
-      if (kind === 'file') {
-        const key = dirPath + name
-        return {kind: 'file', mode: 0o644, show: () => p.files[key], store: (buf) => void (p.files[key] = buf)}
+      if (name === '' || name.includes('/')) return undefined
+      const key = dirPath + name
+      const sub = key + '/'
+      const isDir = (): boolean => {
+        if (STANDARD_DIRS.some((d) => d.startsWith(sub))) return true
+        for (const k in p.files) if (k.startsWith(sub)) return true
+        return false
       }
-      return undefined
+      if (Object.hasOwn(p.files, key)) return {kind: 'file', mode: 0o644, show: () => p.files[key], store: (buf) => void (p.files[key] = buf)}
+      return isDir() ? etcDir(p, sub) : undefined
     },
     create: (name, data) => {
       p.files[dirPath + name] = data
