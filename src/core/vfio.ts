@@ -18,8 +18,18 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /** The AP bus of a host, with vfio_ap's hooks wired in. */
 export function hostBus(host: Host): ApBus {
+  // The mdev holding each APQN, made at the first status asked of this bus
+  // (lszcrypt asks it of every queue): a bus lives for one file system
+  // operation or until a write through the view, and a new list of mdevs
+  // (a create or remove) makes it again.
+  let held: {list: Mdev[]; length: number; at: Map<number, Mdev>} | undefined
+  const holder = (apid: number, apqi: number): Mdev | undefined => {
+    const list = host.runtime.mdevs
+    if (!held || held.list !== list || held.length !== list.length) held = {list, length: list.length, at: apqnIndex(list)}
+    return held.at.get(apid * 0x10000 + apqi)
+  }
   const hooks: BusHooks = {
-    status: (apid, apqi) => queueStatus(host, apid, apqi),
+    status: (apid, apqi) => statusOf(host, holder(apid, apqi), apid, apqi),
     canReserve: (apm, aqm) => checkNotInUse(host, apm, aqm),
     bindingChanged: (apid, apqi, was, now) => bindingChanged(host, apid, apqi, was, now),
   }
@@ -30,8 +40,34 @@ const prefix = (uuid: string) => `vfio_ap_mdev ${uuid}: `
 
 const apqn = (a: number, d: number) => `${hex2(a)}.${hex4(d)}`
 
+/** Where each mdev of a list is, by UUID, for the lists looked up in (a sysfs walk asks once per path). */
+const positions = new WeakMap<Mdev[], Map<string, number>>()
+
 export function findMdev(host: Host, uuid: string): Mdev | undefined {
-  return host.runtime.mdevs.find((m) => m.uuid === uuid.toLowerCase())
+  const list = host.runtime.mdevs
+  const u = uuid.toLowerCase()
+  let at = positions.get(list)
+  let i = at?.get(u)
+  // The list may have changed in place since the index was made: a hit is
+  // checked, and a miss or a stale hit makes the index again.
+  if (i !== undefined && list[i]?.uuid === u) return list[i]
+  if (at === undefined || i !== undefined || at.size !== list.length) {
+    at = new Map(list.map((m, k) => [m.uuid, k]))
+    positions.set(list, at)
+    i = at.get(u)
+    return i === undefined ? undefined : list[i]
+  }
+  return list.find((m) => m.uuid === u)
+}
+
+/** The mdev assigned each APQN (apid * 0x10000 + apqi); the first in the list when two share one. */
+function apqnIndex(list: Mdev[]): Map<number, Mdev> {
+  const at = new Map<number, Mdev>()
+  for (const m of list) {
+    const ds = m.aqm.bits()
+    for (const a of m.apm.bits()) for (const d of ds) if (!at.has(a * 0x10000 + d)) at.set(a * 0x10000 + d, m)
+  }
+  return at
 }
 
 export function availableInstances(host: Host): number {
@@ -45,7 +81,10 @@ export function attachedGuest(host: Host, uuid: string): Guest | undefined {
 
 /** `status` of a queue bound to vfio_ap: `in use` when a guest has it in its APCB. */
 export function queueStatus(host: Host, apid: number, apqi: number): 'in use' | 'assigned' | 'unassigned' {
-  const m = host.runtime.mdevs.find((x) => x.apm.has(apid) && x.aqm.has(apqi))
+  return statusOf(host, host.runtime.mdevs.find((x) => x.apm.has(apid) && x.aqm.has(apqi)), apid, apqi)
+}
+
+function statusOf(host: Host, m: Mdev | undefined, apid: number, apqi: number): 'in use' | 'assigned' | 'unassigned' {
   if (!m) return 'unassigned'
   if (attachedGuest(host, m.uuid) && m.shadow.apm.has(apid) && m.shadow.aqm.has(apqi)) return 'in use'
   return 'assigned'
