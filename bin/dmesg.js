@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // Drop-in dmesg: util-linux's dmesg on the emulated host's kernel ring buffer (see aplab-shell(1)).
 process.removeAllListeners('warning')
-const {liveDropInMain} = await import('../dist/live/dropins.js')
-await liveDropInMain('dmesg', process.argv.slice(2))
+const {dropInMain} = await import('../dist/main.bundle.js')
+await dropInMain('dmesg', process.argv.slice(2))

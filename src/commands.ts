@@ -46,6 +46,7 @@ import MdevStart from './commands/mdev/start.js'
 import MdevStop from './commands/mdev/stop.js'
 import MdevUnassign from './commands/mdev/unassign.js'
 import Mdevctl from './commands/mdevctl.js'
+import Lsmod from './commands/lsmod.js'
 import Modprobe from './commands/modprobe.js'
 import Mount from './commands/mount.js'
 import Shell from './commands/shell.js'
@@ -101,6 +102,7 @@ export const COMMANDS = {
   'mdev:stop': MdevStop,
   'mdev:unassign': MdevUnassign,
   mdevctl: Mdevctl,
+  lsmod: Lsmod,
   modprobe: Modprobe,
   mount: Mount,
   shell: Shell,

@@ -47,7 +47,7 @@ describe('a user of the host', () => {
       stderr: `aplab: cannot assign domain 0x47 to mdev ${U}: Permission denied (EACCES): only root may write /sys/devices/vfio_ap/matrix/${U}/assign_domain\n`,
       code: 1,
     })
-    expect(await s.user('dmesg', '-C')).toEqual({stdout: '', stderr: 'dmesg: klogctl failed: Operation not permitted\n', code: 1})
+    expect(await s.user('dmesg', '-C')).toEqual({stdout: '', stderr: 'dmesg: clear kernel buffer failed: Operation not permitted\n', code: 1})
     expect(await s.user('modprobe', '-r', 'vfio_ap')).toEqual({stdout: '', stderr: "modprobe: ERROR: could not remove 'vfio_ap': Operation not permitted\n", code: 1})
     expect(await s.user('host', 'reboot')).toEqual({
       stdout: '',

@@ -1,10 +1,12 @@
-// util-linux's dmesg (2.38.1) as a drop-in on the emulated host: the host's
-// kernel ring buffer in dmesg's formats, cleared by -C/-c, and refused to
-// users other than root as kernel.dmesg_restrict=1 refuses them.
+// util-linux's dmesg (2.38.1) on the emulated host: the host's kernel ring
+// buffer in dmesg's formats, cleared by -C/-c by root only (CAP_SYSLOG);
+// anyone may read it, as kernel.dmesg_restrict=0 (RHEL, SLES) allows.
 
 import type {LogLine} from '../core/model.js'
-import {type OptDef, getoptLong} from '../tools/getopt.js'
+import {type OptDef, getoptLong} from './getopt.js'
+import {capable} from '../core/perm.js'
 import {dmesgText} from '../views/dmesg.js'
+import {dmesgJson} from '../views/json.js'
 
 export const DMESG_VERSION = 'dmesg from util-linux 2.38.1\n'
 
@@ -78,13 +80,14 @@ function iso(d: Date, us: number): string {
 /**
  * dmesg on the host's ring buffer: `[seconds.micros] text` by default,
  * -t/--notime, -T/--ctime and --time-format ctime|notime|iso; -C clears,
- * -c prints then clears. Without CAP_SYSLOG (any user but root, as with
- * kernel.dmesg_restrict=1) reading and clearing fail with EPERM.
+ * -c prints then clears, -J prints JSON. Without CAP_SYSLOG (any user but
+ * root) clearing fails with EPERM; reading is everyone's (dmesg_restrict=0).
  */
 export function runDmesg(argv: string[], log: LogLine[], bootTime: number, uid: number): DmesgResult {
   let format: 'default' | 'notime' | 'ctime' | 'iso' = 'default'
   let clear = false
   let read = true
+  let json = false
   const g = getoptLong(argv, OPTS)
   for (const ev of g.events) {
     if (ev.kind === 'missing')
@@ -114,6 +117,9 @@ export function runDmesg(argv: string[], log: LogLine[], bootTime: number, uid: 
         else if (ev.arg === 'delta' || ev.arg === 'reltime') return fail(`dmesg: the emulated host's dmesg does not implement --time-format ${ev.arg}\n`)
         else return fail(`dmesg: unknown time format: ${ev.arg}\n`)
         break
+      case 'J':
+        json = true
+        break
       case 'k':
       case 'P':
       case 'L':
@@ -125,10 +131,12 @@ export function runDmesg(argv: string[], log: LogLine[], bootTime: number, uid: 
     }
   }
   if (g.operands.length > 0) return fail(`dmesg: bad usage\n${TRY}`)
-  if (uid !== 0) return fail(`dmesg: ${read ? 'read' : 'clear'} kernel buffer failed: Operation not permitted\n`)
+  // kernel.dmesg_restrict=0 (RHEL's and SLES's default): everyone may read; clearing needs CAP_SYSLOG.
+  if (clear && !capable(uid, 'CAP_SYSLOG')) return fail(`dmesg: ${read ? 'read' : 'clear'} kernel buffer failed: Operation not permitted\n`)
   if (!read) return {stdout: '', stderr: '', code: 0, clear}
   let stdout: string
-  if (format === 'default') stdout = dmesgText(log)
+  if (json) stdout = dmesgJson(log)
+  else if (format === 'default') stdout = dmesgText(log)
   else
     stdout = log
       .map((l) => {

@@ -1,16 +1,17 @@
-// The host commands' drop-ins that live with the live host: modprobe,
-// lsmod and dmesg (bin/*.js run these), on the state of
-// $APLAB_STATE and the host of $APLAB_HOST, as the caller $APLAB_UID.
+// The host's own commands as drop-ins: kmod's modprobe and lsmod and
+// util-linux's dmesg (src/tools/kmod.ts, dmesg.ts), on the state of
+// $APLAB_STATE and the host of $APLAB_HOST, as the caller $APLAB_UID. The
+// binaries and `aplab modprobe|lsmod|dmesg` run the same code.
 
-import {errorMessage, pickHost, processEnv} from '../cli/env.js'
+import {type Env, pickHost} from './env.js'
 
-export type LiveDropIn = 'modprobe' | 'lsmod' | 'dmesg'
+export type HostTool = 'modprobe' | 'lsmod' | 'dmesg'
+export const HOST_TOOLS: readonly string[] = ['modprobe', 'lsmod', 'dmesg']
 
-async function run(tool: LiveDropIn, argv: string[]): Promise<number> {
-  const env = processEnv()
+export async function runHostTool(tool: HostTool, argv: string[], env: Env): Promise<number> {
   const store = await import('../state/store.js')
   if (tool === 'dmesg') {
-    const {runDmesg} = await import('./dmesg.js')
+    const {runDmesg} = await import('../tools/dmesg.js')
     const show = (w: import('../core/model.js').World) => {
       const h = pickHost(w, env.host)
       const d = runDmesg(argv, h.runtime.dmesg, h.runtime.bootTime, env.uid)
@@ -23,7 +24,7 @@ async function run(tool: LiveDropIn, argv: string[]): Promise<number> {
     process.stderr.write(d.stderr)
     return d.code
   }
-  const kmod = await import('./kmod.js')
+  const kmod = await import('../tools/kmod.js')
   let r: {stdout: string; stderr: string; code: number}
   if (tool === 'lsmod') {
     r = kmod.parseLsmod(argv) ?? {stdout: kmod.lsmodText(kmod.loadedModules(pickHost(await store.load(env.state), env.host))), stderr: '', code: 0}
@@ -36,15 +37,4 @@ async function run(tool: LiveDropIn, argv: string[]): Promise<number> {
   process.stdout.write(r.stdout)
   process.stderr.write(r.stderr)
   return r.code
-}
-
-export async function liveDropInMain(tool: LiveDropIn, argv: string[]): Promise<void> {
-  for (const s of [process.stdout, process.stderr]) s.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 141 : 1))
-  try {
-    process.exitCode = await run(tool, argv)
-  } catch (e) {
-    const {message, exitCode} = errorMessage(e)
-    process.stderr.write(`${tool}: ${message}\n`)
-    process.exitCode = exitCode
-  }
 }

@@ -7,7 +7,7 @@
 import {ToolExit} from '../core/errors.js'
 import {KERNEL_RELEASE, modprobe} from '../core/modules.js'
 import type {Host} from '../core/model.js'
-import {type OptDef, getoptLong} from '../tools/getopt.js'
+import {type OptDef, getoptLong} from './getopt.js'
 
 /** What a drop-in run prints and its exit status. */
 export interface KmodResult {
