@@ -178,7 +178,10 @@ function cardDir(ref: BusRef, apid: number): DirNode {
     type: () => opt(zcrypt(), ro(() => line(b().cardType(apid) ?? ''))),
     uevent: ro(() => apUevent('card', drv(), b().hwtype(apid), letter())),
   })
-  const made = new Map<number, DirNode>()
+  // The last queue directory made is kept (a tool reads a queue's attributes
+  // one after the other); keeping all of them made lszcrypt -V of 65,536
+  // queues spend its time in the garbage collector.
+  let last: {apqi: number; d: DirNode} | undefined
   const queues = lazyDir(
     () => b().domainIds().map((d) => queueName(apid, d)),
     (name) => {
@@ -186,9 +189,8 @@ function cardDir(ref: BusRef, apid: number): DirNode {
       if (!m || parseInt(m[1], 16) !== apid) return undefined
       const apqi = parseInt(m[2], 16)
       if (!b().hasQueue(apid, apqi)) return undefined
-      let d = made.get(apqi)
-      if (!d) made.set(apqi, (d = queueDir(ref, apid, apqi)))
-      return d
+      if (last?.apqi !== apqi) last = {apqi, d: queueDir(ref, apid, apqi)}
+      return last.d
     },
   )
   return mergeDirs(attrs, queues)

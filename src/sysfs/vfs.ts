@@ -106,12 +106,14 @@ export function kernfsHash(name: string): number {
 const hashCache = new Map<string, number>()
 
 export function kernfsOrder(names: string[]): string[] {
-  const h = (n: string) => {
+  // Each name's hash looked up once, not at every comparison of the sort.
+  const keyed = names.map((n) => {
     let v = hashCache.get(n)
     if (v === undefined) hashCache.set(n, (v = kernfsHash(n)))
-    return v
-  }
-  return names.slice().sort((a, b) => h(a) - h(b) || (a < b ? -1 : a > b ? 1 : 0))
+    return {n, v}
+  })
+  keyed.sort((a, b) => a.v - b.v || (a.n < b.n ? -1 : a.n > b.n ? 1 : 0))
+  return keyed.map((k) => k.n)
 }
 
 export class Vfs {
@@ -137,29 +139,66 @@ export class Vfs {
 
   /** Resolved parent directories; dropped on every write, which may add or remove devices. */
   private readonly dirs = new Map<string, {node: DirNode; at: string[]}>()
+  /** The directory resolved last (a tool reads one directory's attributes in a row). */
+  private lastDir: {path: string; d: {node: DirNode; at: string[]}} | undefined
+  /** Drop what was resolved (a write may add or remove devices). */
+  private forget(): void {
+    this.dirs.clear()
+    this.lastDir = undefined
+  }
   private links = 0
 
   /** Like lookup, but returns the errno instead of throwing (tools probe many missing files). */
   private resolve(path: string, follow: boolean): {node: Node; path: string} | 'ENOENT' | 'ENOTDIR' {
+    const r = this.resolveAt(path, follow)
+    return typeof r === 'string' ? r : {node: r.node, path: '/' + r.at.join('/')}
+  }
+
+  /** resolve without making the path's text (most callers want only the node). */
+  private resolveAt(path: string, follow: boolean): {node: Node; at: string[]} | 'ENOENT' | 'ENOTDIR' {
     if (!path.startsWith('/')) return 'ENOENT'
     this.links = 0
     const cut = path.lastIndexOf('/')
     const name = path.slice(cut + 1)
     if (name !== '' && name !== '.' && name !== '..') {
-      const parentPath = path.slice(0, cut) || '/'
-      let parent = this.dirs.get(parentPath)
-      if (!parent) {
-        const r = this.walk(parentPath.split('/'), true)
-        if (typeof r === 'string') return r
-        if (r.node.kind !== 'dir') return 'ENOTDIR'
-        parent = {node: r.node, at: r.at}
-        this.dirs.set(parentPath, parent)
-      }
-      const r = this.step(parent.node, parent.at, name, follow)
-      return typeof r === 'string' ? r : {node: r.node, path: '/' + r.at.join('/')}
+      const parent = this.dirAt(path.slice(0, cut) || '/')
+      if (typeof parent === 'string') return parent
+      return this.step(parent.node, parent.at, name, follow)
     }
-    const r = this.walk(path.split('/'), follow)
-    return typeof r === 'string' ? r : {node: r.node, path: '/' + r.at.join('/')}
+    return this.walk(path.split('/'), follow)
+  }
+
+  /**
+   * The directory at an absolute path, through the cache of resolved
+   * directories, its own parent's included: reading the attributes of
+   * 65,536 queues walks one step per queue directory, not the whole path.
+   */
+  private dirAt(path: string): {node: DirNode; at: string[]} | 'ENOENT' | 'ENOTDIR' {
+    if (this.lastDir?.path === path) return this.lastDir.d
+    const hit = this.dirs.get(path)
+    if (hit) {
+      this.lastDir = {path, d: hit}
+      return hit
+    }
+    const cut = path.lastIndexOf('/')
+    const name = path.slice(cut + 1)
+    let r: {node: Node; at: string[]} | 'ENOENT' | 'ENOTDIR'
+    if (path === '/' || name === '' || name === '.' || name === '..') r = this.walk(path.split('/'), true)
+    else {
+      const parent = this.dirAt(path.slice(0, cut) || '/')
+      if (typeof parent === 'string') return parent
+      r = this.step(parent.node, parent.at, name, true)
+    }
+    if (typeof r === 'string') return r
+    if (r.node.kind !== 'dir') return 'ENOTDIR'
+    const d = {node: r.node, at: r.at}
+    // A bounded cache: what a tool walks is read in order, and tens of
+    // thousands of entries kept alive cost more in garbage collection than
+    // walking the few levels again.
+    if (this.dirs.size >= 1024) this.dirs.clear()
+    this.dirs.set(path, d)
+    this.lastDir = {path, d}
+    return d
   }
 
   private walk(parts: string[], followLast: boolean): {node: Node; at: string[]} | 'ENOENT' | 'ENOTDIR' {
@@ -191,7 +230,7 @@ export class Vfs {
   }
 
   private nodeOrNull(path: string): Node | null {
-    const r = this.resolve(path, true)
+    const r = this.resolveAt(path, true)
     return typeof r === 'string' ? null : r.node
   }
 
@@ -241,7 +280,7 @@ export class Vfs {
     if (node.kind !== 'file' || !node.store || !mayAccess(this.uid, node.mode, 'w')) throw new KernelError('EACCES')
     // Nothing to write is no write(2) at all (echo -n "", an empty fputs): the store never runs.
     if (data === '') return
-    this.dirs.clear()
+    this.forget()
     node.store(data)
   }
 
@@ -286,7 +325,7 @@ export class Vfs {
     if (this.exists(path)) return this.write(path, data)
     const {dir: d, name} = this.parentOf(path)
     if (!d.create || !mayAccess(this.uid, DIR_MODE, 'w')) throw new KernelError('EACCES')
-    this.dirs.clear()
+    this.forget()
     d.create(name, data)
   }
 
@@ -300,7 +339,7 @@ export class Vfs {
       const {dir: d, name} = this.parentOf(cur)
       if (this.exists(cur)) throw new KernelError('EEXIST')
       if (!d.mkdir || !mayAccess(this.uid, DIR_MODE, 'w')) throw new KernelError('EACCES')
-      this.dirs.clear()
+      this.forget()
       d.mkdir(name)
     }
   }
@@ -310,7 +349,7 @@ export class Vfs {
     if (node.kind === 'dir') throw new KernelError('EISDIR')
     const {dir: d, name} = this.parentOf(path)
     if (!d.remove || !mayAccess(this.uid, DIR_MODE, 'w')) throw new KernelError('EACCES')
-    this.dirs.clear()
+    this.forget()
     d.remove(name)
   }
 }
