@@ -2,6 +2,7 @@
 // them: adapters 0x05, domains 0x0004, APQNs 05.0004.
 
 import type {LogLine} from '../core/model.js'
+import type {MdevInfo} from './mdev.js'
 import {adapterId, domainId} from './matrix/json.js'
 
 export interface MdevJson {
@@ -14,18 +15,8 @@ export interface MdevJson {
   guest_matrix: {adapters: string[]; domains: string[]; control_domains: string[]}
 }
 
-/** An mdev's IDs as numbers (running, or as its mdevctl definition would assign them). */
-export interface MdevIds {
-  uuid: string
-  active: boolean
-  defined: 'auto' | 'manual' | null
-  adapters: number[]
-  domains: number[]
-  control_domains: number[]
-  guest_matrix: {adapters: number[]; domains: number[]; control_domains: number[]}
-}
-
-export function mdevJson(r: MdevIds): MdevJson {
+/** An mdev (running, or as its mdevctl definition would assign it) with its IDs in the text views' hex. */
+export function mdevJson(r: MdevInfo): MdevJson {
   return {
     uuid: r.uuid,
     active: r.active,
