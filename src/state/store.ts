@@ -5,7 +5,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import {StateError} from '../core/errors.js'
+import {StateError, UsageError} from '../core/errors.js'
 import type {World} from '../core/model.js'
 import {settleGuests} from '../core/guest.js'
 import {worldProblems} from '../core/invariants.js'
@@ -19,6 +19,8 @@ export const DEFAULT_HOST = 'host0'
 
 /** --state FILE, else $APLAB_STATE, else $XDG_STATE_HOME/aplab/state.yaml (~/.local/state). */
 export function statePath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  // An empty --state (a script's unset variable) names no file: never the default lab.
+  if (flag === '') throw new UsageError('--state needs a file name, not an empty string')
   if (flag) return path.resolve(flag)
   if (env.APLAB_STATE) return path.resolve(env.APLAB_STATE)
   const base = env.XDG_STATE_HOME || path.join(env.HOME || os.homedir(), '.local', 'state')
@@ -35,9 +37,14 @@ export async function serialize(w: World): Promise<string> {
   return dataText(worldToData(w))
 }
 
+/**
+ * The text of YAML.stringify(data, {lineWidth: 0}), through aplab's own
+ * writer (state/emit.ts: the same bytes at a fraction of the cost on a big
+ * host), or yaml's where that one cannot say.
+ */
 async function dataText(data: unknown): Promise<string> {
-  const YAML = await import('yaml')
-  return HEADER + YAML.stringify(data, {lineWidth: 0})
+  const [{default: YAML}, {emitYaml}] = await Promise.all([import('yaml'), import('./emit.js')])
+  return HEADER + (emitYaml(data, YAML) ?? YAML.stringify(data, {lineWidth: 0}))
 }
 
 /** The YAML text as plain data of the current version; StateError names the file and the place. */
@@ -111,12 +118,15 @@ async function writeCache(real: string, text: string, data: unknown, stat: fs.St
 
 /** The world of a state file's text, through the cache when it holds this text. */
 async function worldOf(text: string, place: Place, stat: fs.Stats): Promise<World> {
-  let data = await cachedData(place.real, text, stat)
-  if (data === undefined) {
-    data = await parseData(text, place.file)
-    await writeCache(place.real, text, data, stat)
-  }
-  return validated(place.file, () => worldFromData(data))
+  const cached = await cachedData(place.real, text, stat)
+  if (cached !== undefined) return validated(place.file, () => worldFromData(cached))
+  const data = await parseData(text, place.file)
+  // Only data that passed every check is cached: JSON has no NaN or
+  // infinity (`.nan` would come back as null, a missing field), so a refused
+  // text must never reach the cache, or its next read would not be refused.
+  const world = validated(place.file, () => worldFromData(data))
+  await writeCache(place.real, text, data, stat)
+  return world
 }
 
 /**
@@ -127,7 +137,24 @@ async function worldOf(text: string, place: Place, stat: fs.Stats): Promise<Worl
 export async function load(file: string): Promise<World> {
   const place = locate(file)
   const r = readRegular(place)
-  return r === null ? newWorld() : worldOf(r.text, place, r.stat)
+  return r === null ? newWorld() : endGuestsOfDeadProcesses(await worldOf(r.text, place, r.stat))
+}
+
+/**
+ * A guest run by a qemu-system-s390x process that is gone (killed, even by
+ * SIGKILL) has ended: it is presented stopped, and the next change saves it.
+ * The process is judged as the lock judges its holder (pid and start time).
+ */
+export async function endGuestsOfDeadProcesses(w: World): Promise<World> {
+  const run = w.hosts.flatMap((h) => h.guests).filter((g) => g.running && g.process)
+  if (run.length === 0) return w
+  const {judge} = await import('./lock.js')
+  for (const g of run)
+    if (judge(g.process!) === 'dead') {
+      g.running = false
+      delete g.process
+    }
+  return w
 }
 
 /**
@@ -215,6 +242,7 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
     const r = readRegular(place)
     const world = r === null ? newWorld() : await worldOf(r.text, place, r.stat)
     const before = JSON.stringify(worldToData(world))
+    await endGuestsOfDeadProcesses(world)
     const result = await change(world)
     settleGuests(world)
     const after = worldToData(world)
