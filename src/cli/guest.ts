@@ -21,6 +21,7 @@ import {mayOpenVfioGroup} from '../core/perm.js'
 import {attachedGuest, findMdev} from '../core/vfio.js'
 import {adoptGuest} from '../libvirt/driver.js'
 import type {GuestInfo} from '../views/guest.js'
+import {mayClear} from '../tools/dmesg.js'
 import {
   LIBVIRT_ONE_VFIO_AP,
   NON_MIGRATABLE,
@@ -250,7 +251,8 @@ export function infos(world: World): GuestInfo[] {
 /** What `aplab guest exec` runs inside a guest, and whether it can change the guest. */
 export function execMutates(cmd: string[]): boolean {
   const [c, a, b] = cmd
-  return c === 'chzcrypt' || (c === 'aplab' && a === 'sysfs' && b === 'write') || (c === 'sysfs' && a === 'write') || (c === 'aplab' && a === 'chzcrypt')
+  const words = c === 'aplab' ? cmd.slice(1) : cmd
+  return (words[0] === 'dmesg' && mayClear(words.slice(1))) || c === 'chzcrypt' || (c === 'aplab' && a === 'sysfs' && b === 'write') || (c === 'sysfs' && a === 'write') || (c === 'aplab' && a === 'chzcrypt')
 }
 
 /** Run a command in the guest: lszcrypt, chzcrypt, cat, ls, dmesg, or aplab sysfs cat|ls|write. */
@@ -270,8 +272,11 @@ export async function execIn(host: Host, g: Guest, cmd: string[], uid: number): 
   if (c === 'ls') return shell.ls(vfs, rest)
   if (c === 'write' && rest.length === 2) return shell.echo(vfs, rest[0], rest[1] + '\n')
   if (c === 'dmesg') {
-    const {dmesgText} = await import('../views/dmesg.js')
-    return {stdout: dmesgText(g.runtime.dmesg), stderr: '', code: 0}
+    // util-linux's dmesg on the guest's own ring buffer: -C/-c clear it, as root only.
+    const {runDmesg} = await import('../tools/dmesg.js')
+    const d = runDmesg(rest, g.runtime.dmesg, g.runtime.bootTime, uid)
+    if (d.clear) g.runtime.dmesg = []
+    return {stdout: d.stdout, stderr: d.stderr, code: d.code}
   }
   throw new UsageError(`'${cmd.join(' ')}' cannot run in a guest: use lszcrypt, chzcrypt, cat, ls, dmesg or aplab sysfs cat|ls|write`)
 }

@@ -11,15 +11,14 @@ export const HOST_TOOLS: readonly string[] = ['modprobe', 'lsmod', 'dmesg']
 export async function runHostTool(tool: HostTool, argv: string[], env: Env): Promise<number> {
   const store = await import('../state/store.js')
   if (tool === 'dmesg') {
-    const {runDmesg} = await import('../tools/dmesg.js')
+    const {mayClear, runDmesg} = await import('../tools/dmesg.js')
     const show = (w: import('../core/model.js').World) => {
       const h = pickHost(w, env.host)
       const d = runDmesg(argv, h.runtime.dmesg, h.runtime.bootTime, env.uid)
       if (d.clear) h.runtime.dmesg = []
       return d
     }
-    const clears = /^-[^-]*[Cc]|^--(clear|read-clear)$/
-    const d = argv.some((a) => clears.test(a)) ? await store.mutate(env.state, show) : show(await store.load(env.state))
+    const d = mayClear(argv) ? await store.mutate(env.state, show) : show(await store.load(env.state))
     process.stdout.write(d.stdout)
     process.stderr.write(d.stderr)
     return d.code

@@ -63,6 +63,12 @@ export async function aplabMain(argv: string[]): Promise<void> {
       process.exitCode = 1
       return
     }
+    if (value === '' && m[1] === 'state') {
+      // An empty file name (a script's unset variable) must not fall back to the default lab.
+      process.stderr.write('aplab: --state needs a file name, not an empty string\n')
+      process.exitCode = 1
+      return
+    }
     args.splice(0, m[2] === undefined ? 2 : 1)
     process.env[m[1] === 'state' ? 'APLAB_STATE' : 'APLAB_HOST'] = value
   }

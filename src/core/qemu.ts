@@ -1466,7 +1466,8 @@ export function libvirtMigrationBlocked(reasons: readonly string[] = [NON_MIGRAT
 // ---------------------------------------------------------------------------
 // sysfsdev paths
 
-const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
+// sysfs names an mdev by its UUID in lower case (the kernel prints it with %pUl), and paths are case-sensitive.
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 const MDEV_PATHS = [
   '/sys/bus/mdev/devices/',
   '/sys/devices/vfio_ap/matrix/',
@@ -1483,7 +1484,8 @@ const MDEV_PATH_RE = new RegExp(`^(?:${MDEV_PATHS.map((p) => p.replace(/[.*+?^${
  * /sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/devices/UUID,
  * /sys/class/mdev_bus/matrix/UUID; with trailing slashes, repeated slashes,
  * "." components, and one pair of surrounding shell quotes. The UUID is
- * returned as written (sysfs is case-sensitive); null if not an mdev path.
+ * in lower case, as sysfs names it (a path with upper-case digits names
+ * nothing: sysfs is case-sensitive); null if not an mdev path.
  * Every form is one the emulated /sys resolves to the mdev (Linux 6.15 has
  * no generic vfio_mdev driver, so /sys/bus/mdev/drivers/vfio_mdev is none).
  */

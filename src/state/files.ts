@@ -142,6 +142,9 @@ export function readRegular(place: Place, max = MAX_STATE_BYTES): {text: string;
     const stat = fs.fstatSync(fd)
     if (!stat.isFile()) throw new StateError(file, `the state must be a regular file, not ${kind(stat)}`)
     if (stat.size > max) throw new StateError(file, `the state is ${stat.size} bytes, more than aplab reads (${max} bytes)`)
+    // A write replaces the file (a new inode), so other hard links would keep the old state and
+    // each name would have a lock of its own: one state is one name; use a symbolic link.
+    if (stat.nlink > 1) throw new StateError(file, `the state has ${stat.nlink} hard links; aplab replaces it on every write, so they would part: use a symbolic link`)
     return {text: readAll(fd, stat.size).toString('utf8'), stat}
   } catch (e) {
     if (e instanceof StateError) throw e

@@ -49,6 +49,9 @@ const OPTS: OptDef[] = [
   o('V', 'V', 'version'),
 ]
 
+/** Whether a command line may clear the buffer (-C, -c, bundled or long): run it under the state lock. */
+export const mayClear = (argv: readonly string[]): boolean => argv.some((a) => /^-[^-]*[Cc]|^--(clear|read-clear)$/.test(a))
+
 export interface DmesgResult {
   stdout: string
   stderr: string

@@ -446,5 +446,7 @@ describe('mdevUuidFromSysfsdev', () => {
     expect(mdevUuidFromSysfsdev(`"/sys/bus/mdev/devices/${UUID}'`)).toBeNull()
     // The generic vfio_mdev driver is gone since Linux 5.16: the emulated /sys has no such path.
     expect(mdevUuidFromSysfsdev(`/sys/bus/mdev/drivers/vfio_mdev/${UUID}`)).toBeNull()
+    // sysfs is case-sensitive and names mdevs in lower case.
+    expect(mdevUuidFromSysfsdev(`/sys/bus/mdev/devices/${UUID.toUpperCase()}`)).toBeNull()
   })
 })

@@ -25,3 +25,16 @@ describe.concurrent('aplab: command lines it cannot run', () => {
     expect(existsSync(state)).toBe(false)
   })
 })
+
+describe.concurrent('an empty --state', () => {
+  it('is refused wherever it is given; the default state is never used instead', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'aplab-home-'))
+    const env = {HOME: home, XDG_STATE_HOME: '', APLAB_STATE: join(home, 'given.yaml')}
+    for (const args of [['--state', '', 'sysfs', 'write', '/sys/bus/ap/config_time', '50'], ['--state=', 'modprobe', 'vfio_ap'], ['sysfs', 'write', '--state', '', '/sys/bus/ap/config_time', '50'], ['mdev', 'create', '--state', '']]) {
+      const r = await execa(APLAB, args, {reject: false, env, stripFinalNewline: false})
+      expect([args, r.exitCode, r.stdout, r.stderr]).toEqual([args, 1, '', 'aplab: --state needs a file name, not an empty string\n'])
+    }
+    expect(existsSync(join(home, '.local'))).toBe(false)
+    expect(existsSync(join(home, 'given.yaml'))).toBe(false)
+  })
+})

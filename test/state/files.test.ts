@@ -17,6 +17,7 @@ import {
   symlinkSync,
   truncateSync,
   writeFileSync,
+  linkSync,
 } from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -78,6 +79,17 @@ describe('odd state paths are refused with one line, and nothing is created besi
     await expect(load(join(dir, 'file', 'state.yaml'))).rejects.toThrow(`${dir}/file/state.yaml: cannot read the state: a part of the path is not a directory`)
     await expect(mutate(join(dir, 'file', 'sub', 'state.yaml'), bump)).rejects.toThrow(`${dir}/file/sub/state.yaml: cannot read the state: a part of the path is not a directory`)
     expect(readdirSync(dir).sort()).toEqual(['file', 'link.yaml'])
+  })
+
+  it('a state with a second hard link is refused: a write would part the two names', async () => {
+    const {dir, state} = sandbox()
+    await mutate(state, bump)
+    linkSync(state, join(dir, 'other.yaml'))
+    const text = readFileSync(state, 'utf8')
+    const msg = `${state}: the state has 2 hard links; aplab replaces it on every write, so they would part: use a symbolic link`
+    await expect(load(state)).rejects.toThrow(msg)
+    await expect(mutate(state, bump)).rejects.toThrow(msg)
+    expect(readFileSync(join(dir, 'other.yaml'), 'utf8')).toBe(text)
   })
 
   it(`a state larger than ${MAX_STATE_BYTES} bytes is refused before it is read`, () => {

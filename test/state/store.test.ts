@@ -97,6 +97,15 @@ describe('changing the state', () => {
     expect(await stateError(mutate(f, () => undefined))).toMatch(/line/)
     expect(readFileSync(f, 'utf8')).toBe('version: 1\ncurrent: [\n')
   })
+  it('a refused text never reaches the cache: .nan (null in JSON) is refused on every read, and never overwritten', async () => {
+    const f = join(tmp(), 'state.yaml')
+    await mutate(f, (w) => void (w.hosts[0].runtime.configTime = 60))
+    const bad = readFileSync(f, 'utf8').replace('config_time: 60', 'config_time: .nan')
+    writeFileSync(f, bad)
+    for (let i = 0; i < 3; i++) expect(await stateError(load(f))).toMatch(/config_time: expected a whole number/)
+    expect(await stateError(mutate(f, (w) => void w.hosts[0].runtime.scans++))).toMatch(/config_time/)
+    expect(readFileSync(f, 'utf8')).toBe(bad)
+  })
   it('a change that would break a rule between objects is not saved (the next load would refuse it)', async () => {
     const f = join(tmp(), 'state.yaml')
     const U = '11111111-1111-4111-8111-111111111111'
