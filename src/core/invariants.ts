@@ -30,6 +30,8 @@ export interface Places {
   lpar(field: 'adapters' | 'usage_domains' | 'control_domains', id?: number): string
   /** A guest, or one of its fields (`device.uuid`, `cpu.ap`, `runtime.mdevs`). */
   guest(j: number, field?: string): string
+  /** A libvirt domain, or one of its fields (`name`, `uuid`, `live`, `live.id`); hosts with libvirt only. */
+  domain?(k: number, field?: string): string
 }
 
 /** The places of host number `h` in the state file. */
@@ -40,6 +42,7 @@ export function statePlaces(h: number): Places {
     mdev: (i, field) => `${at}.runtime.mdevs[${i}]${field ? `.${field}` : ''}`,
     lpar: (field) => `${at}.lpar.${field}`,
     guest: (j, field) => `${at}.guests[${j}]${field ? `.${field}` : ''}`,
+    domain: (k, field) => `${at}.libvirt.domains[${k}]${field ? `.${field}` : ''}`,
   }
 }
 
@@ -72,12 +75,13 @@ export function worldProblems(w: World): Problem[] {
   return out
 }
 
-/** The problems of one host: its LPAR, its mdevs (vfio_ap's rules) and its guests (QEMU's and KVM's). */
+/** The problems of one host: its LPAR, its mdevs (vfio_ap's rules), its guests (QEMU's and KVM's) and libvirt's domains. */
 export function hostProblems(host: Host, at: Places): Problem[] {
   const out: Problem[] = []
   lparProblems(host, at, out)
   mdevProblems(host, at, out)
   guestProblems(host, at, out)
+  libvirtProblems(host, at, out)
   return out
 }
 
@@ -240,5 +244,44 @@ function guestProblems(host: Host, at: Places, out: Problem[]): void {
     const k = holders.get(uuid)
     if (k !== undefined) out.push({where: at.guest(j, 'device.uuid'), message: `${name} has mdev ${uuid} open, and so does guest '${host.guests[k].name}' (${at.guest(k)})`})
     else holders.set(uuid, j)
+  })
+}
+
+/**
+ * libvirtd's domains (virDomainObjList): one per name and one per UUID; a
+ * domain is persistent (a definition) or running (a live definition) or
+ * both. While its QEMU process (the guest of the same name, managed by
+ * libvirt) runs, the domain is active, with a live definition and an id
+ * no other active domain has, below the next id libvirtd gives. A live
+ * definition whose guest no longer runs is kept: the QEMU process ended
+ * outside libvirt (aplab guest stop, the process died), and libvirtd
+ * settles it when it next looks, as it does on the monitor's EOF.
+ */
+function libvirtProblems(host: Host, at: Places, out: Problem[]): void {
+  const lv = host.libvirt
+  if (!lv) return
+  const place = (k: number, field?: string): string => at.domain?.(k, field) ?? `libvirt.domains[${k}]${field ? `.${field}` : ''}`
+  const names = new Map<string, number>()
+  const uuids = new Map<string, number>()
+  const ids = new Map<number, number>()
+  lv.domains.forEach((d, k) => {
+    const name = `domain '${d.name}'`
+    const n = names.get(d.name)
+    if (n !== undefined) out.push({where: place(k, 'name'), message: `${name} is listed twice (${place(n)})`})
+    else names.set(d.name, k)
+    const u = uuids.get(d.uuid)
+    if (u !== undefined) out.push({where: place(k, 'uuid'), message: `${name}: uuid ${d.uuid} is also domain '${lv.domains[u].name}'s (${place(u)})`})
+    else uuids.set(d.uuid, k)
+    if (d.config === null && d.live === null) out.push({where: place(k), message: `${name} has neither a persistent definition (config) nor a live one (live): libvirt has no such domain`})
+    const j = host.guests.findIndex((g) => g.name === d.name && g.managed === 'libvirt' && g.running)
+    if (j < 0) return
+    if (d.live === null) {
+      out.push({where: place(k, 'live'), message: `${name} has no live definition, but its QEMU process runs (${at.guest(j)})`})
+      return
+    }
+    const i = ids.get(d.live.id)
+    if (i !== undefined) out.push({where: place(k, 'live.id'), message: `${name} runs with id ${d.live.id}, and so does domain '${lv.domains[i].name}' (${place(i)})`})
+    else ids.set(d.live.id, k)
+    if (d.live.id >= lv.nextId) out.push({where: place(k, 'live.id'), message: `${name} runs with id ${d.live.id}, not below the next id libvirt gives (libvirt.next_id ${lv.nextId})`})
   })
 }

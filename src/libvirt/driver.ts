@@ -397,12 +397,20 @@ export function migrate(world: World, host: Host, d: LibvirtDomain, target: Host
  */
 export function bootDomains(world: World, host: Host): string {
   const lv = libvirtOf(host)
-  lv.domains = lv.domains.filter((d) => d.config !== null)
+  // A guest the host started already (aplab's autostart of a libvirt guest
+  // that had no domain here) keeps its domain running, with a new id.
+  const up = lv.domains.filter((d) => d.live && isActive(host, d))
+  lv.domains = lv.domains.filter((d) => d.config !== null || up.includes(d))
+  lv.nextId = 1
   for (const d of lv.domains) {
+    if (up.includes(d)) {
+      const id = lv.nextId++
+      d.live = {...d.live!, id, xml: formatDomain(readStored(d.live!.xml), {id})}
+      continue
+    }
     d.live = null
     d.reason = 'unknown'
   }
-  lv.nextId = 1
   let report = ''
   for (const d of lv.domains.filter((x) => x.autostart))
     try {

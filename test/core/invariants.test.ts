@@ -21,6 +21,7 @@ import {exportHost} from '../../src/sysfs/export.js'
 import {importHost} from '../../src/sysfs/import.js'
 import {FIXTURES} from '../helpers.js'
 import {EDITS, TWO_GUESTS, U1, U2, edited, twoGuests} from '../invariant-edits.js'
+import {LIBVIRT_DOMAINS, LIBVIRT_EDITS, libvirtDomains} from '../libvirt/edits.js'
 
 setClock(() => Date.UTC(2026, 11, 2, 9, 0, 0))
 
@@ -235,3 +236,40 @@ describe('aplab import', () => {
 function apConfig(apm: number[], aqm: number[], adm: number[]): string {
   return [apm, aqm, adm].map((b) => Mask.of(b).toString()).join(',') + '\n'
 }
+
+describe('libvirt: a hand edit of the domains that breaks a rule is refused by load', () => {
+  it('the unedited fixture loads, a domain running and one defined', async () => {
+    const w = await parse(libvirtDomains(), LIBVIRT_DOMAINS)
+    expect(w.hosts[0].libvirt?.domains.map((d) => [d.name, d.live?.id ?? null, d.config !== null])).toEqual([
+      ['guest1', 1, true],
+      ['guest2', null, true],
+    ])
+    expect(worldProblems(w)).toEqual([])
+  })
+
+  it.each(LIBVIRT_EDITS)('$rule', async (e) => {
+    const file = join(tmp(), 'state.yaml')
+    const text = e.edit(libvirtDomains())
+    writeFileSync(file, text)
+    const err = await load(file).catch((x: unknown) => x)
+    expect(err).toBeInstanceOf(StateError)
+    expect((err as StateError).message).toBe(`${file}: ${e.where}: ${e.message}`)
+    const YAML = await import('yaml')
+    expect(worldProblems(readWorld(YAML.parse(text)))[0]).toEqual({where: e.where, message: e.message})
+    expect(readFileSync(file, 'utf8')).toBe(text)
+  })
+
+  it('two running domains with one id', async () => {
+    const w = await parse(libvirtDomains(), LIBVIRT_DOMAINS)
+    const h = w.hosts[0]
+    h.guests.push({...structuredClone(h.guests[0]), name: 'guest2', device: null})
+    h.libvirt!.domains[1].live = {id: 1, xml: h.libvirt!.domains[1].config!}
+    expect(show(w)).toEqual(["hosts[0].libvirt.domains[1].live.id: domain 'guest2' runs with id 1, and so does domain 'guest1' (hosts[0].libvirt.domains[0])"])
+  })
+
+  it('a live definition whose QEMU process ended outside libvirt is kept (virsh settles it)', async () => {
+    const w = await parse(libvirtDomains(), LIBVIRT_DOMAINS)
+    w.hosts[0].guests[0].running = false
+    expect(worldProblems(w)).toEqual([])
+  })
+})
