@@ -87,7 +87,7 @@ function qemuExit(e: unknown): never {
 }
 
 /** The emulated host is a KVM host and guests are KVM guests: without an accelerator given, KVM is used. */
-const withKvm = (args: string[]): string[] =>
+export const withKvm = (args: string[]): string[] =>
   args.some((a, i) => /^--?(enable-kvm|accel)$/.test(a) || (/^--?(M|machine)$/.test(a) && /accel=/.test(args[i + 1] ?? ''))) ? args : ['-accel', 'kvm', ...args]
 
 export function start(world: World, host: Host, name: string, qemuArgs: string[], o: StartOptions): string {

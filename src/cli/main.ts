@@ -10,7 +10,7 @@ import type {ZdevProg} from './zdev.js'
 import type {HostTool} from './hosttools.js'
 import {type SysfsFlags, type SysfsVerb, runSysfs} from './sysfs.js'
 
-const DROP_INS: readonly string[] = ['lszcrypt', 'chzcrypt', 'mdevctl', 'lsmdev', 'chzdev', 'lszdev', 'virsh', 'modprobe', 'lsmod', 'dmesg']
+const DROP_INS: readonly string[] = ['lszcrypt', 'chzcrypt', 'mdevctl', 'lsmdev', 'chzdev', 'lszdev', 'virsh', 'modprobe', 'lsmod', 'dmesg', 'qemu-system-s390x']
 
 /**
  * A C tool killed by SIGPIPE prints nothing; do the same when a reader goes
@@ -24,7 +24,7 @@ function quietPipes(): void {
     })
 }
 
-export async function dropInMain(tool: DropIn | MdevctlProg | ZdevProg | HostTool | 'virsh', argv: string[]): Promise<void> {
+export async function dropInMain(tool: DropIn | MdevctlProg | ZdevProg | HostTool | 'virsh' | 'qemu-system-s390x', argv: string[]): Promise<void> {
   quietPipes()
   let code: number
   try {
@@ -36,7 +36,9 @@ export async function dropInMain(tool: DropIn | MdevctlProg | ZdevProg | HostToo
           ? await (await import('./zdev.js')).runZdevTool(tool, argv, env)
           : tool === 'virsh'
             ? await (await import('../libvirt/run.js')).virshTool(argv, env)
-            : tool === 'modprobe' || tool === 'lsmod' || tool === 'dmesg'
+            : tool === 'qemu-system-s390x'
+              ? await (await import('../live/qemu/process.js')).runQemu(argv, env)
+              : tool === 'modprobe' || tool === 'lsmod' || tool === 'dmesg'
               ? await (await import('./hosttools.js')).runHostTool(tool, argv, env)
               : await runDropIn(tool, argv, env)
   } catch (e) {
@@ -75,7 +77,7 @@ export async function aplabMain(argv: string[]): Promise<void> {
   // Shell completion (aplab autocomplete): answered without oclif, for every key press.
   if (args[0] === '__complete') return (await import('./complete.js')).completeMain(args.slice(1))
   if (args[0] === 'ap-check' && args[1] === '--root' && args.length > 2) return apCheckMain(args[2], args.slice(3))
-  if (args.length > 0 && DROP_INS.includes(args[0])) return dropInMain(args[0] as DropIn | MdevctlProg | ZdevProg | HostTool | 'virsh', args.slice(1))
+  if (args.length > 0 && DROP_INS.includes(args[0])) return dropInMain(args[0] as DropIn | MdevctlProg | ZdevProg | HostTool | 'virsh' | 'qemu-system-s390x', args.slice(1))
   quietPipes()
   if (await fastSysfs(args)) return
   // `aplab help [COMMAND ...]` is `aplab [COMMAND ...] --help`, as in git and gh.

@@ -153,6 +153,20 @@ export interface Guest {
   device: GuestDevice | null
   /** The guest kernel's AP bus state (its masks, online states, ...). */
   runtime: Runtime
+  /**
+   * The qemu-system-s390x drop-in process that runs it (pid, start time from
+   * /proc/PID/stat field 22, boot id, host name), or none (aplab guest start):
+   * when that process is gone, the guest has ended.
+   */
+  process?: GuestProcess
+}
+
+/** A process as the state's lock records its owner (src/state/lock.ts Owner). */
+export interface GuestProcess {
+  pid: number
+  start?: string
+  boot?: string
+  host: string
 }
 
 /**

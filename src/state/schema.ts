@@ -23,6 +23,7 @@ import {
   type ApFeature,
   type Guest,
   type GuestDevice,
+  type GuestProcess,
   type Libvirt,
   type LibvirtDomain,
 } from '../core/model.js'
@@ -357,7 +358,7 @@ const ID_RE = /^[A-Za-z][A-Za-z0-9._-]*$/
 const UUID_LC_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 function readGuest(r: Reader): Guest {
-  r.only('name', 'managed', 'autostart', 'running', 'args', 'cpu', 'device', 'runtime')
+  r.only('name', 'managed', 'autostart', 'running', 'args', 'cpu', 'device', 'runtime', 'process')
   const name = r.str('name')
   if (!HOST_NAME_RE.test(name)) r.fail('name', `'${name}' is not a valid guest name`)
   const managed = r.has('managed') ? r.str('managed') : 'qemu'
@@ -384,7 +385,14 @@ function readGuest(r: Reader): Guest {
     features,
     device,
     runtime: readRuntime(r.obj('runtime'), ''),
+    ...(r.has('process') ? {process: readGuestProcess(r.obj('process'))} : {}),
   }
+}
+
+/** The qemu-system-s390x process of a guest: as the lock's owner record. */
+function readGuestProcess(p: Reader): GuestProcess {
+  p.only('pid', 'start', 'boot', 'host')
+  return {pid: p.int('pid', 1, 2 ** 31 - 1), ...(p.has('start') ? {start: p.str('start')} : {}), ...(p.has('boot') ? {boot: p.str('boot')} : {}), host: p.str('host')}
 }
 
 function readLibvirt(r: Reader): Libvirt {
@@ -539,6 +547,7 @@ function guestData(g: Guest): Obj {
     cpu: {model: g.cpuModel, ...g.features},
     ...(g.device ? {device: {...(g.device.id ? {id: g.device.id} : {}), uuid: g.device.uuid, sysfsdev: g.device.sysfsdev}} : {}),
     runtime: runtimeData(g.runtime, ''),
+    ...(g.process ? {process: {...g.process}} : {}),
   }
 }
 
