@@ -8,6 +8,7 @@
 import {spawn} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as net from 'node:net'
+import * as nodePath from 'node:path'
 
 import {type Env, errorMessage, pickHost} from '../../cli/env.js'
 import {ERRNO, type Errno, ToolExit, strerror} from '../../core/errors.js'
@@ -134,7 +135,8 @@ function listen(path: string): Promise<net.Server> {
   }
   return new Promise((resolve, reject) => {
     const server = net.createServer({pauseOnConnect: true})
-    server.once('error', reject)
+    // libuv reports a missing directory as EACCES; bind(2) says ENOENT.
+    server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EACCES' && !fs.existsSync(nodePath.dirname(path)) ? Object.assign(e, {code: 'ENOENT'}) : e))
     server.listen(path, () => resolve(server))
   })
 }
