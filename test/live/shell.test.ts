@@ -1,7 +1,7 @@
 // aplab shell: a script written for a real host, and Debian's real
 // mdevctl, run unchanged against the emulated host; and aplab shellenv.
 
-import {existsSync, readdirSync, realpathSync} from 'node:fs'
+import {existsSync, readFileSync, readdirSync, realpathSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -41,12 +41,32 @@ describe.skipIf(NO_SHELL !== null)(`aplab shell${NO_SHELL ? ` (skipped: ${NO_SHE
         head +
         card('05', 'CEX5C', 'CCA-Coproc') +
         card('06', 'CEX5A', 'Accelerator') +
+        '== guest1: {"return": {"status": "running", "running": true}}\n' +
         `provisioned ${UUID}\n`,
     )
     // The state, through aplab: the mdev runs and is defined to start at boot, the masks are persistent.
     expect((await s.run('aplab', ['mdev', 'list'])).stdout).toBe(
       'UUID                                  STATE                 ADAPTERS   DOMAINS        CONTROL  GUEST APQNS\n' +
         `${UUID}  active, defined auto  0x05,0x06  0x0004,0x00ab  -        4\n`,
+    )
+    // The guest the script started with qemu-system-s390x -daemonize runs with the hot-plugged mdev, until its process ends.
+    expect((await s.run('aplab', ['guest', 'list'])).stdout).toBe(
+      'GUEST   HOST   STATE    DEVICE    MDEV                                  APQNS\n' + `guest1  host0  running  hostdev0  ${UUID}  4\n`,
+    )
+    const pid = Number(/process:\n\s+pid: (\d+)/.exec(String(s.bytes()))![1])
+    process.kill(pid, 'SIGTERM')
+    for (;;) {
+      let stat = ''
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      } catch {
+        break
+      }
+      if (/\) [ZX] /.test(stat)) break
+      await new Promise((r) => setImmediate(r))
+    }
+    expect((await s.run('aplab', ['guest', 'list'])).stdout).toBe(
+      'GUEST   HOST   STATE     DEVICE    MDEV                                  APQNS\n' + `guest1  host0  shut off  hostdev0  ${UUID}  0\n`,
     )
     expect((await s.run('aplab', ['host', 'reboot'])).exitCode).toBe(0)
     expect((await s.run('mdevctl', ['list'])).stdout).toBe(`${UUID} matrix vfio_ap-passthrough auto (defined)\n`)
