@@ -7,6 +7,7 @@
 import {XMLParser, XMLValidator} from 'fast-xml-parser'
 
 import {VirError} from './errors.js'
+import {type Entity, MAX_DEPTH, decode, readProlog, scanBody} from './xmlscan.js'
 
 export interface XElement {
   name: string
@@ -21,15 +22,26 @@ export type XmlContext = '(domain_definition)' | '(device_definition)' | '(node_
 
 type Ordered = Record<string, unknown> & {':@'?: Record<string, string>}
 
-function toElement(node: Ordered): XElement | null {
-  const name = Object.keys(node).find((k) => k !== ':@')
-  if (name === undefined || name === '#text' || name.startsWith('?')) return null
-  const kids = (node[name] as Ordered[]) ?? []
-  const el: XElement = {name, attrs: {...(node[':@'] ?? {})}, children: [], text: ''}
+/**
+ * Names reach fast-xml-parser with this prefix and leave it without:
+ * `__proto__` and `constructor` are names like any other to libxml2.
+ */
+const MARK = '\u0001'
+/** A name as the document has it (fast-xml-parser may transform a name twice; no XML name has U+0001). */
+const unmark = (k: string): string => k.replace(/^\u0001+/, '')
+
+function toElement(node: Ordered, entities: ReadonlyMap<string, Entity>): XElement | null {
+  const key = Object.keys(node).find((k) => k !== ':@')
+  if (key === undefined || !key.startsWith(MARK)) return null
+  const kids = (node[key] as Ordered[]) ?? []
+  // No prototype: an attribute may be named __proto__.
+  const attrs = Object.create(null) as Record<string, string>
+  for (const [k, v] of Object.entries(node[':@'] ?? {})) attrs[unmark(k)] = decode(String(v), entities)
+  const el: XElement = {name: unmark(key), attrs, children: [], text: ''}
   for (const k of kids) {
-    if ('#text' in k) el.text += String(k['#text'])
+    if ('#text' in k) el.text += decode(String(k['#text']), entities)
     else {
-      const c = toElement(k)
+      const c = toElement(k, entities)
       if (c) el.children.push(c)
     }
   }
@@ -152,7 +164,13 @@ function secondRoot(text: string): number {
  */
 export function parseXml(text: string, url: XmlContext): XElement {
   if (text.trim() === '') throw detail(url, text, 1, 'Document is empty', 0)
-  const v = XMLValidator.validate(text, {allowBooleanAttributes: false})
+  const prolog = readProlog(text)
+  if ('msg' in prolog) throw detail(url, text, lineOf(text, prolog.at), prolog.msg, prolog.at)
+  const body = prolog.text
+  // The first error in document order: fast-xml-parser's, or one only libxml2 knows.
+  const v = XMLValidator.validate(body, {allowBooleanAttributes: false})
+  const late = scanBody(body, prolog.entities)
+  if (late && (v === true || late.at <= offsetOf(body, v.err.line, v.err.col ?? 1))) throw detail(url, text, lineOf(text, late.at), late.msg, late.at)
   if (v !== true) throw notWellFormed(url, text, v.err)
   const parser = new XMLParser({
     preserveOrder: true,
@@ -161,11 +179,23 @@ export function parseXml(text: string, url: XmlContext): XElement {
     parseAttributeValue: false,
     parseTagValue: false,
     trimValues: false,
-    processEntities: true,
+    processEntities: false,
     ignoreDeclaration: true,
     ignorePiTags: true,
+    maxNestedTags: MAX_DEPTH + 2,
+    transformTagName: (n) => MARK + n,
+    transformAttributeName: (n) => MARK + n,
   })
-  const roots = (parser.parse(text) as Ordered[]).map(toElement).filter((e): e is XElement => e !== null)
+  let roots: XElement[]
+  try {
+    roots = (parser.parse(body) as Ordered[]).map((n) => toElement(n, prolog.entities)).filter((e): e is XElement => e !== null)
+  } catch (e) {
+    // What the checks above let through and fast-xml-parser still refuses,
+    // or entities that expand without end: libvirt's words for a document
+    // libxml2 gives no tree for.
+    if (e instanceof Error) throw new VirError('XML_ERROR', 'failed to parse xml document')
+    throw e
+  }
   if (roots.length === 0) throw detail(url, text, 1, "Start tag expected, '<' not found", 0)
   if (roots.length > 1) {
     const at = secondRoot(text)
