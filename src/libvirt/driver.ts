@@ -412,7 +412,7 @@ export function bootDomains(world: World, host: Host): string {
     d.reason = 'unknown'
   }
   let report = ''
-  for (const d of lv.domains.filter((x) => x.autostart))
+  for (const d of lv.domains.filter((x) => x.autostart && !up.includes(x)))
     try {
       start(world, host, d)
     } catch (e) {

@@ -3,9 +3,10 @@
 
 import {describe, expect, it} from 'vitest'
 
-import {start as guestStart} from '../../src/cli/guest.js'
+import {start as guestStart, migrate as guestMigrate} from '../../src/cli/guest.js'
 import {reboot} from '../../src/cli/host.js'
 import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
+import {worldProblems} from '../../src/core/invariants.js'
 import {Lab, U, V, domainXml, hostdevXml} from './lab.js'
 
 const FAIL = (stderr: string) => ({stdout: '\n', stderr, code: 1})
@@ -181,6 +182,19 @@ describe('life cycle', () => {
     await reboot(w2.hosts[0], w2)
     await l.save(w2)
     expect(await l.ok('list', '--all')).toBe(' Id   Name     State\n-------------------------\n -    guest1   shut off\n\n')
+  })
+
+  it('a libvirt guest moved outside virsh starts at boot on its new host, and its domain runs with id 1', async () => {
+    const l = await Lab.create()
+    const w = await l.world()
+    guestStart(w, w.hosts[0], 'moved', ['-cpu', 'host'], {libvirt: true, autostart: true})
+    guestMigrate(w, 'moved', 'lpar2')
+    const h2 = w.hosts[1]
+    h2.libvirt = {domains: [], nextId: 7}
+    expect(await reboot(h2, w)).toBe('')
+    expect(worldProblems(w)).toEqual([])
+    await l.save(w)
+    expect(await l.ok('-c', 'qemu+ssh://lpar2/system', 'list')).toBe(' Id   Name    State\n-----------------------\n 1    moved   running\n\n')
   })
 
   it('an autostart domain whose mdev is gone after the reboot stays off, and libvirtd says why', async () => {
