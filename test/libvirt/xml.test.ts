@@ -108,6 +108,10 @@ describe('entities: declared in the internal subset, external ones never loaded'
     expect(await withFile(l, domainXml({name: 'a&y;'}), ['define', 'x.xml'])).toEqual(FAIL('error: Failed to define domain from x.xml\nerror: (domain_definition):2: Entity \'y\' not defined\n  <name>a&y;</name>\n------------^\n'))
     const loop = '<!DOCTYPE d [<!ENTITY a "&b;"><!ENTITY b "&a;">]>\n' + domainXml({name: '&a;'})
     expect(await withFile(l, loop, ['define', 'x.xml'])).toEqual(FAIL('error: Failed to define domain from x.xml\nerror: XML error: failed to parse xml document\n'))
+    // A billion laughs: expansion is bounded.
+    let laughs = '<!ENTITY l0 "lol">'
+    for (let k = 1; k < 10; k++) laughs += `<!ENTITY l${k} "${`&l${k - 1};`.repeat(10)}">`
+    expect(await withFile(l, `<!DOCTYPE d [${laughs}]>\n` + domainXml({name: '&l9;'}), ['define', 'x.xml'])).toEqual(FAIL('error: Failed to define domain from x.xml\nerror: XML error: failed to parse xml document\n'))
     expect(await withFile(l, '<!DOCTYPE d [<!ENTITY x>]>\n<domain/>\n', ['define', 'x.xml'])).toEqual(
       FAIL('error: Failed to define domain from x.xml\nerror: (domain_definition):1: xmlParseInternalSubset: error detected in Markup declaration\n<!DOCTYPE d [<!ENTITY x>]>\n-------------^\n'),
     )
