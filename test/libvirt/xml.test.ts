@@ -86,7 +86,7 @@ describe('entities: declared in the internal subset, external ones never loaded'
     expect(r.stderr.startsWith(`error: ${head}\nerror: `)).toBe(true)
   })
 
-  it('the exact errors: no name, no uuid, no parent', async () => {
+  it('the exact error: a name made only of the external entity is missing, with or without --validate', async () => {
     const l = await lab()
     expect(await withFile(l, PASSWD + domainXml({name: '&x;'}), ['define', 'x.xml'])).toEqual(FAIL('error: Failed to define domain from x.xml\nerror: missing name information\n'))
     expect(await withFile(l, PASSWD + domainXml({name: '&x;'}), ['define', '--validate', 'x.xml'])).toEqual(FAIL('error: Failed to define domain from x.xml\nerror: missing name information\n'))
