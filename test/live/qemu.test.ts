@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {bin, cleanSandboxes, sandbox, type Sandbox} from './helpers.js'
+import {ROOT, bin, cleanSandboxes, sandbox, type Sandbox} from './helpers.js'
 
 afterAll(cleanSandboxes)
 
@@ -229,6 +229,70 @@ describe('qemu-system-s390x drop-in', () => {
     expect(await guestList(s)).toBe(LIST_HEAD + 'g1     host0  shut off  -       -     0\n')
     // The socket and the pid file are gone with the process.
     expect([existsSync(sock), existsSync(pidfile)]).toEqual([false, false])
+  })
+
+  it('-qmp stdio: no capabilities offered; without -name the guest is qemu-PID and query-name is empty', async () => {
+    const s = await labHost()
+    const input = ['{"execute": "qmp_capabilities"}', '{"execute": "query-name"}', '{"execute": "query-version"}', '{"execute": "quit"}', ''].join('\n')
+    const p = execa(bin('qemu-system-s390x'), ['-cpu', CPU, '-qmp', 'stdio'], {reject: false, env: s.env, input, stripFinalNewline: false})
+    const r = await p
+    const lines = r.stdout.split('\r\n').map(stamp)
+    expect(lines).toEqual([
+      '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 1, "major": 10}, "package": ""}, "capabilities": []}}',
+      '{"return": {}}',
+      '{"return": {}}',
+      '{"return": {"qemu": {"micro": 0, "minor": 1, "major": 10}, "package": ""}}',
+      '{"return": {}}',
+      '{"timestamp": T, "event": "SHUTDOWN", "data": {"guest": false, "reason": "host-qmp-quit"}}',
+      '',
+    ])
+    expect(r.exitCode).toBe(0)
+    expect(await guestList(s)).toBe(LIST_HEAD.replace('GUEST  ', 'GUEST' + ' '.repeat(`qemu-${p.pid}`.length - 3)) + `qemu-${p.pid}  host0  shut off  -       -     0\n`)
+  })
+
+  it('-monitor unix:PATH,server=on,wait=off: HMP on a socket, one client after the other', async () => {
+    const s = await labHost()
+    const sock = join(s.dir, 'hmp.sock')
+    const pidfile = join(s.dir, 'qemu.pid')
+    expect(await s.run('qemu-system-s390x', ['-name', 'g1', '-cpu', CPU, '-daemonize', '-monitor', `unix:${sock},server=on,wait=off`, '-pidfile', pidfile])).toEqual({
+      stdout: '',
+      stderr: '',
+      exitCode: 0,
+    })
+    const talk = (input: string): Promise<string> =>
+      new Promise((resolve) => {
+        const c = net.connect(sock)
+        let out = ''
+        c.setEncoding('utf8')
+        c.on('data', (d: string) => {
+          out += d
+          // Each command's answer ends with the next prompt; after the last one, leave.
+          if (out.split('(qemu) ').length - 1 === input.split('\n').length) c.end()
+        })
+        c.on('close', () => resolve(out))
+        c.write(input)
+      })
+    const banner = "QEMU 10.1.0 monitor - type 'help' for more information\r\n(qemu) "
+    expect(await talk('info name\n')).toBe(banner + 'info name\r\ng1\r\n(qemu) ')
+    expect(await talk(`device_add vfio-ap,sysfsdev=${SYSFSDEV},id=hostdev0\n`)).toBe(banner + `device_add vfio-ap,sysfsdev=${SYSFSDEV},id=hostdev0\r\n(qemu) `)
+    expect(await guestList(s)).toContain(`g1     host0  running  hostdev0  ${U}  1\n`)
+    const pid = Number(readFileSync(pidfile, 'utf8'))
+    process.kill(pid, 'SIGTERM')
+    await gone(pid)
+    expect(await guestList(s)).toContain('g1     host0  shut off  hostdev0')
+    expect(existsSync(sock)).toBe(false)
+  })
+
+  it('is a drop-in of bin/path only: on PATH in aplab shellenv, not in package.json bin', async () => {
+    const s = sandbox()
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {bin: Record<string, string>}
+    expect(Object.keys(pkg.bin)).not.toContain('qemu-system-s390x')
+    const r = await s.sh(`eval "$(${bin('aplab')} shellenv)"; command -v qemu-system-s390x; qemu-system-s390x -version`)
+    expect(r).toEqual({
+      stdout: `${join(ROOT, 'bin', 'path', 'qemu-system-s390x')}\nQEMU emulator version 10.1.0\nCopyright (c) 2003-2025 Fabrice Bellard and the QEMU Project developers\n`,
+      stderr: '',
+      exitCode: 0,
+    })
   })
 
   it('refuses as QEMU does, and starts nothing', async () => {
