@@ -547,7 +547,8 @@ function guestData(g: Guest): Obj {
     cpu: {model: g.cpuModel, ...g.features},
     ...(g.device ? {device: {...(g.device.id ? {id: g.device.id} : {}), uuid: g.device.uuid, sysfsdev: g.device.sysfsdev}} : {}),
     runtime: runtimeData(g.runtime, ''),
-    ...(g.process ? {process: {...g.process}} : {}),
+    // Only a running guest has a process (one stopped by another command forgets it).
+    ...(g.process && g.running ? {process: {...g.process}} : {}),
   }
 }
 
