@@ -1,11 +1,13 @@
 // The qemu-system-s390x drop-in as a process: the built binary, spawned as
 // a script would run it (node scripts/build.mjs first).
 
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import * as net from 'node:net'
+import {hostname} from 'node:os'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
+import YAML from 'yaml'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {ROOT, bin, cleanSandboxes, sandbox, type Sandbox} from './helpers.js'
@@ -293,6 +295,24 @@ describe('qemu-system-s390x drop-in', () => {
       stderr: '',
       exitCode: 0,
     })
+  })
+
+  it("a guest's process record: alive by pid and start time, else the guest has ended", async () => {
+    const s = await labHost()
+    expect((await s.run('aplab', ['guest', 'start', 'g1', '--', '-cpu', CPU])).exitCode).toBe(0)
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+    const withProcess = (startTime: string): void => {
+      const doc = YAML.parse(readFileSync(s.state, 'utf8')) as {hosts: Array<{guests: Array<Record<string, unknown>>}>}
+      doc.hosts[0].guests[0].process = {pid: process.pid, start: startTime, host: hostname()}
+      writeFileSync(s.state, YAML.stringify(doc))
+    }
+    // This test's own process: alive.
+    withProcess(start)
+    expect(await guestList(s)).toBe('GUEST  HOST   STATE    DEVICE  MDEV  APQNS\n' + 'g1     host0  running  -       -     0\n')
+    // The same pid with another start time is another process: the guest's has gone.
+    withProcess(String(Number(start) + 1))
+    expect(await guestList(s)).toBe(LIST_HEAD + 'g1     host0  shut off  -       -     0\n')
   })
 
   it('refuses as QEMU does, and starts nothing', async () => {
