@@ -141,6 +141,20 @@ describe('qemu-system-s390x drop-in', () => {
     expect(await guestList(s)).toContain(`g2     host0  running   (no id)   ${U}  1\n`)
   })
 
+  it('a command that ends the guest (aplab guest stop) ends its process, as killing QEMU would', async () => {
+    const s = await labHost()
+    const pidfile = join(s.dir, 'qemu.pid')
+    expect((await s.run('qemu-system-s390x', ['-name', 'guest=g1', '-cpu', CPU, '-device', `vfio-ap,sysfsdev=${SYSFSDEV},id=hostdev0`, '-daemonize', '-pidfile', pidfile])).exitCode).toBe(0)
+    const pid = Number(readFileSync(pidfile, 'utf8'))
+    expect(await s.run('aplab', ['guest', 'stop', 'g1'])).toEqual({stdout: '', stderr: '', exitCode: 0})
+    await gone(pid)
+    expect(existsSync(pidfile)).toBe(false)
+    expect(await guestList(s)).toContain('g1     host0  shut off  hostdev0')
+    // Started again by aplab, it has no process.
+    expect((await s.run('aplab', ['guest', 'start', 'g1'])).exitCode).toBe(0)
+    expect(readFileSync(s.state, 'utf8')).not.toContain('process:')
+  })
+
   it('-monitor stdio: the HMP monitor, scripted', async () => {
     const s = await labHost()
     const input = [

@@ -15,7 +15,7 @@ import {ERRNO, type Errno, ToolExit, strerror} from '../../core/errors.js'
 import {findGuest, hostCpuFacts, stopGuest} from '../../core/guest.js'
 import type {Guest, GuestProcess} from '../../core/model.js'
 import {parseQemuArgs} from '../../core/qemu.js'
-import {mutate} from '../../state/store.js'
+import {load, mutate} from '../../state/store.js'
 import {GuestGone, HMP_BANNER, HMP_PROMPT, type Json, type QmpSession, type Vm, hmpCommand, qjson, qmpGreeting, qmpRequest} from './monitor.js'
 import {type Monitor, OptionRefusal, type ProcessOptions, processOptions} from './options.js'
 
@@ -173,12 +173,15 @@ interface Running {
 }
 
 /** The running guest: monitors, signals, and the end. Resolves with the exit status. */
-function serve(r: Running): Promise<number> {
+async function serve(r: Running): Promise<number> {
+  const {locate} = await import('../../state/files.js')
+  const real = locate(r.env.state).real
   return new Promise<number>((resolve) => {
     const sinks = new Set<{session: QmpSession; write: (t: string) => void}>()
     // Keeps the process alive while the guest runs (signal handlers do not).
     const alive = setInterval(() => undefined, 1 << 30)
     let ending = false
+    let stopWatching = (): void => undefined
     const end = async (how: {signal?: number; reason?: string; touch?: boolean}): Promise<void> => {
       if (ending) return
       ending = true
@@ -189,6 +192,7 @@ function serve(r: Running): Promise<number> {
       } catch (e) {
         if (!r.daemon) process.stderr.write(`${PROG}: ${errorMessage(e).message}\n`)
       }
+      stopWatching()
       for (const s of r.servers) closeServer(s)
       if (r.opts.pidfile)
         try {
@@ -258,6 +262,31 @@ function serve(r: Running): Promise<number> {
         })
       }
     }
+    // The other way round: a command that ends the guest (aplab guest stop, a host reboot)
+    // ends its process, as killing QEMU would. Every write replaces the state file.
+    let checking: Promise<void> | null = null
+    let again = false
+    const check = (): void => {
+      if (checking) return void (again = true)
+      checking = (async () => {
+        do {
+          again = false
+          try {
+            const w = await load(r.env.state)
+            const f = findGuest(w, r.name)
+            if (!f || !ours(f.guest, r.me)) await end({reason: 'host-signal', touch: false})
+          } catch {
+            // unreadable for now: the next change tells
+          }
+        } while (again && !ending)
+        checking = null
+      })()
+    }
+    const watcher = fs.watch(nodePath.dirname(real), (_ev, file) => {
+      if (file === nodePath.basename(real) && !ending) check()
+    })
+    watcher.on('error', () => undefined)
+    stopWatching = () => watcher.close()
     if (r.daemon) {
       process.chdir('/')
       process.umask(0o027)
