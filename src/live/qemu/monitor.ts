@@ -118,6 +118,11 @@ export async function hmpCommand(vm: Vm, line: string): Promise<string> {
     case 'quit':
       vm.quit('host-qmp-quit-hmp')
       return ''
+    case 'c':
+    case 'cont':
+      // The guest runs from the start (-S is not emulated): nothing to resume.
+      await vm.change(() => undefined)
+      return ''
     default:
       // monitor_parse_command(): the command name up to its end.
       return `unknown command: '${line.trimStart().slice(0, cmd.length)}'\n`
@@ -246,6 +251,9 @@ async function qmpCommand(vm: Vm, s: QmpSession, name: string, args: {[k: string
     case 'query-status':
       await vm.change(() => undefined)
       return {status: 'running', running: true}
+    case 'cont':
+      await vm.change(() => undefined)
+      return {}
     case 'query-name':
       return vm.givenName === undefined ? {} : {name: vm.givenName}
     case 'query-version':

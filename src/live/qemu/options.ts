@@ -90,6 +90,8 @@ export function processOptions(argv: readonly string[], cwd: string): ProcessOpt
     else if (name === 'nographic') nographic = true
     else if (name === 'version') o.version = true
     else if (name === 'pidfile') o.pidfile = path.resolve(cwd, arg!)
+    else if (name === 'mon')
+      throw new OptionRefusal(`qemu-system-s390x: ${location}: aplab emulates the monitor only as -monitor or -qmp on stdio, none or unix:PATH,server=on,wait=off\n`)
     else if (name === 'monitor' || name === 'qmp') {
       const t = transport(arg!, location, cwd)
       if (t) o.monitors.push({mode: name === 'qmp' ? 'qmp' : 'hmp', transport: t, location})
