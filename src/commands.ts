@@ -2,9 +2,10 @@
 // users type spaces. It also hands oclif's entry points to the dispatcher
 // (src/cli/main.ts), so that both come from one module.
 
-export {Errors, flush, run} from '@oclif/core'
+export {Config, Errors, flush, run} from '@oclif/core'
 
 import Autocomplete from './commands/autocomplete.js'
+import Batch from './commands/batch.js'
 import Chzcrypt from './commands/chzcrypt.js'
 import Chzdev from './commands/chzdev.js'
 import Export from './commands/export.js'
@@ -61,6 +62,7 @@ import Virsh from './commands/virsh.js'
 
 export const COMMANDS = {
   autocomplete: Autocomplete,
+  batch: Batch,
   chzcrypt: Chzcrypt,
   chzdev: Chzdev,
   export: Export,

@@ -10,14 +10,18 @@ import type {ZdevProg} from './zdev.js'
 import type {HostTool} from './hosttools.js'
 import {type SysfsFlags, type SysfsVerb, runSysfs} from './sysfs.js'
 
-const DROP_INS: readonly string[] = ['lszcrypt', 'chzcrypt', 'mdevctl', 'lsmdev', 'chzdev', 'lszdev', 'virsh', 'modprobe', 'lsmod', 'dmesg', 'qemu-system-s390x']
+export const DROP_INS: readonly string[] = ['lszcrypt', 'chzcrypt', 'mdevctl', 'lsmdev', 'chzdev', 'lszdev', 'virsh', 'modprobe', 'lsmod', 'dmesg', 'qemu-system-s390x']
 
+let quiet = false
 /**
  * A C tool killed by SIGPIPE prints nothing; do the same when a reader goes
  * away. Any other failure to write (a full disk, a closed descriptor) ends
  * the process with status 1, without a stack trace.
  */
 function quietPipes(): void {
+  // Once per process: aplab batch runs many commands in one.
+  if (quiet) return
+  quiet = true
   for (const s of [process.stdout, process.stderr])
     s.on('error', (e: NodeJS.ErrnoException) => {
       process.exit(e.code === 'EPIPE' ? 141 : 1)
@@ -53,6 +57,8 @@ export async function dropInMain(tool: DropIn | MdevctlProg | ZdevProg | HostToo
  * `aplab [--state FILE] [--host NAME] COMMAND ...`: global options before
  * the command apply to every command, the mirrored tools included.
  */
+let oclifConfig: Awaited<ReturnType<typeof import('../commands.js')['Config']['load']>> | undefined
+
 export async function aplabMain(argv: string[]): Promise<void> {
   const args = [...argv]
   while (args.length > 0) {
@@ -80,6 +86,12 @@ export async function aplabMain(argv: string[]): Promise<void> {
   if (args.length > 0 && DROP_INS.includes(args[0])) return dropInMain(args[0] as DropIn | MdevctlProg | ZdevProg | HostTool | 'virsh' | 'qemu-system-s390x', args.slice(1))
   quietPipes()
   if (await fastSysfs(args)) return
+  if (args[0] === 'batch') {
+    // Plain forms run without loading oclif; help and bad options go to it.
+    const {parseBatchArgs, batchMain} = await import('./batch.js')
+    const parsed = parseBatchArgs(args.slice(1))
+    if (parsed) return batchMain(parsed.file, parsed.flags)
+  }
   // `aplab help [COMMAND ...]` is `aplab [COMMAND ...] --help`, as in git and gh.
   if (args[0] === 'help') args.push(...args.splice(0, args.length).slice(1), '--help')
   // oclif's debug output (DEBUG=oclif:*) is not aplab's to print.
@@ -89,7 +101,9 @@ export async function aplabMain(argv: string[]): Promise<void> {
   // explicit target finds the same module instance.
   const oclif = await import('../commands.js')
   try {
-    await oclif.run(args, import.meta.url)
+    // One configuration for every command of a batch.
+    oclifConfig ??= await oclif.Config.load(import.meta.url)
+    await oclif.run(args, oclifConfig)
     await oclif.flush()
   } catch (e) {
     const err = e as Error & {oclif?: {exit?: number}; skipOclifErrorHandling?: boolean}

@@ -136,6 +136,8 @@ async function worldOf(text: string, place: Place, stat: fs.Stats): Promise<Worl
  */
 export async function load(file: string): Promise<World> {
   const place = locate(file)
+  const session = current()
+  if (session?.real === place.real) return session.world
   const r = readRegular(place)
   return r === null ? newWorld() : endGuestsOfDeadProcesses(await worldOf(r.text, place, r.stat))
 }
@@ -238,6 +240,8 @@ async function withLock<T>(file: string, fn: (place: Place, guard: Guard) => Pro
  * it differs from what was read. When `change` throws, nothing is written.
  */
 export async function mutate<T>(file: string, change: (w: World) => T | Promise<T>): Promise<T> {
+  const session = current()
+  if (session && session.real === locate(file).real) return sessionMutate(session, change)
   return withLock(file, async (place, guard) => {
     const r = readRegular(place)
     const world = r === null ? newWorld() : await worldOf(r.text, place, r.stat)
@@ -261,6 +265,15 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
 
 /** Write a whole new state (aplab init, import) under the lock. */
 export async function replace(file: string, world: World, force: boolean): Promise<void> {
+  const session = current()
+  if (session && session.real === locate(file).real) {
+    if (!force && session.exists) throw new StateError(session.file, 'a state file exists already (use --force to replace it)')
+    session.snapshot ??= worldToData(session.world)
+    session.world = world
+    session.exists = true
+    session.dirty = true
+    return
+  }
   await withLock(file, async (place, guard) => {
     let like: fs.Stats | undefined
     try {
@@ -272,5 +285,85 @@ export async function replace(file: string, world: World, force: boolean): Promi
     guard.check()
     await writeData(place, worldToData(world), like)
     guard.wrote()
+  })
+}
+
+// --- one lock for many commands (aplab batch) ------------------------------------
+
+/**
+ * A state held in memory by `aplab batch` under the state's lock: load,
+ * mutate and replace of that file use it instead of the disk, and the
+ * batch writes it when it chooses (`save`). `snapshot` is the data as it
+ * was before the current line's first change, for undoing a failed line.
+ */
+export interface Session {
+  file: string
+  real: string
+  world: World
+  exists: boolean
+  dirty: boolean
+  snapshot?: unknown
+  /** Write the world now (a checkpoint, or the end). */
+  save(): Promise<void>
+}
+
+// Kept on the global object: the oclif commands run from a bundle of their
+// own (scripts/build.mjs), with a second copy of this module.
+const SESSION = Symbol.for('aplab.state.session')
+const holder = globalThis as {[SESSION]?: Session}
+const current = (): Session | undefined => holder[SESSION]
+
+async function sessionMutate<T>(s: Session, change: (w: World) => T | Promise<T>): Promise<T> {
+  const before = worldToData(s.world)
+  try {
+    const result = await change(s.world)
+    settleGuests(s.world)
+    const broken = worldProblems(s.world)[0]
+    if (broken) throw new StateError(s.file, `not saved: the change would break a rule of the kernel (${broken.where}: ${broken.message})`)
+    s.snapshot ??= before
+    s.dirty = true
+    s.exists = true
+    return result
+  } catch (e) {
+    s.world = worldFromData(before)
+    throw e
+  }
+}
+
+/** Undo the changes of the current line (it failed): the world as before its first change. */
+export function sessionUndoLine(s: Session): void {
+  if (s.snapshot !== undefined) s.world = worldFromData(s.snapshot)
+  s.snapshot = undefined
+}
+
+/**
+ * Run `fn` with the state of `file` held in memory under its lock; nothing
+ * is written but what `fn` saves. Commands run inside see that state.
+ */
+export async function withSession<T>(file: string, fn: (s: Session) => Promise<T>): Promise<T> {
+  return withLock(file, async (place, guard) => {
+    const r = readRegular(place)
+    let like = r?.stat
+    const s: Session = {
+      file: place.file,
+      real: place.real,
+      world: r === null ? newWorld() : await worldOf(r.text, place, r.stat),
+      exists: r !== null,
+      dirty: false,
+      save: async () => {
+        if (!s.dirty) return
+        guard.check()
+        await writeData(place, worldToData(s.world), like)
+        guard.wrote()
+        like = fs.statSync(place.real)
+        s.dirty = false
+      },
+    }
+    holder[SESSION] = s
+    try {
+      return await fn(s)
+    } finally {
+      delete holder[SESSION]
+    }
   })
 }
