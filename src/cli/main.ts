@@ -101,9 +101,15 @@ export async function aplabMain(argv: string[]): Promise<void> {
   // explicit target finds the same module instance.
   const oclif = await import('../commands.js')
   try {
-    // One configuration for every command of a batch.
-    oclifConfig ??= await oclif.Config.load(import.meta.url)
-    await oclif.run(args, oclifConfig)
+    // In a batch, the commands after the first run through the configuration
+    // already loaded (oclif's run loads it again at every call); help,
+    // --version and anything that is not plainly a command go through run.
+    const id = oclifConfig && !args.some((a) => ['--help', '-h', '--version'].includes(a)) ? commandId(args, oclif.COMMANDS) : undefined
+    if (oclifConfig && id) await oclifConfig.runCommand(id, args.slice(id.split(':').length))
+    else {
+      oclifConfig ??= await oclif.Config.load(import.meta.url)
+      await oclif.run(args, oclifConfig)
+    }
     await oclif.flush()
   } catch (e) {
     const err = e as Error & {oclif?: {exit?: number}; skipOclifErrorHandling?: boolean}
@@ -122,6 +128,16 @@ export async function aplabMain(argv: string[]): Promise<void> {
     }
     process.exitCode = err.oclif?.exit ?? 1
   }
+}
+
+/** The id (words joined by `:`) of the command the leading words name, when they name one. */
+function commandId(args: string[], commands: Record<string, unknown>): string | undefined {
+  for (let k = Math.min(args.length, 3); k > 0; k--) {
+    const words = args.slice(0, k)
+    if (words.some((w) => w.startsWith('-'))) continue
+    if (Object.hasOwn(commands, words.join(':'))) return words.join(':')
+  }
+  return undefined
 }
 
 /**

@@ -268,7 +268,7 @@ export async function replace(file: string, world: World, force: boolean): Promi
   const session = current()
   if (session && session.real === locate(file).real) {
     if (!force && session.exists) throw new StateError(session.file, 'a state file exists already (use --force to replace it)')
-    session.snapshot ??= worldToData(session.world)
+    session.snapshot ??= copyWorld(session.world)
     session.world = world
     session.exists = true
     session.dirty = true
@@ -302,7 +302,7 @@ export interface Session {
   world: World
   exists: boolean
   dirty: boolean
-  snapshot?: unknown
+  snapshot?: World
   /** Write the world now (a checkpoint, or the end). */
   save(): Promise<void>
 }
@@ -313,26 +313,47 @@ const SESSION = Symbol.for('aplab.state.session')
 const holder = globalThis as {[SESSION]?: Session}
 const current = (): Session | undefined => holder[SESSION]
 
+/**
+ * A copy of a world to go back to: its plain objects and arrays copied, its
+ * masks (immutable values, the model's only class) shared. Much cheaper than
+ * its data (worldToData writes every mask as text).
+ */
+function copyWorld(w: World): World {
+  const copy = (x: unknown): unknown => {
+    if (x === null || typeof x !== 'object') return x
+    if (Array.isArray(x)) return x.map(copy)
+    if (Object.getPrototypeOf(x) !== Object.prototype) return x
+    const o: Record<string, unknown> = {}
+    for (const k of Object.keys(x)) o[k] = copy((x as Record<string, unknown>)[k])
+    return o
+  }
+  return copy(w) as World
+}
+
+/**
+ * mutate inside a batch: the change is made on the state in memory. A line's
+ * changes are all or nothing: the first change of a line keeps the data as
+ * it was (the snapshot), and a change that throws puts it back. The kernel's
+ * rules between objects are checked when the state is written (save), not
+ * at every line: a check of the whole state per line made a batch quadratic.
+ */
 async function sessionMutate<T>(s: Session, change: (w: World) => T | Promise<T>): Promise<T> {
-  const before = worldToData(s.world)
+  s.snapshot ??= copyWorld(s.world)
   try {
     const result = await change(s.world)
     settleGuests(s.world)
-    const broken = worldProblems(s.world)[0]
-    if (broken) throw new StateError(s.file, `not saved: the change would break a rule of the kernel (${broken.where}: ${broken.message})`)
-    s.snapshot ??= before
     s.dirty = true
     s.exists = true
     return result
   } catch (e) {
-    s.world = worldFromData(before)
+    s.world = copyWorld(s.snapshot)
     throw e
   }
 }
 
 /** Undo the changes of the current line (it failed): the world as before its first change. */
 export function sessionUndoLine(s: Session): void {
-  if (s.snapshot !== undefined) s.world = worldFromData(s.snapshot)
+  if (s.snapshot !== undefined) s.world = copyWorld(s.snapshot)
   s.snapshot = undefined
 }
 
@@ -352,6 +373,9 @@ export async function withSession<T>(file: string, fn: (s: Session) => Promise<T
       dirty: false,
       save: async () => {
         if (!s.dirty) return
+        // What is written must load again (see mutate).
+        const broken = worldProblems(s.world)[0]
+        if (broken) throw new StateError(place.file, `not saved: the changes would break a rule of the kernel (${broken.where}: ${broken.message})`)
         guard.check()
         await writeData(place, worldToData(s.world), like)
         guard.wrote()
