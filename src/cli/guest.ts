@@ -1,13 +1,11 @@
 // `aplab guest ...`: guests started with QEMU's arguments, what runs inside
 // them, the QEMU monitor's device_add/device_del, and migration. QEMU's
-// and libvirt's texts come from core/qemu.ts.
+// and libvirt's texts come from core/qemu/ (the monitor's rules from core/qemu/monitor.ts).
 
 import {ToolExit, UsageError} from '../core/errors.js'
 import {
   GuestRefusal,
   checkStart,
-  deviceAdd,
-  deviceDel,
   findGuest,
   guestApcb,
   hostCpuFacts,
@@ -17,33 +15,16 @@ import {
   stopGuest,
 } from '../core/guest.js'
 import {HOST_NAME_RE, type Guest, type Host, type World, hex2, hex4} from '../core/model.js'
-import {mayOpenVfioGroup} from '../core/perm.js'
 import {attachedGuest, findMdev} from '../core/vfio.js'
 import {adoptGuest} from '../libvirt/driver.js'
 import type {GuestInfo} from '../views/guest.js'
 import {mayClear} from '../tools/dmesg.js'
-import {
-  LIBVIRT_ONE_VFIO_AP,
-  NON_MIGRATABLE,
-  QemuError,
-  type QemuDevice,
-  deviceBusy,
-  deviceCreateError,
-  deviceNotFound,
-  groupAccessDenied,
-  devicesInCreationOrder,
-  hmpError,
-  libvirtMdevInUse,
-  libvirtMdevNotFound,
-  libvirtMigrationBlocked,
-  mdevUuidFromSysfsdev as mdevUuid,
-  noApBus,
-  noSuchHostDevice,
-  parseDeviceAdd,
-  parseQemuArgs,
-  startupDeviceError,
-  virshStartFailed,
-} from '../core/qemu.js'
+import {parseQemuArgs} from '../core/qemu/cmdline.js'
+import {deviceCreateError, devicesInCreationOrder, mdevUuidFromSysfsdev as mdevUuid, type QemuDevice} from '../core/qemu/devices.js'
+import {parseDeviceAdd} from '../core/qemu/hmp.js'
+import {groupDenied, plugDevice, refusalMessage, unplugDevice} from '../core/qemu/monitor.js'
+import {LIBVIRT_ONE_VFIO_AP, libvirtMdevInUse, libvirtMdevNotFound, libvirtMigrationBlocked, NON_MIGRATABLE, virshStartFailed} from '../core/qemu/libvirt.js'
+import {hmpError, QemuError, startupDeviceError} from '../core/qemu/texts.js'
 
 export interface StartOptions {
   libvirt: boolean
@@ -52,31 +33,9 @@ export interface StartOptions {
   uid?: number
 }
 
-/**
- * QEMU opens the mdev's VFIO group /dev/vfio/N when it realizes the device,
- * after finding the mdev in sysfs and before the group's own open (which
- * answers EBUSY for a group another QEMU has), so a caller who may not open
- * the group gets EACCES first. libvirt hands the group to the QEMU it runs.
- */
-function groupDenied(host: Host, dev: {sysfsdev: string; uuid: string | null}, uid: number, libvirt: boolean): string | null {
-  if (libvirt || mayOpenVfioGroup(uid)) return null
-  const m = dev.uuid && host.runtime.modules.includes('vfio_ap') ? findMdev(host, dev.uuid) : undefined
-  return m ? groupAccessDenied(dev.sysfsdev, m.group) : null
-}
-
 /** The message for a refusal: at start with QEMU's `-device ...:` location, in the monitor with `Error: `. */
 function refusalText(host: Host, e: GuestRefusal, at: QemuDevice | null): string {
-  const dev = e.detail.sysfsdev ?? ''
-  const msg =
-    e.kind === 'no-ap-bus'
-      ? noApBus()
-      : e.kind === 'no-such-device'
-        ? noSuchHostDevice(dev)
-        : e.kind === 'device-busy'
-          ? deviceBusy(dev, findMdev(host, e.detail.uuid ?? '')?.group ?? 0)
-          : e.kind === 'no-such-id'
-            ? deviceNotFound(e.detail.id ?? '')
-            : NON_MIGRATABLE()
+  const msg = refusalMessage(host, e)
   return (at === null ? hmpError(msg) : startupDeviceError(at, msg)).map((l) => l + '\n').join('')
 }
 
@@ -186,7 +145,7 @@ export function remove(world: World, name: string): void {
   host.guests.splice(host.guests.indexOf(guest), 1)
 }
 
-/** (qemu) device_add: errors as the monitor prints them. QEMU runs as the caller (uid) unless libvirt runs it. */
+/** (qemu) device_add: errors as the monitor prints them (core/qemu/monitor.ts). QEMU runs as the caller (uid) unless libvirt runs it. */
 export function monitorAdd(world: World, name: string, spec: string, uid = 0): void {
   const {host, guest} = running(world, name)
   let d: QemuDevice
@@ -196,27 +155,15 @@ export function monitorAdd(world: World, name: string, spec: string, uid = 0): v
     if (e instanceof QemuError) throw new ToolExit(e.stdout + e.lines.map((l) => l + '\n').join(''), 1)
     throw e
   }
-  const err = deviceCreateError(d, {apBus: guest.features.ap, apBusOccupied: guest.device !== null, existingIds: guest.device?.id ? [guest.device.id] : []})
-  if (err) throw new ToolExit(hmpError(err.msg, err.hint).map((l) => l + '\n').join(''), 1)
-  if (d.driver !== 'vfio-ap') throw new ToolExit(`Error: aplab emulates only vfio-ap devices, not '${d.driver}'\n`, 1)
-  const denied = groupDenied(host, {sysfsdev: d.props.sysfsdev ?? '', uuid: mdevUuid(d.props.sysfsdev ?? '')}, uid, guest.managed === 'libvirt')
-  if (denied) throw new ToolExit(hmpError(denied).map((l) => l + '\n').join(''), 1)
-  try {
-    deviceAdd(host, guest, {id: d.id ?? '', sysfsdev: d.props.sysfsdev ?? '', uuid: mdevUuid(d.props.sysfsdev ?? '')})
-  } catch (e) {
-    if (e instanceof GuestRefusal) throw new ToolExit(refusalText(host, e, null), 1)
-    throw e
-  }
+  const err = plugDevice(host, guest, d, uid)
+  if (err) throw new ToolExit(hmpError(err.desc, err.hint).map((l) => l + '\n').join(''), 1)
 }
 
+/** (qemu) device_del: by id or QOM path (core/qemu/monitor.ts). */
 export function monitorDel(world: World, name: string, id: string): void {
-  const {host, guest} = running(world, name)
-  try {
-    deviceDel(guest, id)
-  } catch (e) {
-    if (e instanceof GuestRefusal) throw new ToolExit(refusalText(host, e, null), 1)
-    throw e
-  }
+  const {guest} = running(world, name)
+  const r = unplugDevice(guest, id)
+  if ('error' in r) throw new ToolExit(hmpError(r.error.desc).map((l) => l + '\n').join(''), 1)
 }
 
 export function migrate(world: World, name: string, to: string): void {

@@ -4,7 +4,7 @@
 // command line libvirt generates from it (qemu_command.c), which aplab then
 // runs through its QEMU model so every QEMU and kernel rule applies.
 
-import {LATEST_MACHINE} from '../core/qemu.js'
+import {LATEST_MACHINE} from '../core/qemu/cmdline.js'
 import {VirError} from './errors.js'
 import {type Out, type XElement, type XmlContext, child, children, el, formatXml, fromParsed, parseXml, textEl} from './xml.js'
 

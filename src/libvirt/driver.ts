@@ -10,21 +10,10 @@ import {AplabError} from '../core/errors.js'
 import {GuestRefusal, checkStart, deviceAdd, deviceDel, findGuest, hostCpuFacts, migrateGuest, resetGuest, startGuest, stopGuest} from '../core/guest.js'
 import {now} from '../core/clock.js'
 import type {Guest, Host, Libvirt, LibvirtDomain, World} from '../core/model.js'
-import {
-  QemuError,
-  type QemuDevice,
-  deviceBusy,
-  deviceCreateError,
-  devicesInCreationOrder,
-  libvirtMdevInUse,
-  libvirtMdevNotFound,
-  libvirtMigrationBlocked,
-  libvirtQmpError,
-  mdevUuidFromSysfsdev,
-  noSuchHostDevice,
-  parseQemuArgs,
-  startupDeviceError,
-} from '../core/qemu.js'
+import {parseQemuArgs} from '../core/qemu/cmdline.js'
+import {deviceCreateError, devicesInCreationOrder, mdevUuidFromSysfsdev, type QemuDevice} from '../core/qemu/devices.js'
+import {libvirtMdevInUse, libvirtMdevNotFound, libvirtMigrationBlocked} from '../core/qemu/libvirt.js'
+import {deviceBusy, libvirtQmpError, noSuchHostDevice, QemuError, startupDeviceError} from '../core/qemu/texts.js'
 import {attachedGuest, findMdev} from '../core/vfio.js'
 import {type DomainDef, type HostdevDef, formatDomain, mdevSysfsPath, parseDeviceXml, parseDomainXml, qemuCommandLine, readStored, validateHostdevs} from './domain.js'
 import {VirError} from './errors.js'

@@ -1,37 +1,13 @@
 import {describe, expect, it} from 'vitest'
 
-import {
-  CPU_MODELS,
-  LIBVIRT_MDEV_NOT_MIGRATABLE,
-  NON_MIGRATABLE,
-  NON_MIGRATABLE_REASON,
-  QemuError,
-  VFIO_AP_VMSTATE_ID,
-  busFull,
-  busNotFound,
-  deviceBusy,
-  deviceCreateError,
-  deviceFdError,
-  deviceNotFound,
-  devicesInCreationOrder,
-  findCpuModel,
-  hmpError,
-  libvirtMigrationBlocked,
-  libvirtQmpError,
-  mdevUuidFromSysfsdev,
-  missingFeatures,
-  noApBus,
-  noIommuGroup,
-  noSuchHostDevice,
-  parseDeviceAdd,
-  parseDeviceAddFull,
-  parseDeviceDel,
-  parseQemuArgs,
-  qemuJsonParse,
-  qemuOption,
-  startupDeviceError,
-  type HostCpuFacts,
-} from '../../src/core/qemu.js'
+import {missingFeatures, parseQemuArgs} from '../../src/core/qemu/cmdline.js'
+import {CPU_MODELS, findCpuModel, type HostCpuFacts} from '../../src/core/qemu/cpu.js'
+import {deviceCreateError, devicesInCreationOrder, mdevUuidFromSysfsdev} from '../../src/core/qemu/devices.js'
+import {parseDeviceAdd, parseDeviceAddFull, parseDeviceDel} from '../../src/core/qemu/hmp.js'
+import {LIBVIRT_MDEV_NOT_MIGRATABLE, libvirtMigrationBlocked, NON_MIGRATABLE, NON_MIGRATABLE_REASON, VFIO_AP_VMSTATE_ID} from '../../src/core/qemu/libvirt.js'
+import {qemuOption} from '../../src/core/qemu/options.js'
+import {qemuJsonParse} from '../../src/core/qemu/qobject.js'
+import {busFull, busNotFound, deviceBusy, deviceFdError, deviceNotFound, hmpError, libvirtQmpError, noApBus, noIommuGroup, noSuchHostDevice, QemuError, startupDeviceError} from '../../src/core/qemu/texts.js'
 
 const HOST: HostCpuFacts = {ap: true, apqci: true, apft: true, apqi: true}
 const NO_AP: HostCpuFacts = {ap: false, apqci: false, apft: false, apqi: false}

@@ -425,6 +425,21 @@ describe('qemu-monitor-command', () => {
     await l.ok('destroy', 'guest1')
     expect(await l.virsh('qemu-monitor-command', 'guest1', '{"execute":"query-status"}')).toEqual(FAIL('error: Requested operation is not valid: domain is not running\n'))
   })
+
+  it('the same monitor as qemu-system-s390x runs: info name and version, query-name, quit ends the domain', async () => {
+    const l = await running()
+    expect(await l.ok('qemu-monitor-command', 'guest1', '--hmp', 'info name')).toBe('guest1\r\n\n\n')
+    expect(await l.ok('qemu-monitor-command', 'guest1', '--hmp', 'info version')).toBe('10.1.0\r\n\n\n')
+    expect(await l.ok('qemu-monitor-command', 'guest1', '--hmp', 'info blah')).toBe("unknown command: 'info blah'\r\n\n\n")
+    expect(await l.ok('qemu-monitor-command', 'guest1', '--return-value', '{"execute":"query-name"}')).toBe('{"name":"guest1"}\n\n')
+    expect(await l.ok('qemu-monitor-command', 'guest1', '{"execute":"qmp_capabilities"}')).toBe(
+      '{"error":{"class":"CommandNotFound","desc":"Capabilities negotiation is already complete, command ignored"},"id":"libvirt-22"}\n\n',
+    )
+    // QEMU quits: SHUTDOWN (host-qmp-quit), then the monitor's end.
+    expect(await l.ok('qemu-monitor-command', 'guest1', '{"execute":"quit"}')).toBe('{"return":{},"id":"libvirt-23"}\n\n')
+    expect(await l.ok('domstate', '--reason', 'guest1')).toBe('shut off (shutdown)\n\n')
+    expect((await l.world()).hosts[0].guests[0].running).toBe(false)
+  })
 })
 
 describe('migrate', () => {

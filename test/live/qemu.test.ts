@@ -162,6 +162,7 @@ describe('qemu-system-s390x drop-in', () => {
       'info name',
       `device_add vfio-ap,sysfsdev=${SYSFSDEV},id=hostdev0`,
       `device_add vfio-ap,sysfsdev=${SYSFSDEV},id=hostdev1`,
+      'info qtree',
       'device_del nope',
       'info blah',
       'cont',
@@ -182,6 +183,15 @@ describe('qemu-system-s390x drop-in', () => {
       `(qemu) device_add vfio-ap,sysfsdev=${SYSFSDEV},id=hostdev1`,
       // The ap-bus holds one device.
       "Error: No 'ap-bus' bus found for device 'vfio-ap'",
+      // The same qtree as `virsh qemu-monitor-command --hmp 'info qtree'` shows.
+      '(qemu) info qtree',
+      'bus: main-system-bus',
+      '  type System',
+      '  dev: ap-bridge, id ""',
+      '    bus: ap-bus',
+      '      type ap-bus',
+      '      dev: vfio-ap, id "hostdev0"',
+      `        sysfsdev = "${SYSFSDEV}"`,
       '(qemu) device_del nope',
       "Error: Device 'nope' not found",
       '(qemu) info blah',

@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import type {Host} from '../../src/core/model.js'
 import {preset} from '../../src/core/presets.js'
-import {mdevUuidFromSysfsdev} from '../../src/core/qemu.js'
+import {mdevUuidFromSysfsdev} from '../../src/core/qemu/devices.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {cat, echo, ls, readlink} from '../../src/sysfs/shell.js'
 

@@ -1,12 +1,13 @@
 // The options of qemu-system-s390x that concern the process rather than the
 // machine: -daemonize, -monitor, -qmp, -pidfile, -nographic. The machine's
-// options (-cpu, -device, -name, ...) are read by core/qemu.ts parseQemuArgs
+// options (-cpu, -device, -name, ...) are read by core/qemu/cmdline.ts parseQemuArgs
 // through the same start as `aplab guest start`; this only picks out the
 // process's part and refuses what QEMU refuses about it.
 
 import * as path from 'node:path'
 
-import {qemuOption, stderrError} from '../../core/qemu.js'
+import {qemuOption} from '../../core/qemu/options.js'
+import {stderrError} from '../../core/qemu/texts.js'
 
 /** Where a monitor talks: the process's stdin/stdout, or a listening unix socket. */
 export type Transport = {kind: 'stdio'} | {kind: 'unix'; path: string}

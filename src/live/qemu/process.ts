@@ -1,6 +1,6 @@
 // qemu-system-s390x as a process: the guest runs while the process runs.
 // It starts through the same code as `aplab guest start` (cli/guest.ts
-// start, core/qemu.ts parseQemuArgs), records itself in the guest (pid and
+// start, core/qemu/cmdline.ts parseQemuArgs), records itself in the guest (pid and
 // start time, as the state's lock records its owner) so that a guest whose
 // process is gone is seen as ended, serves the HMP and QMP monitors, and
 // ends the guest on SIGTERM, SIGINT, SIGHUP or `quit` as QEMU does.
@@ -14,7 +14,7 @@ import {type Env, errorMessage, pickHost} from '../../cli/env.js'
 import {ERRNO, type Errno, ToolExit, strerror} from '../../core/errors.js'
 import {findGuest, hostCpuFacts, stopGuest} from '../../core/guest.js'
 import type {Guest, GuestProcess} from '../../core/model.js'
-import {parseQemuArgs} from '../../core/qemu.js'
+import {parseQemuArgs} from '../../core/qemu/cmdline.js'
 import {load, mutate} from '../../state/store.js'
 import {GuestGone, HMP_BANNER, HMP_PROMPT, type Json, type QmpSession, type Vm, hmpCommand, qjson, qmpGreeting, qmpRequest} from './monitor.js'
 import {type Monitor, OptionRefusal, type ProcessOptions, processOptions} from './options.js'
