@@ -1,45 +1,104 @@
-// npm run bench: start-up cost of the hot commands as a ratio against
-// `node -e 0`, measured in the same run with interleaved repetitions.
-// Usage: node scripts/bench.mjs [RUNS]   (default 21)
+// npm run bench: the cost of the hot commands as a ratio against `node -e 0`,
+// measured in the same run with interleaved repetitions, on the default host
+// and on the big host of issue 12 (the max preset with 1,000 mdevs defined
+// and started and 100 guests running, built in-process by scripts/bighost.mjs),
+// with the peak RSS of each command (GNU time, where it is installed).
+// Usage: node scripts/bench.mjs [RUNS]   (default 9)
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir, cpus} from 'node:os'
 import {join, dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const runs = Number(process.argv[2] ?? 21)
+const runs = Number(process.argv[2] ?? 9)
 const dir = mkdtempSync(join(tmpdir(), 'aplab-bench-'))
-const env = {...process.env, APLAB_STATE: join(dir, 'state.yaml')}
 const node = process.execPath
+const aplab = join(root, 'bin/aplab.js')
+const tool = (name) => join(root, `bin/${name}.js`)
+const states = {default: join(dir, 'default.yaml'), big: join(dir, 'big.yaml')}
+const envOf = (state) => ({...process.env, APLAB_STATE: state, APLAB_HOST: '', APLAB_UID: ''})
 
-spawnSync(node, [join(root, 'bin/aplab.js'), 'init'], {env})
+spawnSync(node, [aplab, 'init'], {env: envOf(states.default)})
+{
+  const t0 = performance.now()
+  const {saveBigHost} = await import('./bighost.mjs')
+  await saveBigHost(states.big, 1000, 100)
+  console.log(`big host (max, 1,000 mdevs defined and started, 100 guests) built in-process in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+}
+const UUID = 'b16b0000-0000-4000-8000-000000000005'
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null
+const rssFile = join(dir, 'rss')
 
+/** One timed run: wall ms and peak RSS in MB (null without GNU time). */
+function once(argv, env) {
+  const full = gnuTime ? [gnuTime, '-o', rssFile, '-f', '%M', ...argv] : argv
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync(full[0], full.slice(1), {env, stdio: 'ignore'})
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}`)
+  const rss = gnuTime ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 : null
+  return {ms, rss}
+}
+
+// [name, argv, proportional]: proportional output grows with the host by nature.
+let flip = 0
 const cases = [
-  ['node -e 0', [node, '-e', '0']],
-  ['lszcrypt -V', [node, join(root, 'bin/lszcrypt.js'), '-V']],
-  ['aplab sysfs cat /sys/bus/ap/apmask', [node, join(root, 'bin/aplab.js'), 'sysfs', 'cat', '/sys/bus/ap/apmask']],
-  ['mdevctl list', [node, join(root, 'bin/mdevctl.js'), 'list']],
-  ['lszdev -t ap', [node, join(root, 'bin/lszdev.js'), '-t', 'ap']],
-  ['aplab guest list (oclif)', [node, join(root, 'bin/aplab.js'), 'guest', 'list']],
+  ['node -e 0', () => [node, '-e', '0']],
+  ['lszcrypt -b', () => [node, tool('lszcrypt'), '-b']],
+  ['lszcrypt -V (all queues)', () => [node, tool('lszcrypt'), '-V'], true],
+  ['aplab sysfs cat /sys/bus/ap/apmask', () => [node, aplab, 'sysfs', 'cat', '/sys/bus/ap/apmask']],
+  ['aplab sysfs write /sys/bus/ap/aqmask -0xfe', () => [node, aplab, 'sysfs', 'write', '/sys/bus/ap/aqmask', '-0xfe']],
+  ['mutation: sysfs write poll_timeout', () => [node, aplab, 'sysfs', 'write', '/sys/bus/ap/poll_timeout', String(250000 + (flip++ % 2) * 50000)]],
+  ['mdevctl list -u UUID', () => [node, tool('mdevctl'), 'list', '-u', UUID]],
+  ['mdevctl list', () => [node, tool('mdevctl'), 'list'], true],
+  ['lszdev -t ap', () => [node, tool('lszdev'), '-t', 'ap']],
+  ['aplab host list', () => [node, aplab, 'host', 'list']],
+  ['aplab mdev list', () => [node, aplab, 'mdev', 'list'], true],
+  ['aplab guest list', () => [node, aplab, 'guest', 'list'], true],
 ]
-const times = cases.map(() => [])
+const times = cases.map(() => ({default: [], big: []}))
+const peaks = cases.map(() => ({default: 0, big: 0}))
 for (let i = 0; i < runs; i++)
   cases.forEach(([, argv], k) => {
-    const t0 = process.hrtime.bigint()
-    const r = spawnSync(argv[0], argv.slice(1), {env, stdio: 'ignore'})
-    if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}`)
-    times[k].push(Number(process.hrtime.bigint() - t0) / 1e6)
+    for (const h of ['default', 'big']) {
+      const r = once(argv(), envOf(states[h]))
+      times[k][h].push(r.ms)
+      if (r.rss !== null) peaks[k][h] = Math.max(peaks[k][h], r.rss)
+    }
   })
+
+// A batch of 1,000 mdev create and 1,000 mdev assign, on a default host with vfio_ap loaded.
+const batchTimes = []
+{
+  const u = (i) => `c0ffee00-0000-4000-8000-${i.toString(16).padStart(12, '0')}`
+  let script = ''
+  for (let i = 0; i < 1000; i++) script += `aplab mdev create -u ${u(i)}\n`
+  for (let i = 0; i < 1000; i++) script += `aplab mdev assign ${u(i)} --control-domain ${i % 16}\n`
+  writeFileSync(join(dir, 'script'), script)
+  for (let i = 0; i < 3; i++) {
+    const state = join(dir, `batch${i}.yaml`)
+    spawnSync(node, [aplab, 'init'], {env: envOf(state)})
+    spawnSync(node, [aplab, 'modprobe', 'vfio_ap'], {env: envOf(state)})
+    batchTimes.push(once([node, aplab, 'batch', join(dir, 'script')], envOf(state)).ms)
+  }
+}
 rmSync(dir, {recursive: true, force: true})
 
 const median = (a) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)]
-const base = median(times[0])
-console.log(`${runs} interleaved runs, median wall time`)
-cases.forEach(([name], k) => {
-  const m = median(times[k])
-  console.log(`${name.padEnd(38)} ${m.toFixed(1).padStart(7)} ms  ${(m / base).toFixed(2)}x`)
+const base = median(times[0].default)
+console.log(`${runs} interleaved runs, median wall time; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`)
+console.log('')
+console.log('| command | default ms | x node -e 0 | big ms | x node -e 0 | big / default | peak RSS MB (default / big) |')
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+cases.forEach(([name, , proportional], k) => {
+  const d = median(times[k].default)
+  const b = median(times[k].big)
+  const rss = gnuTime ? `${peaks[k].default.toFixed(0)} / ${peaks[k].big.toFixed(0)}` : '-'
+  console.log(`| ${name}${proportional ? ' (output grows with the host)' : ''} | ${d.toFixed(0)} | ${(d / base).toFixed(2)} | ${b.toFixed(0)} | ${(b / base).toFixed(2)} | ${(b / d).toFixed(2)} | ${rss} |`)
 })
+console.log(`| aplab batch: 1,000 mdev create + 1,000 mdev assign (default host, 3 runs) | ${median(batchTimes).toFixed(0)} | ${(median(batchTimes) / base).toFixed(1)} | | | | |`)
+console.log('')
 
 // Reading one attribute through `aplab mount` (FUSE): `cat` of a sysfs
 // attribute of the mount against `cat` of an ordinary file, interleaved.
