@@ -78,8 +78,11 @@ describe('HMP', () => {
     expect(hmp(l, 'info name')).toEqual({onGuest: false, reply: 'g\n', events: []})
     expect(hmp(l, 'info name', {givenName: undefined, uid: 0}).reply).toBe('')
     expect(hmp(l, 'info version').reply).toBe('10.1.0\n')
-    expect(hmp(l, '  info  blah x').reply).toBe("unknown command: 'info  blah'\n")
+    // monitor_parse_command() prints the line from its very start; a name ends at white space or '/'.
+    expect(hmp(l, '  info  blah x').reply).toBe("unknown command: '  info  blah'\n")
     expect(hmp(l, 'frobnicate 1').reply).toBe("unknown command: 'frobnicate'\n")
+    expect(hmp(l, ' frob/4x 0').reply).toBe("unknown command: ' frob'\n")
+    expect(hmp(l, 'info  ').reply).toBe('')
     expect(hmp(l, 'q')).toEqual({onGuest: false, reply: '', events: [], quit: 'host-qmp-quit-hmp'})
     expect(hmp(l, 'info status')).toEqual({onGuest: true, reply: 'VM status: running\n', events: []})
   })
@@ -111,9 +114,15 @@ describe('QMP', () => {
     expect(qmp(l, {execute: 'stop'}).reply).toEqual({error: {class: 'CommandNotFound', desc: 'The command stop has not been found'}})
   })
 
-  it('device_add takes the arguments as a QDict: driver must be a string, a JSON id is checked', () => {
+  it('device_add makes QemuOpts of its arguments: strings, numbers and booleans; the id only as a string', () => {
     const l = lab()
-    expect(qmp(l, {execute: 'device_add', arguments: {driver: 5, id: 'x'}}).reply).toEqual({error: {class: 'GenericError', desc: "Parameter 'driver' is missing"}})
+    expect(qmp(l, {execute: 'device_add', arguments: {driver: {}, id: 'x'}}).reply).toEqual({error: {class: 'GenericError', desc: "Parameter 'driver' is missing"}})
+    expect(qmp(l, {execute: 'device_add', arguments: {driver: 'vfio-ap', sysfsdev: SYSFSDEV, fd: 3, x: true}}).reply).toEqual({
+      error: {class: 'GenericError', desc: "Property 'vfio-ap.x' not found"},
+    })
+    expect(qmp(l, {execute: 'device_add', arguments: {driver: 'vfio-ap', id: 7, sysfsdev: SYSFSDEV, x: null}})).toEqual({onGuest: true, reply: {return: {}}, events: []})
+    expect(l.guest.device?.id).toBe('')
+    qmp(l, {execute: 'device_del', arguments: {id: '/machine/peripheral-anon/device[0]'}})
     expect(qmp(l, {execute: 'device_add', arguments: {driver: 'vfio-ap', id: '0x', sysfsdev: SYSFSDEV}}).reply).toEqual({
       error: {class: 'GenericError', desc: "Parameter 'id' expects an identifier"},
     })

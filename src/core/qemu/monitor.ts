@@ -17,7 +17,7 @@ import {AP_FEATURES, findCpuModel} from './cpu.js'
 import {deviceCreateError, mdevUuidFromSysfsdev, type QemuDevice} from './devices.js'
 import {parseDeviceAddFull, parseDeviceDel} from './hmp.js'
 import {NON_MIGRATABLE} from './libvirt.js'
-import {type Json, qjson} from './qobject.js'
+import {type Json, qjson, qnumToString} from './qobject.js'
 import {deviceBusy, deviceNotFound, groupAccessDenied, hmpError, missingParameter, noApBus, noSuchHostDevice, QemuError} from './texts.js'
 
 /** QEMU_VERSION of the emulated QEMU. */
@@ -172,8 +172,10 @@ const qemuText = (e: QemuError): string => (e.stdout ?? '') + text(e.lines)
 
 /** One HMP command line: what the monitor prints for it. */
 export function hmpStep(p: MonitorProcess, line: string): Step<string> {
-  const m = /^\s*(\S*)\s*(.*?)\s*$/.exec(line)!
-  const [cmd, arg] = [m[1], m[2]]
+  // get_command_name(): the name ends at white space or '/'.
+  const m = /^\s*([^\s/]*)/.exec(line)!
+  const cmd = m[1]
+  const arg = line.slice(m[0].length)
   switch (cmd) {
     case '':
       return now('')
@@ -205,7 +207,7 @@ export function hmpStep(p: MonitorProcess, line: string): Step<string> {
       }, false)
     }
     case 'info':
-      return hmpInfo(p, line, arg)
+      return hmpInfo(p, line, m[0].length)
     case 'q':
     case 'quit':
       return now('', {quit: 'host-qmp-quit-hmp'})
@@ -214,13 +216,15 @@ export function hmpStep(p: MonitorProcess, line: string): Step<string> {
       // The guest runs from the start (-S is not emulated): nothing to resume.
       return onGuest(() => '')
     default:
-      // monitor_parse_command(): the command name up to its end.
-      return now(`unknown command: '${line.trimStart().slice(0, cmd.length)}'\n`)
+      // monitor_parse_command(): the line from its start to the end of the name.
+      return now(`unknown command: '${line.slice(0, m[0].length)}'\n`)
   }
 }
 
-function hmpInfo(p: MonitorProcess, line: string, arg: string): Step<string> {
-  const sub = /^\S*/.exec(arg)![0]
+/** `info SUB`: the sub-command table of monitor_parse_command(); at names the end of "info". */
+function hmpInfo(p: MonitorProcess, line: string, at: number): Step<string> {
+  const m = /^\s*([^\s/]*)/.exec(line.slice(at))!
+  const sub = m[1]
   switch (sub) {
     case 'status':
       return onGuest(() => 'VM status: running\n')
@@ -230,12 +234,9 @@ function hmpInfo(p: MonitorProcess, line: string, arg: string): Step<string> {
       return now(`${VERSION_TEXT}\n`)
     case 'qtree':
       return onGuest((_h, g) => text(apQtree(g)))
-    default: {
-      // monitor_parse_command(): the whole line up to the end of the unknown sub-command.
-      const start = line.search(/\S/)
-      const end = line.indexOf(sub, line.indexOf('info') + 4) + sub.length
-      return now(sub === '' ? '' : `unknown command: '${line.slice(start, end)}'\n`)
-    }
+    default:
+      // monitor_parse_command() again on the sub-table: the line from its start to the end of the sub-command.
+      return now(sub === '' ? '' : `unknown command: '${line.slice(0, at + m[0].length)}'\n`)
   }
 }
 
@@ -315,17 +316,22 @@ const str = (args: Obj, key: string): string => {
 }
 
 /**
- * device_add's arguments as qdev_device_add_from_qdict() takes them: driver
- * (qdict_get_try_str: missing unless a string) and id apart, the rest as props.
+ * device_add's arguments as qmp_device_add() takes them
+ * (system/qdev-monitor.c): qemu_opts_from_qdict() makes QemuOpts of them, the
+ * id only when it is a string; each other member a string, a number as
+ * qnum_to_string() writes it, a boolean as on/off, and anything else skipped
+ * (util/qemu-option.c qemu_opts_from_qdict_entry). qdev then reads them back
+ * as the strings a -device option gives.
  */
 function qmpDevice(args: Obj): QemuDevice {
   const props: Record<string, string> = {}
   let driver = ''
-  let id: string | undefined
+  const id = typeof args.id === 'string' ? args.id : undefined
   for (const [k, v] of Object.entries(args)) {
-    const sv = typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? 'on' : 'off') : qjson(v)
-    if (k === 'driver') driver = typeof v === 'string' ? v : ''
-    else if (k === 'id') id = sv
+    if (k === 'id') continue
+    const sv = typeof v === 'string' ? v : typeof v === 'number' ? qnumToString(v) : typeof v === 'boolean' ? (v ? 'on' : 'off') : undefined
+    if (sv === undefined) continue
+    if (k === 'driver') driver = sv
     else props[k] = sv
   }
   return {driver, props, json: true, ...(id !== undefined ? {id} : {})}
