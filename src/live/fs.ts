@@ -11,8 +11,9 @@ import * as fs from 'node:fs'
 
 import {ERRNO, type Errno, KernelError} from '../core/errors.js'
 import type {Host, World} from '../core/model.js'
-import {pickHost} from '../cli/env.js'
+import {errorMessage, pickHost} from '../cli/env.js'
 import {load, mutate} from '../state/store.js'
+import {STANDARD_DIRS} from '../sysfs/etc.js'
 import {hostVfs} from '../sysfs/host.js'
 import type {DirNode, Node, Vfs} from '../sysfs/vfs.js'
 
@@ -46,10 +47,19 @@ export const neg = (errno: Errno | 'ENOTEMPTY' | 'EBADF' | 'EROFS'): number => {
   return -(errno in extra ? extra[errno as keyof typeof extra] : ERRNO[errno as Errno][0])
 }
 
+/**
+ * The errno for a failed operation. The kernel's refusals carry theirs; any
+ * other failure (a state made invalid by a hand edit, the served host
+ * removed) is said once on the server's stderr and is EIO to the caller, so
+ * that the mount lives on.
+ */
 function errnoOf(e: unknown): number {
   if (e instanceof KernelError) return neg(e.errno)
-  throw e
+  const said = errorMessage(e).message
+  if (said !== lastSaid) process.stderr.write(`aplab mount: ${(lastSaid = said)}\n`)
+  return neg('EIO')
 }
+let lastSaid = ''
 
 const areaOf = (path: string): Area | null => {
   const top = path.split('/')[1] as Area
@@ -310,9 +320,9 @@ export class LiveFs {
         const node = vfs.lookup(path, false).node
         if (node.kind !== 'dir') return neg('ENOTDIR')
         if (node.list().length > 0) return neg('ENOTEMPTY')
+        // A directory the installed packages provide stays (etc.ts STANDARD_DIRS), and nothing changes.
+        if (STANDARD_DIRS.includes(path.replace(/\/*$/, '/'))) throw new KernelError('EBUSY')
         delete host.persistent.files[path + '/']
-        // A directory the installed packages provide stays (etc.ts STANDARD_DIRS).
-        if (vfs.exists(path)) return neg('EBUSY')
         return 0
       })
     } catch (e) {

@@ -10,6 +10,9 @@ import * as path from 'node:path'
 
 import {AplabError} from '../core/errors.js'
 import {LiveFs, type LiveStat} from './fs.js'
+import {errorMessage, pickHost} from '../cli/env.js'
+import {pidAlive} from '../state/lock.js'
+import {load} from '../state/store.js'
 
 /** The file system type aplab's mounts show in mountinfo (fuse.SUBTYPE). */
 export const FSTYPE = 'fuse.aplab'
@@ -54,11 +57,7 @@ export function aplabMountAt(dir: string): MountEntry | undefined {
 export function serverPid(m: MountEntry): number | null {
   const pid = Number(/^aplab:(\d+)$/.exec(m.source)?.[1])
   if (!Number.isInteger(pid) || pid <= 0) return null
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return null
-  }
+  if (!pidAlive(pid)) return null
   // A mount whose server died answers ENOTCONN, whatever now has that pid.
   try {
     fs.statSync(m.mountpoint)
@@ -147,6 +146,12 @@ export async function mountLive(dir: string, state: string, host?: string): Prom
     throw new MountError(`cannot mount on ${dir}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`)
   }
   if (!st.isDirectory()) throw new MountError(`cannot mount on ${dir}: Not a directory`)
+  // A state that cannot be read, or a host it does not have, is said now rather than as EIO later.
+  try {
+    pickHost(await load(state), host)
+  } catch (e) {
+    throw new MountError(errorMessage(e).message)
+  }
   const Fuse = loadBinding()
   const live = new LiveFs(state, host)
   const fuse = new Fuse(mnt, fuseOps(live), {

@@ -8,6 +8,7 @@
 
 import {errorMessage} from '../cli/env.js'
 import {mountLive} from './mount.js'
+import {pidAlive} from '../state/lock.js'
 
 export const SERVER_VAR = 'APLAB_SERVER_CONFIG'
 
@@ -20,11 +21,7 @@ try {
   // Ctrl-C is for the command; the file system stays until the command is done.
   process.on('SIGINT', () => undefined)
   setInterval(() => {
-    try {
-      process.kill(parent, 0)
-    } catch {
-      stop()
-    }
+    if (!pidAlive(parent)) stop()
   }, 500)
 } catch (e) {
   process.stderr.write(`aplab: ${e instanceof Error && !('exitCode' in e) ? e.message : errorMessage(e).message}\n`)

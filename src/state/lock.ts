@@ -109,12 +109,17 @@ export function judge(o: Owner): 'alive' | 'dead' {
     return o.start && ps.start !== o.start ? 'dead' : 'alive'
   }
   // No /proc, or the process is hidden from this user (hidepid): the pid alone.
+  return pidAlive(o.pid) ? 'alive' : 'dead'
+}
+
+/** kill(pid, 0): gone only on ESRCH; a process of another user (EPERM) is alive. */
+export function pidAlive(pid: number): boolean {
   try {
-    process.kill(o.pid, 0)
+    process.kill(pid, 0)
   } catch (e) {
-    if (code(e) === 'ESRCH') return 'dead'
+    if (code(e) === 'ESRCH') return false
   }
-  return 'alive'
+  return true
 }
 
 /** Remove a directory tree this module made (a staged lock, a broken one). */

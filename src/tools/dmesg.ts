@@ -3,10 +3,9 @@
 // anyone may read it, as kernel.dmesg_restrict=0 (RHEL, SLES) allows.
 
 import type {LogLine} from '../core/model.js'
-import {type OptDef, getoptLong} from './getopt.js'
+import {type OptDef, getoptLong, getoptMessage} from './getopt.js'
 import {capable} from '../core/perm.js'
-import {dmesgText} from '../views/dmesg.js'
-import {dmesgJson} from '../views/json.js'
+import {dmesgJson, dmesgText} from '../views/dmesg.js'
 
 export const DMESG_VERSION = 'dmesg from util-linux 2.38.1\n'
 
@@ -49,8 +48,11 @@ const OPTS: OptDef[] = [
   o('V', 'V', 'version'),
 ]
 
-/** Whether a command line may clear the buffer (-C, -c, bundled or long): run it under the state lock. */
-export const mayClear = (argv: readonly string[]): boolean => argv.some((a) => /^-[^-]*[Cc]|^--(clear|read-clear)$/.test(a))
+/** Whether a command line asks to clear the buffer (-C, -c in any form getopt takes): run it under the state lock. */
+export function mayClear(argv: readonly string[]): boolean {
+  for (const ev of getoptLong([...argv], OPTS).events) if (ev.kind === 'opt' && (ev.key === 'C' || ev.key === 'c')) return true
+  return false
+}
 
 export interface DmesgResult {
   stdout: string
@@ -93,10 +95,7 @@ export function runDmesg(argv: string[], log: LogLine[], bootTime: number, uid: 
   let json = false
   const g = getoptLong(argv, OPTS)
   for (const ev of g.events) {
-    if (ev.kind === 'missing')
-      return fail(ev.word.startsWith('--') ? `dmesg: option '${ev.word}' requires an argument\n${TRY}` : `dmesg: option requires an argument -- '${ev.word.slice(-1)}'\n${TRY}`)
-    if (ev.kind === 'invalid')
-      return fail(ev.word.startsWith('--') ? `dmesg: unrecognized option '${ev.word}'\n${TRY}` : `dmesg: invalid option -- '${String.fromCharCode(ev.optopt)}'\n${TRY}`)
+    if (ev.kind !== 'opt') return fail(getoptMessage('dmesg', ev, OPTS) + TRY)
     switch (ev.key) {
       case 'h':
         return {stdout: DMESG_HELP, stderr: '', code: 0, clear: false}

@@ -114,3 +114,22 @@ export function getoptLong(argv: string[], defs: OptDef[], posixlyCorrect = proc
 
 /** util_opt_print_parse_error's name for an invalid option: `-%c` of optopt, else argv[optind - 1]. */
 export const optName = (ev: {word: string; optopt: number}): string => (ev.optopt ? '-' + cChar(ev.optopt) : ev.word)
+
+/** glibc's getopt messages for a failed option, as PROG prints them (argv[0] is the command's name). */
+export function getoptMessage(prog: string, ev: {kind: 'invalid'; word: string; optopt: number} | {kind: 'missing'; word: string}, defs: OptDef[]): string {
+  if (ev.kind === 'missing') {
+    if (ev.word.startsWith('--')) {
+      const name = ev.word.slice(2).split('=')[0]
+      const d = defs.find((x) => x.long === name) ?? defs.find((x) => x.long?.startsWith(name))
+      return `${prog}: option '--${d?.long ?? name}' requires an argument\n`
+    }
+    return `${prog}: option requires an argument -- '${ev.word.slice(-1)}'\n`
+  }
+  if (ev.word.startsWith('--')) {
+    if (ev.optopt === 0) return `${prog}: unrecognized option '${ev.word}'\n`
+    const name = ev.word.slice(2).split('=')[0]
+    const d = defs.find((x) => x.long === name) ?? defs.find((x) => x.long?.startsWith(name))
+    return `${prog}: option '--${d?.long ?? name}' doesn't allow an argument\n`
+  }
+  return `${prog}: invalid option -- '${cChar(ev.optopt)}'\n`
+}

@@ -7,7 +7,7 @@
 import {ToolExit} from '../core/errors.js'
 import {KERNEL_RELEASE, modprobe} from '../core/modules.js'
 import type {Host} from '../core/model.js'
-import {type OptDef, getoptLong} from './getopt.js'
+import {type OptDef, getoptLong, getoptMessage} from './getopt.js'
 
 /** What a drop-in run prints and its exit status. */
 export interface KmodResult {
@@ -27,24 +27,6 @@ const KO_PATH: Record<string, string> = {vfio_ap: `/lib/modules/${KERNEL_RELEASE
 /** Module sizes as /sys/module/NAME/coresize gives them on an s390x 6.15 kernel (illustrative, fixed). */
 const SIZE: Record<string, number> = {zcrypt: 151552, zcrypt_cex4: 57344, vfio_ap: 65536}
 
-/** glibc's getopt messages, as `modprobe:` or `lsmod:` print them (argv[0] is the command's name). */
-function getoptError(prog: string, ev: {kind: 'invalid'; word: string; optopt: number} | {kind: 'missing'; word: string}, defs: OptDef[]): string {
-  if (ev.kind === 'missing') {
-    if (ev.word.startsWith('--')) {
-      const name = ev.word.slice(2).split('=')[0]
-      const d = defs.find((x) => x.long === name) ?? defs.find((x) => x.long?.startsWith(name))
-      return `${prog}: option '--${d?.long ?? name}' requires an argument\n`
-    }
-    return `${prog}: option requires an argument -- '${ev.word.slice(-1)}'\n`
-  }
-  if (ev.word.startsWith('--')) {
-    if (ev.optopt === 0) return `${prog}: unrecognized option '${ev.word}'\n`
-    const name = ev.word.slice(2).split('=')[0]
-    const d = defs.find((x) => x.long === name) ?? defs.find((x) => x.long?.startsWith(name))
-    return `${prog}: option '--${d?.long ?? name}' doesn't allow an argument\n`
-  }
-  return `${prog}: invalid option -- '${String.fromCharCode(ev.optopt)}'\n`
-}
 
 const o = (key: string, short?: string, long?: string, arg: OptDef['arg'] = 'none'): OptDef => ({key, short, long, arg})
 
@@ -134,7 +116,7 @@ export function parseModprobe(argv: string[]): ModprobeArgs | KmodResult {
   const g = getoptLong(argv, MODPROBE_OPTS)
   let stderr = ''
   for (const ev of g.events) {
-    if (ev.kind !== 'opt') return {stdout: '', stderr: getoptError(p, ev, MODPROBE_OPTS), code: 1}
+    if (ev.kind !== 'opt') return {stdout: '', stderr: getoptMessage(p, ev, MODPROBE_OPTS), code: 1}
     switch (ev.key) {
       case 'a':
         a.all = true
@@ -297,7 +279,7 @@ export const lsmodHelp = (p: string): string =>
 export function parseLsmod(argv: string[]): KmodResult | null {
   const g = getoptLong(argv, LSMOD_OPTS)
   for (const ev of g.events) {
-    if (ev.kind !== 'opt') return {stdout: '', stderr: getoptError('lsmod', ev, LSMOD_OPTS), code: 1}
+    if (ev.kind !== 'opt') return {stdout: '', stderr: getoptMessage('lsmod', ev, LSMOD_OPTS), code: 1}
     if (ev.key === 'h') return {stdout: lsmodHelp('lsmod'), stderr: '', code: 0}
     if (ev.key === 'V') return {stdout: KMOD_VERSION, stderr: '', code: 0}
   }

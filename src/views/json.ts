@@ -1,7 +1,6 @@
 // The JSON of aplab's listings, with IDs written as the text views write
 // them: adapters 0x05, domains 0x0004, APQNs 05.0004.
 
-import type {LogLine} from '../core/model.js'
 import type {MdevInfo} from './mdev.js'
 import {adapterId, domainId} from './matrix/json.js'
 
@@ -31,10 +30,3 @@ export function mdevJson(r: MdevInfo): MdevJson {
     },
   }
 }
-
-/** util-linux's `dmesg --json` shape (`{"dmesg": [{time, msg}]}`); aplab keeps no priorities. */
-export function dmesgJson(lines: LogLine[]): string {
-  return JSON.stringify({dmesg: lines.map((l) => ({time: Math.round(l.t) / 1e6, msg: l.msg}))}, null, 2) + '\n'
-}
-
-export const json = (data: unknown): string => JSON.stringify(data, null, 2) + '\n'

@@ -3,7 +3,7 @@
 import {afterAll, describe, expect, it} from 'vitest'
 
 import type {LogLine} from '../../src/core/model.js'
-import {DMESG_HELP, DMESG_VERSION, runDmesg} from '../../src/tools/dmesg.js'
+import {DMESG_HELP, DMESG_VERSION, mayClear, runDmesg} from '../../src/tools/dmesg.js'
 import {cleanSandboxes, sandbox} from './helpers.js'
 
 afterAll(cleanSandboxes)
@@ -33,11 +33,20 @@ describe('dmesg', () => {
     expect(runDmesg(['-C'], LOG, BOOT, 0)).toEqual(ok('', true))
     expect(runDmesg(['-c', '-t'], LOG, BOOT, 0)).toEqual(ok(`${LOG[0].msg}\n${LOG[1].msg}\n`, true))
     expect(runDmesg(['-t'], LOG, BOOT, 1000)).toEqual(ok(`${LOG[0].msg}\n${LOG[1].msg}\n`))
+    // util-linux 2.38.1's writer, for records without a priority (as `dmesg -J -F` prints them).
     expect(runDmesg(['-J'], LOG, BOOT, 1000).stdout).toBe(
-      '{\n  "dmesg": [\n    {\n      "time": 0.002,\n      "msg": "vfio_ap matrix: MDEV: Registered"\n    },\n    {\n      "time": 6691.46881,\n      "msg": "vfio_ap_mdev 62177883-f1bb-47f0-914d-32a22e3a8804: Adding to iommu group 0"\n    }\n  ]\n}\n',
+      '{\n   "dmesg": [\n      {\n         "time":     0.002000,\n         "msg": "vfio_ap matrix: MDEV: Registered"\n' +
+        '      },{\n         "time":  6691.468810,\n         "msg": "vfio_ap_mdev 62177883-f1bb-47f0-914d-32a22e3a8804: Adding to iommu group 0"\n      }\n   ]\n}\n',
     )
+    expect(runDmesg(['-J'], [], BOOT, 0)).toEqual(ok(''))
     expect(runDmesg(['-C'], LOG, BOOT, 1000)).toEqual(fail('dmesg: clear kernel buffer failed: Operation not permitted\n'))
     expect(runDmesg(['-c'], LOG, BOOT, 1000)).toEqual(fail('dmesg: read kernel buffer failed: Operation not permitted\n'))
+  })
+
+  it('clearing is asked for in every form getopt takes, and only then is the state locked', () => {
+    for (const argv of [['-C'], ['-c'], ['--clea'], ['--read'], ['-tc'], ['--read-clear', '-t']]) expect([argv, mayClear(argv)]).toEqual([argv, true])
+    for (const argv of [['-lcrit'], ['-t'], ['--time-format', 'ctime'], ['x', 'C']]) expect([argv, mayClear(argv)]).toEqual([argv, false])
+    expect(runDmesg(['--clea'], LOG, BOOT, 0)).toEqual(ok('', true))
   })
 
   it("says util-linux's usage errors, help and version", () => {
@@ -45,6 +54,8 @@ describe('dmesg', () => {
     expect(runDmesg(['-z'], LOG, BOOT, 0)).toEqual(fail(`dmesg: invalid option -- 'z'\n${TRY}`))
     expect(runDmesg(['--foo'], LOG, BOOT, 0)).toEqual(fail(`dmesg: unrecognized option '--foo'\n${TRY}`))
     expect(runDmesg(['x'], LOG, BOOT, 0)).toEqual(fail(`dmesg: bad usage\n${TRY}`))
+    expect(runDmesg(['--clear=1'], LOG, BOOT, 0)).toEqual(fail(`dmesg: option '--clear' doesn't allow an argument\n${TRY}`))
+    expect(runDmesg(['--time-fo'], LOG, BOOT, 0)).toEqual(fail(`dmesg: option '--time-format' requires an argument\n${TRY}`))
     expect(runDmesg(['--time-format', 'bogus'], LOG, BOOT, 0)).toEqual(fail('dmesg: unknown time format: bogus\n'))
     expect(runDmesg(['-V'], LOG, BOOT, 0)).toEqual(ok(DMESG_VERSION))
     expect(runDmesg(['--help'], LOG, BOOT, 0)).toEqual(ok(DMESG_HELP))
