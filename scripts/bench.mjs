@@ -17,6 +17,8 @@ const node = process.execPath
 const aplab = join(root, 'bin/aplab.js')
 const tool = (name) => join(root, `bin/${name}.js`)
 const states = {default: join(dir, 'default.yaml'), big: join(dir, 'big.yaml')}
+// The temporary files go however the bench ends.
+process.on('exit', () => rmSync(dir, {recursive: true, force: true}))
 const envOf = (state) => ({...process.env, APLAB_STATE: state, APLAB_HOST: '', APLAB_UID: ''})
 
 spawnSync(node, [aplab, 'init'], {env: envOf(states.default)})
@@ -34,9 +36,9 @@ const rssFile = join(dir, 'rss')
 function once(argv, env) {
   const full = gnuTime ? [gnuTime, '-o', rssFile, '-f', '%M', ...argv] : argv
   const t0 = process.hrtime.bigint()
-  const r = spawnSync(full[0], full.slice(1), {env, stdio: 'ignore'})
+  const r = spawnSync(full[0], full.slice(1), {env, stdio: ['ignore', 'ignore', 'pipe']})
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}`)
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${String(r.stderr).trim()}`)
   const rss = gnuTime ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 : null
   return {ms, rss}
 }

@@ -46,7 +46,7 @@ async function readScript(file: string | undefined): Promise<string> {
 }
 
 /** Run one command line as its own call would run; its exit status. */
-async function runLine(words: string[], dropIns: readonly string[], aplabMain: (argv: string[]) => Promise<void>): Promise<number> {
+export async function runLine(words: string[], dropIns: readonly string[], aplabMain: (argv: string[]) => Promise<void>): Promise<number> {
   const saved = {state: process.env.APLAB_STATE, host: process.env.APLAB_HOST}
   process.exitCode = 0
   try {

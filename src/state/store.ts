@@ -391,3 +391,25 @@ export async function withSession<T>(file: string, fn: (s: Session) => Promise<T
     }
   })
 }
+
+/** A session of a state in memory only (the library API): no lock, no file; save does nothing. */
+export function memorySession(file: string, world: World): Session {
+  const place = locate(file)
+  const s: Session = {file: place.file, real: place.real, world, exists: true, dirty: false, save: async () => undefined}
+  return s
+}
+
+/** Run `fn` with `s` as the session its commands see; a failed command's changes are undone, as in a batch. */
+export async function inSession<T extends number>(s: Session, fn: () => Promise<T>): Promise<T> {
+  const before = holder[SESSION]
+  holder[SESSION] = s
+  s.snapshot = undefined
+  try {
+    const status = await fn()
+    if (status !== 0) sessionUndoLine(s)
+    return status
+  } finally {
+    if (before === undefined) delete holder[SESSION]
+    else holder[SESSION] = before
+  }
+}
