@@ -6,7 +6,6 @@
 import {type Env, pickHost} from './env.js'
 
 export type HostTool = 'modprobe' | 'lsmod' | 'dmesg'
-export const HOST_TOOLS: readonly string[] = ['modprobe', 'lsmod', 'dmesg']
 
 export async function runHostTool(tool: HostTool, argv: string[], env: Env): Promise<number> {
   const store = await import('../state/store.js')

@@ -25,8 +25,8 @@ const WHY: Partial<Record<Errno, string>> = {
 
 const MATRIX = '/sys/devices/vfio_ap/matrix'
 /** The sysfs file each operation writes. */
-export const CREATE_PATH = `${MATRIX}/mdev_supported_types/${MDEV_TYPE}/create`
-export const mdevAttr = (uuid: string, attr: string): string => `${MATRIX}/${uuid}/${attr}`
+const CREATE_PATH = `${MATRIX}/mdev_supported_types/${MDEV_TYPE}/create`
+const mdevAttr = (uuid: string, attr: string): string => `${MATRIX}/${uuid}/${attr}`
 
 /** Write a sysfs file as the caller; a refusal is one line saying what was refused and why. */
 function sysfsWrite(host: Host, uid: number, what: string, path: string, text: string): void {

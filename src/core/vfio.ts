@@ -79,11 +79,7 @@ export function attachedGuest(host: Host, uuid: string): Guest | undefined {
   return host.guests.find((g) => g.running && g.features.ap && g.device?.uuid === uuid)
 }
 
-/** `status` of a queue bound to vfio_ap: `in use` when a guest has it in its APCB. */
-export function queueStatus(host: Host, apid: number, apqi: number): 'in use' | 'assigned' | 'unassigned' {
-  return statusOf(host, host.runtime.mdevs.find((x) => x.apm.has(apid) && x.aqm.has(apqi)), apid, apqi)
-}
-
+/** `status` of a queue bound to vfio_ap, given the mdev it is assigned to: `in use` when a guest has it in its APCB. */
 function statusOf(host: Host, m: Mdev | undefined, apid: number, apqi: number): 'in use' | 'assigned' | 'unassigned' {
   if (!m) return 'unassigned'
   if (attachedGuest(host, m.uuid) && m.shadow.apm.has(apid) && m.shadow.aqm.has(apqi)) return 'in use'

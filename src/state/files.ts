@@ -190,7 +190,7 @@ export function readOwn(file: string, uid: number, max: number): string | null {
 }
 
 /** An unpredictable name for a temporary beside `file`. */
-export async function tempName(file: string): Promise<string> {
+async function tempName(file: string): Promise<string> {
   const {randomBytes} = await import('node:crypto')
   return path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(12).toString('base64url')}.tmp`)
 }

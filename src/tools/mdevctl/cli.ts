@@ -229,4 +229,3 @@ export function buildLsmdev(): ClapCmd {
 }
 
 /** The clap commands of mdevctl and lsmdev, for help texts and man pages. */
-export const mdevctlCommand = (prog: 'mdevctl' | 'lsmdev' = 'mdevctl'): ClapCmd => (prog === 'lsmdev' ? buildLsmdev() : buildMdevctl())

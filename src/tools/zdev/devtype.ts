@@ -204,7 +204,6 @@ export function subtypeFind(name: string): {dt: Devtype; st: Subtype} | undefine
   return undefined
 }
 
-export const devtypeOf = (st: Subtype): Devtype => DEVTYPES.find((d) => d.subtypes.includes(st))!
 
 /** devtype_add_modules with subtypes: the type's modules, then each subtype's, without duplicates. */
 export function devtypeModules(dt: Devtype): string[] {
