@@ -6,7 +6,7 @@
 
 import {ApBus} from './apbus.js'
 import {Mask} from './mask.js'
-import {type Host, type Mdev, type World, hex2, hex4, queueName} from './model.js'
+import {type Host, type Mdev, type World, adapterId, domainId, queueName} from './model.js'
 import {MAX_INSTANCES} from './vfio.js'
 
 /** One broken rule: where (a dotted path such as the schema's, or a file) and what. */
@@ -47,8 +47,8 @@ export function statePlaces(h: number): Places {
 }
 
 const first = (m: Mask): number => m.bits()[0]
-const id2 = (n: number): string => '0x' + hex2(n)
-const id4 = (n: number): string => '0x' + hex4(n)
+const id2 = adapterId
+const id4 = domainId
 
 /**
  * Every problem of a world: the world-wide rules (unique host names, the

@@ -212,5 +212,8 @@ export const cardName = (apid: number): string => 'card' + hex2(apid)
 export const queueName = (apid: number, apqi: number): string => `${hex2(apid)}.${hex4(apqi)}`
 export const hex2 = (n: number): string => n.toString(16).padStart(2, '0')
 export const hex4 = (n: number): string => n.toString(16).padStart(4, '0')
+/** IDs as aplab's views and messages write them: adapters 0x05, domains 0x0004. */
+export const adapterId = (n: number): string => '0x' + hex2(n)
+export const domainId = (n: number): string => '0x' + hex4(n)
 
 export const HOST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/

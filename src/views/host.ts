@@ -5,7 +5,7 @@ import {typeName} from '../core/lpar.js'
 import type {Mask} from '../core/mask.js'
 import type {Host} from '../core/model.js'
 import {hostBus} from '../core/vfio.js'
-import {adapterId, domainId} from './matrix/json.js'
+import {adapterId, domainId} from '../core/model.js'
 
 export interface HostInfo {
   name: string

@@ -2,7 +2,7 @@
 // them: adapters 0x05, domains 0x0004, APQNs 05.0004.
 
 import type {MdevInfo} from './mdev.js'
-import {adapterId, domainId} from './matrix/json.js'
+import {adapterId, domainId} from '../core/model.js'
 
 export interface MdevJson {
   uuid: string

@@ -2,11 +2,7 @@
 // the text views write them (adapters 0x05, domains 0x0004, APQNs 05.0004).
 
 import type {MatrixView} from '../../core/matrix.js'
-import {hex2, hex4} from '../../core/model.js'
-
-export const adapterId = (n: number): string => '0x' + hex2(n)
-export const domainId = (n: number): string => '0x' + hex4(n)
-export const apqnId = (a: number, d: number): string => `${hex2(a)}.${hex4(d)}`
+import {adapterId, domainId, queueName} from '../../core/model.js'
 
 export function matrixJson(v: MatrixView): string {
   const data = {
@@ -18,7 +14,7 @@ export function matrixJson(v: MatrixView): string {
     adapters: v.adapters.map((a) => ({id: adapterId(a.id), type: a.type, in_config: a.inConfig, configured: a.configured, apmask: a.apmask})),
     domains: v.domains.map((d) => ({id: domainId(d.id), usage: d.usage, control: d.control, aqmask: d.aqmask})),
     queues: v.queues.map((q) => ({
-      apqn: apqnId(q.adapter, q.domain),
+      apqn: queueName(q.adapter, q.domain),
       in_config: q.inConfig,
       exists: q.exists,
       reserved_for_host: q.reserved,
@@ -39,7 +35,7 @@ export function matrixJson(v: MatrixView): string {
       name: g.name,
       running: g.running,
       mdev: g.mdev,
-      apqns: g.adapters.flatMap((a) => g.domains.map((d) => apqnId(a, d))),
+      apqns: g.adapters.flatMap((a) => g.domains.map((d) => queueName(a, d))),
       control_domains: g.controlDomains.map(domainId),
     })),
   }
