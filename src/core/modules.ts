@@ -10,10 +10,15 @@ import {loadVfioAp, unloadVfioAp} from './vfio.js'
 export const KERNEL_RELEASE = '6.15.0-aplab.s390x'
 
 /** Built into the kernel image. */
-const BUILTIN = ['ap']
+export const BUILTIN = ['ap']
 /** Loaded at boot and used by the AP bus devices; they cannot be removed while cards exist. */
-const ZCRYPT = ['zcrypt', 'zcrypt_cex4']
-const LOADABLE = ['vfio_ap']
+export const ZCRYPT = ['zcrypt', 'zcrypt_cex4']
+export const LOADABLE = ['vfio_ap']
+
+/** Guests holding a reference on vfio_ap: each running guest with an mdev open (vfio's module reference). */
+export function vfioApUsers(host: Host): number {
+  return host.guests.filter((g) => g.running && g.device && host.runtime.mdevs.some((m) => m.uuid === g.device!.uuid)).length
+}
 
 const fatal = (msg: string): never => {
   throw new ToolExit(`modprobe: FATAL: ${msg}\n`, 1)
@@ -45,7 +50,7 @@ export function modprobe(host: Host, module: string, remove: boolean, uid = 0): 
   if (ZCRYPT.includes(name)) fatal(`Module ${name} is in use.`)
   if (!host.runtime.modules.includes(name)) fatal(`Module ${name} is not in kernel.`)
   // A guest with an mdev open holds a reference on the module.
-  if (host.guests.some((g) => g.running && g.device && host.runtime.mdevs.some((m) => m.uuid === g.device!.uuid))) fatal(`Module ${name} is in use.`)
+  if (vfioApUsers(host) > 0) fatal(`Module ${name} is in use.`)
   if (!capable(uid, 'CAP_SYS_MODULE')) throw new ToolExit(`modprobe: ERROR: could not remove '${name}': ${strerror('EPERM')}\n`, 1)
   unloadVfioAp(host)
 }

@@ -5,7 +5,7 @@
 // what -r does with a module that is not loaded, and lsmod's table.
 
 import {ToolExit} from '../core/errors.js'
-import {KERNEL_RELEASE, modprobe} from '../core/modules.js'
+import {BUILTIN, KERNEL_RELEASE, LOADABLE, ZCRYPT, modprobe, vfioApUsers} from '../core/modules.js'
 import type {Host} from '../core/model.js'
 import {type OptDef, getoptLong, getoptMessage} from './getopt.js'
 
@@ -18,10 +18,6 @@ export interface KmodResult {
 
 export const KMOD_VERSION = 'kmod version 34\n+ZSTD +XZ +ZLIB +LIBCRYPTO -EXPERIMENTAL\n'
 
-/** The modules the emulated host knows: built in, loaded at boot (zcrypt), and loadable. */
-const BUILTIN = ['ap']
-const BOOT = ['zcrypt', 'zcrypt_cex4']
-const LOADABLE = ['vfio_ap']
 /** Where each module's file would be (modprobe -n prints it). */
 const KO_PATH: Record<string, string> = {vfio_ap: `/lib/modules/${KERNEL_RELEASE}/kernel/drivers/s390/crypto/vfio_ap.ko.xz`}
 /** Module sizes as /sys/module/NAME/coresize gives them on an s390x 6.15 kernel (illustrative, fixed). */
@@ -199,8 +195,8 @@ export function runModprobe(host: Host, a: ModprobeArgs, uid: number): KmodResul
   try {
     for (const given of names) {
       const name = normal(given)
-      const known = [...BUILTIN, ...BOOT, ...LOADABLE].includes(name)
-      const loaded = BUILTIN.includes(name) || BOOT.includes(name) || host.runtime.modules.includes(name)
+      const known = [...BUILTIN, ...ZCRYPT, ...LOADABLE].includes(name)
+      const loaded = BUILTIN.includes(name) || ZCRYPT.includes(name) || host.runtime.modules.includes(name)
       if (a.remove) {
         if (!known) {
           log(`modprobe: FATAL: Module ${given} not found.\n`)
@@ -254,8 +250,7 @@ export interface LoadedModule {
 /** The loaded modules, the most recently loaded first (as /proc/modules lists them). */
 export function loadedModules(host: Host): LoadedModule[] {
   const vfioAp = host.runtime.modules.includes('vfio_ap')
-  // A guest with an mdev open holds a reference on vfio_ap (vfio's module reference while the device is open).
-  const open = host.guests.filter((g) => g.running && g.device && host.runtime.mdevs.some((m) => m.uuid === g.device!.uuid)).length
+  const open = vfioApUsers(host)
   return [
     ...(vfioAp ? [{name: 'vfio_ap', size: SIZE.vfio_ap, refcnt: open, holders: []}] : []),
     {name: 'zcrypt_cex4', size: SIZE.zcrypt_cex4, refcnt: 0, holders: []},
