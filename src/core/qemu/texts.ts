@@ -1,7 +1,9 @@
-// What QEMU 10.1's qemu-system-s390x does with the parts of its command line
-// that matter for AP pass-through (-cpu and its AP features, -device, -name,
-// -machine/-accel/-enable-kvm, -smp), the HMP device_add/device_del argument
-// parsing, and the exact texts QEMU (and libvirt) print around vfio-ap.
+// QEMU 10.1's errors and message texts around vfio-ap: QemuError, how QEMU
+// reports on stderr and in the HMP monitor, the qerror parameter texts, and
+// the qdev and vfio messages (bare: wrapped by the callers). The rest of
+// QEMU's model is beside this file in src/core/qemu/ (split out of
+// src/core/qemu.ts: cmdline, cpu, options, devices, hmp, qobject, libvirt,
+// monitor).
 //
 // Pure: no I/O, no process access. Every message text below is QEMU's own;
 // the source file each one comes from is named next to it.
@@ -17,7 +19,7 @@
 // program name nor a location, and command errors get "Error: " (hmp_handle_error).
 
 import {AplabError, type Errno, ERRNO} from '../errors.js'
-import {type QemuDevice} from './devices.js'
+import type {QemuDevice} from './devices.js'
 
 // ---------------------------------------------------------------------------
 // Errors
