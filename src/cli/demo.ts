@@ -6,10 +6,11 @@
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {join} from 'node:path'
 
 import {AplabError} from '../core/errors.js'
+import {shQuote} from '../views/shell.js'
+import {packageRoot} from './package.js'
 
 const CPU = 'host,ap=on,apqci=on,apft=on,apqi=on'
 
@@ -80,14 +81,10 @@ export interface DemoIo {
 }
 
 /** Quote an argument for a shell, only where it needs it. */
-function shq(a: string): string {
-  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`
-}
+const shq = (a: string): string => shQuote(a, true)
 
-/** The bin/ directory of this aplab (the bundles live in dist/, beside it). */
-export function binDir(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..', 'bin')
-}
+/** The bin/ directory of this aplab. */
+export const binDir = (): string => join(packageRoot(), 'bin')
 
 /** Play the demo on a new temporary state, removed at the end; returns the exit status. */
 export async function playDemo(io: DemoIo, bin = binDir()): Promise<number> {

@@ -9,10 +9,11 @@ import {spawn} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {AplabError} from '../core/errors.js'
+import {shQuote} from '../views/shell.js'
 import {fuseMissing} from './mount.js'
+import {packageRoot} from '../cli/package.js'
 
 /** What the namespace side needs to know (passed in the environment as JSON). */
 export interface ShellConfig {
@@ -27,21 +28,11 @@ export interface ShellConfig {
 
 export const CONFIG_VAR = 'APLAB_SHELL_CONFIG'
 
-/** The package's root: the folder with bin/aplab.js above this module (src/live, dist/live or dist). */
-export function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'bin', 'aplab.js'))) return dir
-    const up = path.dirname(dir)
-    if (up === dir) throw new AplabError('cannot find the aplab package (bin/aplab.js) above ' + fileURLToPath(import.meta.url))
-    dir = up
-  }
-}
 
 /** The folder of the drop-ins under their real names (lszcrypt, modprobe, qemu-system-s390x, ...). */
 export const dropInDir = (): string => path.join(packageRoot(), 'bin', 'path')
 
-const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
+const shq = (s: string): string => shQuote(s)
 
 /** `aplab shellenv`: sh code that puts the drop-ins first on PATH and exports the state (and host). */
 export function shellenvText(state: string, host?: string): string {

@@ -8,10 +8,10 @@ import * as path from 'node:path'
 import type {Host} from '../core/model.js'
 import {hostVfs} from './host.js'
 import type {Vfs} from './vfs.js'
+import {shQuote} from '../views/shell.js'
 
 const AP_CHECK = '/usr/lib/mdevctl/scripts.d/callouts/ap-check'
 
-const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
 
 /**
  * The exported ap-check: a script that runs aplab's ap-check on the tree it
@@ -22,7 +22,7 @@ export function apCheckScript(argv: string[]): string {
   return [
     '#!/bin/sh',
     '# ap-check of a host exported by aplab: aplab applies its rules to this tree.',
-    `exec ${argv.map(shQuote).join(' ')} ap-check --root "$(cd "$(dirname "$0")/../../../../.." && pwd)" "$@"`,
+    `exec ${argv.map((a) => shQuote(a)).join(' ')} ap-check --root "$(cd "$(dirname "$0")/../../../../.." && pwd)" "$@"`,
     '',
   ].join('\n')
 }

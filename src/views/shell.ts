@@ -3,6 +3,11 @@
 
 import {type Errno, strerror} from '../core/errors.js'
 
+/** A word quoted for sh: always in single quotes, or (`minimal`) only where it needs them. */
+export function shQuote(s: string, minimal = false): string {
+  return minimal && /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
+}
+
 export const catError = (path: string, errno: Errno): string => `cat: ${path}: ${strerror(errno)}\n`
 
 export const lsError = (path: string, errno: Errno): string => `ls: cannot access '${path}': ${strerror(errno)}\n`
