@@ -20,7 +20,7 @@ import {adoptGuest} from '../libvirt/driver.js'
 import type {GuestInfo} from '../views/guest.js'
 import {mayClear} from '../tools/dmesg.js'
 import {parseQemuArgs} from '../core/qemu/cmdline.js'
-import {deviceCreateError, devicesInCreationOrder, mdevUuidFromSysfsdev as mdevUuid, type QemuDevice} from '../core/qemu/devices.js'
+import {createDevices, mdevUuidFromSysfsdev as mdevUuid, type QemuDevice} from '../core/qemu/devices.js'
 import {parseDeviceAdd} from '../core/qemu/hmp.js'
 import {groupDenied, plugDevice, refusalMessage, unplugDevice} from '../core/qemu/monitor.js'
 import {LIBVIRT_ONE_VFIO_AP, libvirtMdevInUse, libvirtMdevNotFound, libvirtMigrationBlocked, NON_MIGRATABLE, virshStartFailed} from '../core/qemu/libvirt.js'
@@ -88,19 +88,6 @@ export function start(world: World, host: Host, name: string, qemuArgs: string[]
   const g = startGuest(world, host, spec)
   if (o.libvirt) adoptGuest(host, g)
   return warnings
-}
-
-/** qdev's creation of the -device options in QEMU's order, up to the first that fails. */
-function createDevices(all: readonly QemuDevice[], apBus: boolean): {created: QemuDevice[]; failed: {dev: QemuDevice; msg: string; hint?: string} | null} {
-  const created: QemuDevice[] = []
-  const ids: string[] = []
-  for (const dev of devicesInCreationOrder(all)) {
-    const err = deviceCreateError(dev, {apBus, apBusOccupied: created.some((d) => d.driver === 'vfio-ap'), existingIds: ids})
-    if (err) return {created, failed: {dev, ...err}}
-    created.push(dev)
-    if (dev.id !== undefined) ids.push(dev.id)
-  }
-  return {created, failed: null}
 }
 
 /** What libvirt refuses before it runs QEMU for a domain: virsh start's report. */

@@ -7,13 +7,14 @@
 import {createHash} from 'node:crypto'
 
 import {AplabError} from '../core/errors.js'
-import {GuestRefusal, checkStart, deviceAdd, deviceDel, findGuest, hostCpuFacts, migrateGuest, resetGuest, startGuest, stopGuest} from '../core/guest.js'
+import {GuestRefusal, checkStart, deviceDel, findGuest, hostCpuFacts, migrateGuest, resetGuest, startGuest, stopGuest} from '../core/guest.js'
 import {now} from '../core/clock.js'
 import type {Guest, Host, Libvirt, LibvirtDomain, World} from '../core/model.js'
 import {parseQemuArgs} from '../core/qemu/cmdline.js'
-import {deviceCreateError, devicesInCreationOrder, mdevUuidFromSysfsdev, type QemuDevice} from '../core/qemu/devices.js'
+import {createDevices, mdevUuidFromSysfsdev, type QemuDevice} from '../core/qemu/devices.js'
+import {plugDevice, refusalMessage} from '../core/qemu/monitor.js'
 import {libvirtMdevInUse, libvirtMdevNotFound, libvirtMigrationBlocked} from '../core/qemu/libvirt.js'
-import {deviceBusy, libvirtQmpError, noSuchHostDevice, QemuError, startupDeviceError} from '../core/qemu/texts.js'
+import {libvirtQmpError, QemuError, startupDeviceError} from '../core/qemu/texts.js'
 import {attachedGuest, findMdev} from '../core/vfio.js'
 import {type DomainDef, type HostdevDef, formatDomain, mdevSysfsPath, parseDeviceXml, parseDomainXml, qemuCommandLine, readStored, validateHostdevs} from './domain.js'
 import {VirError} from './errors.js'
@@ -203,12 +204,8 @@ export function start(world: World, host: Host, d: LibvirtDomain): void {
   }
   const warnings = q.warnings
   // qdev creates the devices in QEMU's order and stops at the first error.
-  const created: QemuDevice[] = []
-  for (const dev of devicesInCreationOrder(q.devices)) {
-    const err = deviceCreateError(dev, {apBus: q.features.ap, apBusOccupied: created.some((c) => c.driver === 'vfio-ap'), existingIds: created.flatMap((c) => (c.id ? [c.id] : []))})
-    if (err) throw qemuDied(d.name, [...warnings, ...startupDeviceError(dev, err.msg, err.hint)])
-    created.push(dev)
-  }
+  const {created, failed} = createDevices(q.devices, q.features.ap)
+  if (failed) throw qemuDied(d.name, [...warnings, ...startupDeviceError(failed.dev, failed.msg, failed.hint)])
   const vfio = created.filter((c) => c.driver === 'vfio-ap')
   const spec = {
     name: d.name,
@@ -224,8 +221,7 @@ export function start(world: World, host: Host, d: LibvirtDomain): void {
   } catch (e) {
     if (e instanceof GuestRefusal) {
       const dev = vfio.find((c) => c.props.sysfsdev === e.detail.sysfsdev) ?? vfio[0]
-      const msg = e.kind === 'device-busy' ? deviceBusy(e.detail.sysfsdev ?? '', findMdev(host, e.detail.uuid ?? '')?.group ?? 0) : noSuchHostDevice(e.detail.sysfsdev)
-      throw qemuDied(d.name, [...warnings, ...startupDeviceError(dev, msg)])
+      throw qemuDied(d.name, [...warnings, ...startupDeviceError(dev, refusalMessage(host, e))])
     }
     if (e instanceof AplabError) throw new VirError('OPERATION_INVALID', e.message)
     throw e
@@ -310,15 +306,9 @@ export function attachDevice(host: Host, d: LibvirtDomain, xml: string, flags: A
     const alias = freeAlias(g)
     const sysfsdev = mdevSysfsPath(hd.uuid)
     const dev: QemuDevice = {driver: 'vfio-ap', id: alias, props: {sysfsdev}, json: true}
-    const err = deviceCreateError(dev, {apBus: g.features.ap, apBusOccupied: g.device !== null, existingIds: g.device?.id ? [g.device.id] : []})
-    if (err) throw new VirError('INTERNAL_ERROR', libvirtQmpError('device_add', err.msg).replace(/^internal error: /, ''))
-    try {
-      deviceAdd(host, g, {id: alias, sysfsdev, uuid: hd.uuid})
-    } catch (e) {
-      if (!(e instanceof GuestRefusal)) throw e
-      const msg = e.kind === 'device-busy' ? deviceBusy(sysfsdev, findMdev(host, hd.uuid)?.group ?? 0) : noSuchHostDevice(sysfsdev)
-      throw new VirError('INTERNAL_ERROR', libvirtQmpError('device_add', msg).replace(/^internal error: /, ''))
-    }
+    // QEMU's device_add, as its monitor runs it (libvirt's QEMU has the group handed to it).
+    const err = plugDevice(host, g, dev, 0)
+    if (err) throw new VirError('INTERNAL_ERROR', libvirtQmpError('device_add', err.desc).replace(/^internal error: /, ''))
     if (d.live) {
       const def = readStored(d.live.xml)
       def.hostdevs = [{uuid: hd.uuid, managed: hd.managed, alias}]

@@ -145,6 +145,19 @@ export function devicesInCreationOrder(devices: readonly QemuDevice[]): QemuDevi
   return [...devices.filter((d) => !d.json), ...devices.filter((d) => d.json)]
 }
 
+/** qdev's creation of the -device options in QEMU's order, up to the first that fails. */
+export function createDevices(all: readonly QemuDevice[], apBus: boolean): {created: QemuDevice[]; failed: {dev: QemuDevice; msg: string; hint?: string} | null} {
+  const created: QemuDevice[] = []
+  const ids: string[] = []
+  for (const dev of devicesInCreationOrder(all)) {
+    const err = deviceCreateError(dev, {apBus, apBusOccupied: created.some((d) => d.driver === 'vfio-ap'), existingIds: ids})
+    if (err) return {created, failed: {dev, ...err}}
+    created.push(dev)
+    if (dev.id !== undefined) ids.push(dev.id)
+  }
+  return {created, failed: null}
+}
+
 // ---------------------------------------------------------------------------
 // sysfsdev paths
 
