@@ -27,6 +27,16 @@ function allow(env: VirshEnv, api: string): void {
   if (env.readonly) throw new VirError('OPERATION_DENIED', `read only access prevents ${api}`)
 }
 
+/** One API call of a command: refused on a read-only connection, its failure reported as `failed` (vshError then the error). */
+function act(env: VirshEnv, api: string, call: () => void, failed: string): void {
+  try {
+    allow(env, api)
+    call()
+  } catch (e) {
+    failWith(failed, e)
+  }
+}
+
 export interface VirshOut {
   /** Data (vshPrint). */
   out: (s: string) => void
@@ -224,49 +234,24 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
   const d = domainOf(env, p)
   switch (name) {
     case 'undefine':
-      try {
-        allow(env, 'virDomainUndefineFlags')
-        drv.undefine(h, d)
-      } catch (e) {
-        failWith(`Failed to undefine domain '${d.name}'`, e)
-      }
+      act(env, 'virDomainUndefineFlags', () => drv.undefine(h, d), `Failed to undefine domain '${d.name}'`)
       io.extra(`Domain '${d.name}' has been undefined\n`)
       return
     case 'start':
       if (drv.isActive(h, d)) throw new VirshFailure(['Domain is already active'])
-      try {
-        allow(env, 'virDomainCreate')
-        drv.start(w, h, d)
-      } catch (e) {
-        failWith(`Failed to start domain '${d.name}'`, e)
-      }
+      act(env, 'virDomainCreate', () => drv.start(w, h, d), `Failed to start domain '${d.name}'`)
       io.extra(`Domain '${d.name}' started\n`)
       return
     case 'destroy':
-      try {
-        allow(env, p.bools.has('graceful') ? 'virDomainDestroyFlags' : 'virDomainDestroy')
-        drv.destroy(h, d)
-      } catch (e) {
-        failWith(`Failed to destroy domain '${d.name}'`, e)
-      }
+      act(env, p.bools.has('graceful') ? 'virDomainDestroyFlags' : 'virDomainDestroy', () => drv.destroy(h, d), `Failed to destroy domain '${d.name}'`)
       io.extra(`Domain '${d.name}' destroyed\n`)
       return
     case 'shutdown':
-      try {
-        allow(env, p.strings.has('mode') ? 'virDomainShutdownFlags' : 'virDomainShutdown')
-        drv.shutdown(h, d)
-      } catch (e) {
-        failWith(`Failed to shutdown domain '${d.name}'`, e)
-      }
+      act(env, p.strings.has('mode') ? 'virDomainShutdownFlags' : 'virDomainShutdown', () => drv.shutdown(h, d), `Failed to shutdown domain '${d.name}'`)
       io.extra(`Domain '${d.name}' is being shutdown\n`)
       return
     case 'reboot':
-      try {
-        allow(env, 'virDomainReboot')
-        drv.reboot(h, d)
-      } catch (e) {
-        failWith(`Failed to reboot domain '${d.name}'`, e)
-      }
+      act(env, 'virDomainReboot', () => drv.reboot(h, d), `Failed to reboot domain '${d.name}'`)
       io.extra(`Domain '${d.name}' is being rebooted\n`)
       return
     case 'dominfo':
@@ -281,12 +266,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       return
     case 'autostart': {
       const off = p.bools.has('disable')
-      try {
-        allow(env, 'virDomainSetAutostart')
-        drv.setAutostart(h, d, !off)
-      } catch (e) {
-        failWith(off ? `Failed to unmark domain '${d.name}' as autostarted` : `Failed to mark domain '${d.name}' as autostarted`, e)
-      }
+      act(env, 'virDomainSetAutostart', () => drv.setAutostart(h, d, !off), off ? `Failed to unmark domain '${d.name}' as autostarted` : `Failed to mark domain '${d.name}' as autostarted`)
       io.extra(off ? `Domain '${d.name}' unmarked as autostarted\n` : `Domain '${d.name}' marked as autostarted\n`)
       return
     }
@@ -386,40 +366,20 @@ function nodedev(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       return
     }
     case 'nodedev-start':
-      try {
-        allow(env, 'virNodeDeviceCreate')
-        nd.startMdev(h, d)
-      } catch (e) {
-        failWith(`Failed to start device ${arg}`, e)
-      }
+      act(env, 'virNodeDeviceCreate', () => nd.startMdev(h, d), `Failed to start device ${arg}`)
       io.extra(`Device ${arg} started\n`)
       return
     case 'nodedev-destroy':
-      try {
-        allow(env, 'virNodeDeviceDestroy')
-        nd.destroyMdev(h, d)
-      } catch (e) {
-        failWith(`Failed to destroy node device '${arg}'`, e)
-      }
+      act(env, 'virNodeDeviceDestroy', () => nd.destroyMdev(h, d), `Failed to destroy node device '${arg}'`)
       io.extra(`Destroyed node device '${arg}'\n`)
       return
     case 'nodedev-undefine':
-      try {
-        allow(env, 'virNodeDeviceUndefine')
-        nd.undefineMdev(h, d)
-      } catch (e) {
-        failWith(`Failed to undefine node device '${arg}'`, e)
-      }
+      act(env, 'virNodeDeviceUndefine', () => nd.undefineMdev(h, d), `Failed to undefine node device '${arg}'`)
       io.extra(`Undefined node device '${arg}'\n`)
       return
     case 'nodedev-autostart': {
       const off = p.bools.has('disable')
-      try {
-        allow(env, 'virNodeDeviceSetAutostart')
-        nd.autostartMdev(h, d, !off)
-      } catch (e) {
-        failWith(off ? `failed to unmark device ${arg} as autostarted` : `failed to mark device ${arg} as autostarted`, e)
-      }
+      act(env, 'virNodeDeviceSetAutostart', () => nd.autostartMdev(h, d, !off), off ? `failed to unmark device ${arg} as autostarted` : `failed to mark device ${arg} as autostarted`)
       io.extra(off ? `Device ${arg} unmarked as autostarted\n` : `Device ${arg} marked as autostarted\n`)
       return
     }
