@@ -4,6 +4,7 @@
 import type {Env} from '../cli/env.js'
 import {AplabError} from '../core/errors.js'
 import type {Host, World} from '../core/model.js'
+import {ROOT_UID} from '../core/perm.js'
 import {VirError, VirshFailure} from './errors.js'
 import {COMMANDS, type VirshEnv, readOnlyCommand, runCommand} from './virsh.js'
 import {parseCommand} from './vshparse.js'
@@ -124,7 +125,7 @@ export async function runVirsh(argv: readonly string[], hooks: VirshHooks): Prom
     await hooks.onWorld(readonly || readOnlyCommand(name) ? 'read' : 'write', (world) => {
       const host = connect(world, uri, hooks.host)
       // libvirtd's polkit rule: an unprivileged caller gets the read-only socket only.
-      if ((hooks.uid ?? 0) !== 0 && !readonly)
+      if ((hooks.uid ?? ROOT_UID) !== ROOT_UID && !readonly)
         throw new VirshFailure(
           ['failed to connect to the hypervisor'],
           new VirError('AUTH_UNAVAILABLE', "no polkit agent available to authenticate action 'org.libvirt.unix.manage'"),
