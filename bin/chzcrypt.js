@@ -1,5 +1,4 @@
 #!/usr/bin/env node
 // Drop-in chzcrypt: behaves like s390-tools' chzcrypt on the emulated host (see chzcrypt(8)).
 process.removeAllListeners('warning')
-const {dropInMain} = await import('../dist/main.bundle.js')
-await dropInMain('chzcrypt', process.argv.slice(2))
+require('./bundles.cjs').load('main').dropInMain('chzcrypt', process.argv.slice(2))

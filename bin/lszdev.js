@@ -1,5 +1,4 @@
 #!/usr/bin/env node
 // Drop-in lszdev: behaves like s390-tools' lszdev (device type ap) on the emulated host (see lszdev(8)).
 process.removeAllListeners('warning')
-const {dropInMain} = await import('../dist/main.bundle.js')
-await dropInMain('lszdev', process.argv.slice(2))
+require('./bundles.cjs').load('main').dropInMain('lszdev', process.argv.slice(2))

@@ -9,49 +9,85 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 rmSync(join(root, 'dist'), {recursive: true, force: true})
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], {stdio: 'inherit'})
 
-// The binaries run from esbuild bundles, so that a call parses one file
-// instead of resolving hundreds (oclif.md section 2):
-// - main.bundle.js: the dispatcher and the mirrored tools, which never load oclif;
-// - commands.bundle.js: oclif's explicit command table with @oclif/core inside.
-// The dispatcher imports the second one (and nothing of it is bundled twice
-// into the first) only for a command that goes through oclif.
+// The binaries run from esbuild bundles, so that a call compiles one file
+// instead of resolving hundreds (oclif.md section 2), each loaded by
+// bin/bundles.cjs with V8's code cache:
+// - main.cjs: the dispatcher and the mirrored tools, which never load oclif;
+// - commands.cjs: oclif's explicit command table with @oclif/core inside,
+//   loaded by the dispatcher only for a command that goes through oclif;
+// - libvirt.cjs: virsh (libvirt's XML with fast-xml-parser), loaded only by it.
+// They are CommonJS because Node 20 caches compiled code only for scripts
+// (vm.Script's cachedData), not for ES modules.
 const {build} = await import('esbuild')
 const common = {
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   // oclif reads a tsconfig with TypeScript only in development; never bundle it.
-  external: ['typescript', 'ts-node'],
-  // CommonJS dependencies inside the ESM bundle expect these.
-  banner: {
-    js: [
-      "import {createRequire as __aplabRequire} from 'node:module';",
-      "import {fileURLToPath as __aplabPath} from 'node:url';",
-      'const require = __aplabRequire(import.meta.url);',
-      'const __filename = __aplabPath(import.meta.url);',
-      "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
-    ].join(' '),
-  },
+  external: ['typescript', 'ts-node', '../bin/bundles.cjs'],
+  // import.meta.url of the bundled modules is the bundle's own file.
+  define: {'import.meta.url': '__aplabUrl'},
+  banner: {js: "const __aplabUrl = require('node:url').pathToFileURL(__filename).href;"},
+  // import() as require: no ES module loader in a call (and none is needed:
+  // oclif's command table is CommonJS, dist/commands.target.cjs).
+  supported: {'dynamic-import': false},
   logLevel: 'warning',
 }
-const commandTable = {
-  name: 'command-table-outside',
+/** Another bundle, reached at run time through bin/bundles.cjs (one instance per process). */
+const elsewhere = (pattern, bundle) => ({
+  name: `${bundle}-outside`,
   setup(b) {
-    b.onResolve({filter: /^\.\.\/commands\.js$/}, () => ({path: './commands.bundle.js', external: true}))
+    b.onResolve({filter: pattern}, () => ({path: bundle, namespace: 'bundle'}))
+    b.onLoad({filter: /.*/, namespace: 'bundle'}, (a) => ({contents: `module.exports = require('../bin/bundles.cjs').load(${JSON.stringify(a.path)})`, loader: 'js'}))
   },
+})
+await build({
+  ...common,
+  entryPoints: [join(root, 'src/cli/main.ts')],
+  outfile: join(root, 'dist/main.cjs'),
+  plugins: [elsewhere(/^\.\.\/commands\.js$/, 'commands'), elsewhere(/^\.\.\/libvirt\/run\.js$/, 'libvirt')],
+})
+await build({...common, entryPoints: [join(root, 'src/commands.ts')], outfile: join(root, 'dist/commands.cjs')})
+await build({...common, entryPoints: [join(root, 'src/libvirt/run.ts')], outfile: join(root, 'dist/libvirt.cjs')})
+// The target oclif loads (package.json oclif.commands), with require for a
+// .cjs file: the command table of the instance the dispatcher loaded.
+writeFileSync(
+  join(root, 'dist/commands.target.cjs'),
+  "// oclif's explicit command table: the commands bundle as bin/bundles.cjs loaded it.\nmodule.exports = require('../bin/bundles.cjs').load('commands')\n",
+)
+
+// V8's code caches of the bundles (bin/bundles.cjs): made by running the
+// common commands once, in one batch, so that each cache holds the functions
+// they compile. A state of its own in a directory removed afterwards.
+{
+  const {mkdtempSync} = await import('node:fs')
+  const {tmpdir} = await import('node:os')
+  const dir = mkdtempSync(join(tmpdir(), 'aplab-build-'))
+  try {
+    const U = 'a1b2c3d4-0000-4000-8000-000000000001'
+    const lines = [
+      'aplab init --preset vfio-ap-doc --force',
+      'lszcrypt', 'lszcrypt -V', 'lszcrypt -b', 'lszcrypt -d', 'lszcrypt -c 5', 'chzcrypt -e 0', 'chzcrypt -d 0.0004',
+      'aplab sysfs cat /sys/bus/ap/apmask', 'aplab sysfs ls -l /sys/bus/ap/devices', 'aplab sysfs readlink -f /sys/bus/ap/devices/card05',
+      'aplab sysfs write /sys/bus/ap/apmask -5,-6', 'aplab sysfs write /sys/bus/ap/aqmask -4,-0xab',
+      `aplab mdev create -u ${U}`, `aplab mdev assign ${U} --adapter 5 --domain 4`, 'aplab mdev list', `aplab mdev show ${U}`,
+      `mdevctl define -u ${U} --auto`, 'mdevctl list', 'mdevctl list -d', `mdevctl list -u ${U} --dumpjson`, 'mdevctl types', 'lsmdev',
+      'lszdev -t ap', 'chzdev -t ap apmask=-0 -p', 'lszdev -t ap -i', 'modprobe vfio_ap', 'lsmod', 'dmesg',
+      'aplab host list', 'aplab guest list', 'aplab hw adapter add 7', 'aplab state check', 'aplab matrix',
+      'virsh list --all', 'virsh nodedev-list --cap mdev',
+    ]
+    writeFileSync(join(dir, 'warm'), lines.join('\n') + '\n')
+    execFileSync(process.execPath, [join(root, 'bin/aplab.js'), '--state', join(dir, 'state.yaml'), 'batch', '--keep-going', join(dir, 'warm')], {
+      env: {...process.env, APLAB_CODE_CACHE: 'write', APLAB_HOST: '', APLAB_UID: ''},
+      stdio: 'ignore',
+    })
+  } catch {
+    // no caches: the bundles compile at every call
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 }
-// virsh (libvirt's XML with fast-xml-parser) has a bundle of its own, so the
-// other drop-ins do not parse it at every call.
-const libvirtOutside = {
-  name: 'libvirt-outside',
-  setup(b) {
-    b.onResolve({filter: /^\.\.\/libvirt\/run\.js$/}, () => ({path: './libvirt.bundle.js', external: true}))
-  },
-}
-await build({...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/main.bundle.js'), plugins: [commandTable, libvirtOutside]})
-await build({...common, entryPoints: [join(root, 'src/commands.ts')], outfile: join(root, 'dist/commands.bundle.js')})
-await build({...common, entryPoints: [join(root, 'src/libvirt/run.ts')], outfile: join(root, 'dist/libvirt.bundle.js')})
 
 const {Plugin} = await import('@oclif/core')
 const plugin = new Plugin({root, type: 'core', isRoot: true, ignoreManifest: true, errorOnManifestCreate: true})

@@ -143,7 +143,7 @@ function runCommand(bin, args, env, killAfter) {
 }
 
 async function soakWriters() {
-  if (!existsSync(join(root, 'dist', 'main.bundle.js')) || !existsSync(join(root, 'dist', 'commands.bundle.js'))) {
+  if (!existsSync(join(root, 'dist', 'main.cjs')) || !existsSync(join(root, 'dist', 'commands.cjs'))) {
     fail('dist/ is missing: run node scripts/build.mjs first')
     return
   }
