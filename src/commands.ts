@@ -1,8 +1,11 @@
 // The explicit command table (oclif "explicit" strategy): ids use colons,
-// users type spaces. It also hands oclif's entry points to the dispatcher
-// (src/cli/main.ts), so that both come from one module.
+// users type spaces. It also hands oclif to the dispatcher (src/cli/main.ts),
+// loaded only when it is needed (help, --version, what is not plainly a
+// command), so that both come from one bundle and oclif's own load of the
+// explicit target finds the same command classes.
 
-export {Config, Errors, flush, run} from '@oclif/core'
+/** @oclif/core, loaded on demand. */
+export const loadOclif = (): Promise<typeof import('@oclif/core')> => import('@oclif/core')
 
 import Autocomplete from './commands/autocomplete.js'
 import Batch from './commands/batch.js'

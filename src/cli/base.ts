@@ -1,12 +1,102 @@
 // The base of every oclif command: the global flags, and one error path that
 // prints `aplab: message` with the right exit code and never a stack trace.
+//
+// The commands do not extend oclif's Command: loading @oclif/core (its
+// configuration, help and parser) cost a call more than the command itself.
+// BaseCommand has what oclif asks of a command class (the static run that
+// Config.runCommand calls, the statics its manifest and help read) and what
+// the commands use (parse, argv). A plain command line is parsed by
+// fastParse; any other goes to oclif's own parser, loaded then. The
+// dispatcher (src/cli/main.ts) runs a command through oclif's Config only for
+// help, --version and what is not plainly a command.
 
-import {Command, Errors, Flags} from '@oclif/core'
+import type {Interfaces} from '@oclif/core'
 
 import {ToolExit} from '../core/errors.js'
 import {errorMessage, processEnv, type Env} from './env.js'
+import {Flags} from './flags.js'
+import {fastParse, type FastInput} from './fastparse.js'
 
-export abstract class AplabCommand extends Command {
+// oclif's FlagOutput and ArgOutput (lib/interfaces/parser.d.ts), which it does not export.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type FlagOutput = {[name: string]: any}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ArgOutput = {[name: string]: any}
+
+/** An error oclif throws to end a command with a status (Errors.ExitError), told by its code. */
+const isExit = (e: unknown): boolean => (e as {code?: unknown})?.code === 'EEXIT'
+
+export abstract class BaseCommand {
+  // The statics oclif's Command has (lib/command.js), read by its manifest and help.
+  static _base = 'aplab'
+  static aliases: string[] = []
+  static args: Interfaces.ArgInput = {}
+  static baseFlags: Interfaces.FlagInput
+  static enableJsonFlag = false
+  static hasDynamicHelp = false
+  static hiddenAliases: string[] = []
+  static strict = true
+  static id: string
+  static summary?: string
+  static description?: string
+  static examples?: string[]
+  static flags: Interfaces.FlagInput
+  static hidden?: boolean
+  static usage?: string | string[]
+
+  id: string | undefined
+  parsed = false
+
+  constructor(
+    public argv: string[],
+    public config: unknown,
+  ) {
+    this.id = (this.constructor as typeof BaseCommand).id
+  }
+
+  /** Run the command: what oclif's Config.runCommand and the dispatcher call. */
+  static async run(this: new (argv: string[], config: unknown) => BaseCommand, argv: string[] = [], config?: unknown): Promise<unknown> {
+    return new this(argv, config)._run()
+  }
+
+  abstract run(): Promise<unknown>
+
+  async _run(): Promise<unknown> {
+    try {
+      return await this.run()
+    } catch (e) {
+      return this.catch(e as Error)
+    }
+  }
+
+  /** oclif's Command.catch: the status of the error (unless one is set), and the error again. */
+  protected async catch(err: Error & {exitCode?: number}): Promise<unknown> {
+    process.exitCode = process.exitCode ?? err.exitCode ?? 1
+    throw err
+  }
+
+  /** The parse of this.argv for a command class, as oclif's Command.parse gives it. */
+  protected async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(
+    options: Interfaces.Input<F, B, A>,
+    argv: string[] = this.argv,
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const flags = {...options.baseFlags, ...options.flags}
+    const fast = await fastParse(argv, {flags, args: options.args ?? {}, strict: options.strict !== false} as FastInput, this)
+    if (fast) {
+      this.parsed = true
+      return fast as unknown as Interfaces.ParserOutput<F, B, A>
+    }
+    const Parser = await import('@oclif/core/parser')
+    const out = await Parser.parse(argv, {context: this, ...options, flags} as Parameters<typeof Parser.parse>[1])
+    this.parsed = true
+    return out as Interfaces.ParserOutput<F, B, A>
+  }
+}
+
+/** A command that reads its own command line (this.argv): the tools' ports, guest start. */
+export abstract class RawCommand extends BaseCommand {}
+
+export abstract class AplabCommand extends BaseCommand {
   static override baseFlags = {
     state: Flags.string({description: 'state file (default: $APLAB_STATE, else ~/.local/state/aplab/state.yaml)', helpGroup: 'GLOBAL'}),
     host: Flags.string({description: 'host to act on (default: $APLAB_HOST, else the current host)', helpGroup: 'GLOBAL'}),
@@ -28,7 +118,7 @@ export abstract class AplabCommand extends Command {
   }
 
   protected override async catch(err: Error & {oclif?: {exit?: number}; skipOclifErrorHandling?: boolean}): Promise<unknown> {
-    if (err instanceof Errors.ExitError) throw err
+    if (isExit(err)) throw err
     const parseFailed = !this.parsed
     const {message, exitCode} = parseFailed ? {message: parseMessage(err.message, this.argv), exitCode: 1} : errorMessage(err)
     process.stderr.write(`${await errorPrefix()} ${message}\n`)

@@ -57,7 +57,7 @@ export async function dropInMain(tool: DropIn | MdevctlProg | ZdevProg | HostToo
  * `aplab [--state FILE] [--host NAME] COMMAND ...`: global options before
  * the command apply to every command, the mirrored tools included.
  */
-let oclifConfig: Awaited<ReturnType<typeof import('../commands.js')['Config']['load']>> | undefined
+let oclifConfig: import('@oclif/core').Config | undefined
 
 export async function aplabMain(argv: string[]): Promise<void> {
   const args = [...argv]
@@ -96,32 +96,36 @@ export async function aplabMain(argv: string[]): Promise<void> {
   if (args[0] === 'help') args.push(...args.splice(0, args.length).slice(1), '--help')
   // oclif's debug output (DEBUG=oclif:*) is not aplab's to print.
   delete process.env.DEBUG
-  // oclif comes from the command table's module, so that the binaries load
-  // one bundle for it (scripts/build.mjs) and oclif's own import of the
-  // explicit target finds the same module instance.
-  const oclif = await import('../commands.js')
+  // The command table and oclif come from one bundle (scripts/build.mjs), so
+  // that oclif's own load of the explicit target finds the same classes.
+  const table = await import('../commands.js')
+  let oclif: Awaited<ReturnType<typeof table.loadOclif>> | undefined
   try {
-    // In a batch, the commands after the first run through the configuration
-    // already loaded (oclif's run loads it again at every call); help,
-    // --version and anything that is not plainly a command go through run.
-    const id = oclifConfig && !args.some((a) => ['--help', '-h', '--version'].includes(a)) ? commandId(args, oclif.COMMANDS) : undefined
-    if (oclifConfig && id) await oclifConfig.runCommand(id, args.slice(id.split(':').length))
-    else {
+    // A command named plainly runs at once (its class parses its line, with
+    // oclif's parser only when its own cannot say); help, --version and
+    // anything that is not plainly a command go through oclif's run.
+    const id = args.some((a) => ['--help', '-h', '--version'].includes(a)) ? undefined : commandId(args, table.COMMANDS)
+    if (id) {
+      const command = table.COMMANDS[id as keyof typeof table.COMMANDS]
+      command.id = id
+      await command.run(args.slice(id.split(':').length))
+    } else {
+      oclif = await table.loadOclif()
       oclifConfig ??= await oclif.Config.load(import.meta.url)
       await oclif.run(args, oclifConfig)
+      await oclif.flush()
     }
-    await oclif.flush()
   } catch (e) {
     const err = e as Error & {oclif?: {exit?: number}; skipOclifErrorHandling?: boolean}
     // Commands report their own errors (AplabCommand.catch); routing errors such as an
     // unknown command come here.
-    if (!(err instanceof oclif.Errors.ExitError) && !err.skipOclifErrorHandling) {
+    if ((err as {code?: unknown}).code !== 'EEXIT' && !err.skipOclifErrorHandling) {
       // oclif names the whole command line as the command ("command guest:strat:guest1 not found"):
       // name the words up to the first unknown one, as the user typed them, and the nearest command.
       let msg = err.message.split('\n')[0]
       if (/^command \S+ not found\.?$/i.test(msg)) {
         const {unknownCommand} = await import('./suggest.js')
-        const u = unknownCommand(args, Object.keys(oclif.COMMANDS))
+        const u = unknownCommand(args, Object.keys(table.COMMANDS))
         msg = `command '${u.typed}' not found` + (u.suggestion ? `\nDid you mean '${u.suggestion}'?` : '')
       }
       process.stderr.write(`aplab: ${msg}\nTry 'aplab --help' for more information.\n`)

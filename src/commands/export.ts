@@ -1,6 +1,6 @@
 import {realpathSync} from 'node:fs'
 
-import {Args, Flags} from '@oclif/core'
+import {Args, Flags} from '../cli/flags.js'
 
 import {AplabCommand} from '../cli/base.js'
 import {pickHost} from '../cli/env.js'

@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import {Args} from '../cli/flags.js'
 
 import {AplabCommand} from '../cli/base.js'
 import {mutate} from '../state/store.js'

@@ -1,9 +1,9 @@
-import {Command} from '@oclif/core'
+import {RawCommand} from '../cli/base.js'
 
 import {runDropIn} from '../cli/dropin.js'
 import {processEnv} from '../cli/env.js'
 
-export default class Lszcrypt extends Command {
+export default class Lszcrypt extends RawCommand {
   static override summary = 'Display zcrypt devices and configuration, exactly like s390-tools lszcrypt'
   static override examples = ['<%= config.bin %> lszcrypt -V', '<%= config.bin %> lszcrypt -d', '<%= config.bin %> lszcrypt -b']
   static override description = 'All arguments go to lszcrypt unchanged; see lszcrypt(8) or run `aplab lszcrypt --help`.'

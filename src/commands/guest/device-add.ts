@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import {Args} from '../../cli/flags.js'
 
 import {AplabCommand} from '../../cli/base.js'
 import {monitorAdd} from '../../cli/guest.js'

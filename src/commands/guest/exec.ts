@@ -1,11 +1,11 @@
-import {Command} from '@oclif/core'
+import {RawCommand} from '../../cli/base.js'
 
 import {errorMessage, processEnv} from '../../cli/env.js'
 import {execIn, execMutates, running} from '../../cli/guest.js'
 import {UsageError} from '../../core/errors.js'
 import {load, mutate} from '../../state/store.js'
 
-export default class GuestExec extends Command {
+export default class GuestExec extends RawCommand {
   static override summary = 'Run lszcrypt, chzcrypt, cat, ls, dmesg or aplab sysfs inside a running guest'
   static override description = "The command sees the guest's own /sys: its AP bus, with exactly the queues of its APCB. aplab's options (--state, --host) come before the guest's name."
   static override examples = ['<%= config.bin %> guest exec guest1 -- lszcrypt -V', '<%= config.bin %> guest exec guest1 -- aplab sysfs cat /sys/bus/ap/ap_adapter_mask']

@@ -1,4 +1,4 @@
-import {Command} from '@oclif/core'
+import {RawCommand} from '../../cli/base.js'
 
 import {errorMessage, pickHost, processEnv} from '../../cli/env.js'
 import {start} from '../../cli/guest.js'
@@ -6,7 +6,7 @@ import {ToolExit, UsageError} from '../../core/errors.js'
 import {findGuest} from '../../core/guest.js'
 import {mutate} from '../../state/store.js'
 
-export default class GuestStart extends Command {
+export default class GuestStart extends RawCommand {
   static override summary = "Start a guest with QEMU's arguments: -cpu MODEL,ap=on,... -device vfio-ap,sysfsdev=PATH,id=ID"
   static override description =
     "Options of aplab come first (--libvirt, --autostart, --state FILE, --host NAME), then the guest's name, then the arguments of qemu-system-s390x (after an optional --). -cpu, -device vfio-ap and -name are read; other QEMU options are taken and ignored. Without QEMU arguments a stopped guest starts again with its last ones; a new guest starts with none (no AP), which is said on standard error. QEMU runs as $APLAB_UID: only root may open a vfio-ap device's /dev/vfio/N (libvirt hands it to the QEMU it runs). See aplab-guest(1)."

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Flags} from '../../cli/flags.js'
 
 import {AplabCommand} from '../../cli/base.js'
 import {hostRows} from '../../cli/host.js'

@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core'
+import {Args, Flags} from '../../cli/flags.js'
 
 import {AplabCommand} from '../../cli/base.js'
 import {pickHost} from '../../cli/env.js'
