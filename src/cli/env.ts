@@ -2,6 +2,9 @@
 // which host a command acts on, who the caller is, and where output goes.
 // Tests redirect all of it by passing their own values.
 
+import * as fs from 'node:fs'
+import {createRequire} from 'node:module'
+
 import {AplabError, UsageError} from '../core/errors.js'
 import {HOST_NAME_RE, type Host, type World} from '../core/model.js'
 import {type Stdio, cBytes} from '../tools/libc.js'
@@ -35,7 +38,7 @@ export function processEnv(stateFlag?: string, hostFlag?: string, env: NodeJS.Pr
     uid,
     sysfsRoot: env.SYSFS_ROOT || undefined,
     mdevctlRoot: env.MDEVCTL_ENV_ROOT || undefined,
-    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stdoutIsTTY: isTerminal(1),
     firstEnviron: firstEnviron(env),
   }
 }
@@ -52,9 +55,76 @@ export function pickHost(world: World, name?: string): Host {
   return h
 }
 
+// --- standard output and error -----------------------------------------------
+
+let streamsReady = false
+let direct = false
+
+/**
+ * process.stdout and process.stderr, made once with the handlers a C tool's
+ * death by SIGPIPE asks for: a reader that goes away ends the process with
+ * status 141 and nothing printed; any other failure to write (a full disk, a
+ * closed descriptor) with status 1, without a stack trace.
+ */
+export function stdStreams(): {stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream} {
+  if (!streamsReady) {
+    streamsReady = true
+    for (const s of [process.stdout, process.stderr]) s.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 141 : 1))
+  }
+  return {stdout: process.stdout, stderr: process.stderr}
+}
+
+/**
+ * The binaries write a tool's output with write(2) on descriptors 1 and 2, as
+ * the C tool does, rather than through Node's streams: making a stream for a
+ * pipe loads Node's networking, a good part of a short call. Only until the
+ * streams are made (stdStreams), so that nothing overtakes what they hold.
+ */
+export function writeDescriptors(): void {
+  direct = true
+}
+
+function writeFd(fd: number, data: string | Buffer): void {
+  let buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
+  while (buf.length > 0) {
+    let n: number
+    try {
+      n = fs.writeSync(fd, buf)
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === 'EAGAIN') {
+        // A descriptor left non-blocking by another program: wait for the reader.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1)
+        continue
+      }
+      process.exit(code === 'EPIPE' ? 141 : 1)
+    }
+    buf = buf.subarray(n)
+  }
+}
+
+/** Write to standard output (1) or error (2). */
+export function writeOut(fd: 1 | 2, data: string | Buffer): void {
+  if (direct && !streamsReady) writeFd(fd, data)
+  else stdStreams()[fd === 1 ? 'stdout' : 'stderr'].write(data)
+}
+
 /** Write what a tool printed, in the order a C program's streams would deliver it (raw bytes as bytes). */
 export function emit(io: Stdio): void {
-  for (const c of io.drain()) (c.fd === 1 ? process.stdout : process.stderr).write(cBytes(c.text))
+  for (const c of io.drain()) writeOut(c.fd === 1 ? 1 : 2, cBytes(c.text))
+}
+
+/**
+ * isatty(fd), without loading Node's tty module (and with it its
+ * networking) for what cannot be a terminal: files, pipes, sockets.
+ */
+export function isTerminal(fd: number): boolean {
+  try {
+    if (!fs.fstatSync(fd).isCharacterDevice()) return false
+  } catch {
+    return false
+  }
+  return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd)
 }
 
 /** The one-line message for any error that reaches the user; never a stack trace. */

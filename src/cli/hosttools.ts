@@ -3,7 +3,7 @@
 // $APLAB_STATE and the host of $APLAB_HOST, as the caller $APLAB_UID. The
 // binaries and `aplab modprobe|lsmod|dmesg` run the same code.
 
-import {type Env, pickHost} from './env.js'
+import {type Env, pickHost, writeOut} from './env.js'
 
 export type HostTool = 'modprobe' | 'lsmod' | 'dmesg'
 
@@ -18,8 +18,8 @@ export async function runHostTool(tool: HostTool, argv: string[], env: Env): Pro
       return d
     }
     const d = mayClear(argv) ? await store.mutate(env.state, show) : show(await store.load(env.state))
-    process.stdout.write(d.stdout)
-    process.stderr.write(d.stderr)
+    if (d.stdout) writeOut(1, d.stdout)
+    if (d.stderr) writeOut(2, d.stderr)
     return d.code
   }
   const kmod = await import('../tools/kmod.js')
@@ -32,7 +32,7 @@ export async function runHostTool(tool: HostTool, argv: string[], env: Env): Pro
     else if (a.dryRun) r = kmod.runModprobe(pickHost(await store.load(env.state), env.host), a, env.uid)
     else r = await store.mutate(env.state, (w) => kmod.runModprobe(pickHost(w, env.host), a, env.uid))
   }
-  process.stdout.write(r.stdout)
-  process.stderr.write(r.stderr)
+  if (r.stdout) writeOut(1, r.stdout)
+  if (r.stderr) writeOut(2, r.stderr)
   return r.code
 }

@@ -4,7 +4,7 @@
 // allows. Every other `aplab` command goes through oclif.
 
 import {type DropIn, runDropIn} from './dropin.js'
-import {errorMessage, processEnv} from './env.js'
+import {errorMessage, processEnv, stdStreams, writeDescriptors, writeOut} from './env.js'
 import type {MdevctlProg} from './mdevctl.js'
 import type {ZdevProg} from './zdev.js'
 import type {HostTool} from './hosttools.js'
@@ -12,24 +12,18 @@ import {type SysfsFlags, type SysfsVerb, runSysfs} from './sysfs.js'
 
 export const DROP_INS: readonly string[] = ['lszcrypt', 'chzcrypt', 'mdevctl', 'lsmdev', 'chzdev', 'lszdev', 'virsh', 'modprobe', 'lsmod', 'dmesg', 'qemu-system-s390x']
 
-let quiet = false
 /**
- * A C tool killed by SIGPIPE prints nothing; do the same when a reader goes
- * away. Any other failure to write (a full disk, a closed descriptor) ends
- * the process with status 1, without a stack trace.
+ * The entry of the binaries (bin/*.js): `aplab` or a drop-in by its name.
+ * Their output goes straight to the descriptors (env.ts writeDescriptors).
  */
-function quietPipes(): void {
-  // Once per process: aplab batch runs many commands in one.
-  if (quiet) return
-  quiet = true
-  for (const s of [process.stdout, process.stderr])
-    s.on('error', (e: NodeJS.ErrnoException) => {
-      process.exit(e.code === 'EPIPE' ? 141 : 1)
-    })
+export async function binMain(name: string, argv: string[]): Promise<void> {
+  writeDescriptors()
+  return name === 'aplab' ? aplabMain(argv) : dropInMain(name as DropIn, argv)
 }
 
 export async function dropInMain(tool: DropIn | MdevctlProg | ZdevProg | HostTool | 'virsh' | 'qemu-system-s390x', argv: string[]): Promise<void> {
-  quietPipes()
+  // These write with Node's streams; the mirrored tools through env.ts emit.
+  if (tool === 'virsh' || tool === 'qemu-system-s390x') stdStreams()
   let code: number
   try {
     const env = processEnv()
@@ -47,7 +41,7 @@ export async function dropInMain(tool: DropIn | MdevctlProg | ZdevProg | HostToo
               : await runDropIn(tool, argv, env)
   } catch (e) {
     const {message, exitCode} = errorMessage(e)
-    process.stderr.write(`${tool}: ${message}\n`)
+    writeOut(2, `${tool}: ${message}\n`)
     code = exitCode
   }
   process.exitCode = code
@@ -67,13 +61,13 @@ export async function aplabMain(argv: string[]): Promise<void> {
     const value = m[2] ?? args[1]
     if (value === undefined) {
       // What oclif says of a flag without its value, with aplab's own --help.
-      process.stderr.write(`aplab: Flag --${m[1]} expects a value\nTry 'aplab --help' for more information.\n`)
+      writeOut(2, `aplab: Flag --${m[1]} expects a value\nTry 'aplab --help' for more information.\n`)
       process.exitCode = 1
       return
     }
     if (value === '' && m[1] === 'state') {
       // An empty file name (a script's unset variable) must not fall back to the default lab.
-      process.stderr.write('aplab: --state needs a file name, not an empty string\n')
+      writeOut(2, 'aplab: --state needs a file name, not an empty string\n')
       process.exitCode = 1
       return
     }
@@ -84,8 +78,8 @@ export async function aplabMain(argv: string[]): Promise<void> {
   if (args[0] === '__complete') return (await import('./complete.js')).completeMain(args.slice(1))
   if (args[0] === 'ap-check' && args[1] === '--root' && args.length > 2) return apCheckMain(args[2], args.slice(3))
   if (args.length > 0 && DROP_INS.includes(args[0])) return dropInMain(args[0] as DropIn | MdevctlProg | ZdevProg | HostTool | 'virsh' | 'qemu-system-s390x', args.slice(1))
-  quietPipes()
   if (await fastSysfs(args)) return
+  stdStreams()
   if (args[0] === 'batch') {
     // Plain forms run without loading oclif; help and bad options go to it.
     const {parseBatchArgs, batchMain} = await import('./batch.js')
@@ -183,7 +177,7 @@ async function fastSysfs(args: string[]): Promise<boolean> {
     code = await runSysfs(verb, operands, processEnv(flags.state, flags.host), flags)
   } catch (e) {
     const {message, exitCode} = errorMessage(e)
-    process.stderr.write(`aplab: ${message}\n`)
+    writeOut(2, `aplab: ${message}\n`)
     code = exitCode
   }
   process.exitCode = code
@@ -210,8 +204,8 @@ async function apCheckMain(root: string, argv: string[]): Promise<void> {
     }
   const dir = root.replace(/\/+$/, '')
   const r = runApCheck(argv, stdin === '' ? null : stdin, new RealSys(dir + '/sys'), dir)
-  process.stdout.write(r.stdout)
-  process.stderr.write(r.stderr)
+  if (r.stdout) writeOut(1, r.stdout)
+  if (r.stderr) writeOut(2, r.stderr)
   // ap-check crashes in a few cases (chzdev-ap.md §4.6): die of the same signal.
   if (r.signal) raise(r.signal)
   process.exitCode = r.code

@@ -4,7 +4,7 @@
 import {load, mutate} from '../state/store.js'
 import {hostVfs} from '../sysfs/host.js'
 import {type ReadlinkOptions, type ShellResult, cat, echo, ls, readlink} from '../sysfs/shell.js'
-import {type Env, pickHost} from './env.js'
+import {type Env, pickHost, writeOut} from './env.js'
 
 export type SysfsVerb = 'cat' | 'ls' | 'write' | 'readlink'
 
@@ -28,7 +28,7 @@ export async function runSysfs(verb: SysfsVerb, operands: string[], env: Env, fl
     else if (verb === 'readlink') r = readlink(vfs, operands, flags)
     else r = ls(vfs, operands, {long: flags.long, mtime: host.runtime.bootTime})
   }
-  process.stdout.write(r.stdout)
-  process.stderr.write(r.stderr)
+  if (r.stdout) writeOut(1, r.stdout)
+  if (r.stderr) writeOut(2, r.stderr)
   return r.code
 }
