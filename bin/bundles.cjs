@@ -3,11 +3,13 @@
 //
 // Each call of a binary is a new process, and compiling a bundle cost more
 // than the command itself: a bundle is compiled here with V8's code cache
-// (dist/NAME.cjs.v8cache), which the build makes by running the commands once
-// and keeping the functions they compiled. A cache V8 refuses (another Node, or
-// flags such as --cpu-prof) is simply not used: the bundle compiles as without
-// it. APLAB_CODE_CACHE=write (the build's warm-up only) writes the caches of
-// the bundles this process loaded when it exits.
+// (dist/NAME.cjs.ROLE.v8cache), which the build makes by running each
+// binary's common commands once and keeping the functions they compiled: one
+// cache per binary (its role), so that a call reads only what its kind of
+// command uses. A cache V8 refuses (another Node, or flags such as --cpu-prof)
+// is simply not used: the bundle compiles as without it.
+// APLAB_CODE_CACHE=write:ROLE (the build's warm-up only) writes the caches of
+// the bundles this process loaded, for that role, when it exits.
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -17,6 +19,8 @@ const {createRequire} = require('node:module')
 const dist = path.join(__dirname, '..', 'dist')
 const loaded = new Map()
 const scripts = []
+const writing = /^write:([a-z0-9-]+)$/.exec(process.env.APLAB_CODE_CACHE ?? '')
+let role = writing ? writing[1] : 'aplab'
 
 /** The exports of dist/NAME.cjs, compiled once per process. */
 function load(name) {
@@ -25,9 +29,9 @@ function load(name) {
   const file = path.join(dist, `${name}.cjs`)
   const source = fs.readFileSync(file, 'utf8')
   let cachedData
-  if (process.env.APLAB_CODE_CACHE !== 'write')
+  if (!writing)
     try {
-      cachedData = fs.readFileSync(`${file}.v8cache`)
+      cachedData = fs.readFileSync(`${file}.${role}.v8cache`)
     } catch {
       // no cache: compile
     }
@@ -42,13 +46,22 @@ function load(name) {
   return module.exports
 }
 
-if (process.env.APLAB_CODE_CACHE === 'write')
+if (writing)
   process.on('exit', () => {
     for (const {file, script} of scripts) {
-      const temp = `${file}.v8cache.${process.pid}`
+      const temp = `${file}.${role}.v8cache.${process.pid}`
       fs.writeFileSync(temp, script.createCachedData())
-      fs.renameSync(temp, `${file}.v8cache`)
+      fs.renameSync(temp, `${file}.${role}.v8cache`)
     }
   })
 
-module.exports = {load}
+/** The role of each binary: the drop-ins that run the same code share one. */
+const ROLES = {lsmdev: 'mdevctl', lszdev: 'zdev', chzdev: 'zdev', lsmod: 'modprobe', dmesg: 'modprobe'}
+
+/** Run a binary (bin/NAME.js): `aplab` or a drop-in. */
+function run(name, argv) {
+  if (!writing) role = ROLES[name] ?? name
+  return load('main').binMain(name, argv)
+}
+
+module.exports = {load, run}

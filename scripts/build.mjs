@@ -1,6 +1,6 @@
 // Build: compile TypeScript to dist/ and write oclif.manifest.json, so a
 // fresh `npm ci` leaves working binaries. No bundler, no network.
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawnSync} from 'node:child_process'
 import {rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -60,33 +60,41 @@ writeFileSync(
   "// oclif's explicit command table: the commands bundle as bin/bundles.cjs loaded it.\nmodule.exports = require('../bin/bundles.cjs').load('commands')\n",
 )
 
-// V8's code caches of the bundles (bin/bundles.cjs): made by running the
-// common commands once, in one batch, so that each cache holds the functions
-// they compile. A state of its own in a directory removed afterwards.
+// V8's code caches of the bundles (bin/bundles.cjs), one per role (a binary,
+// or drop-ins that run the same code): made by running the role's common
+// commands once, in one batch, so that its cache holds the functions they
+// compile. A state of its own in a directory removed afterwards.
 {
   const {mkdtempSync} = await import('node:fs')
   const {tmpdir} = await import('node:os')
   const dir = mkdtempSync(join(tmpdir(), 'aplab-build-'))
-  try {
-    const U = 'a1b2c3d4-0000-4000-8000-000000000001'
-    const lines = [
-      'aplab init --preset vfio-ap-doc --force',
-      'lszcrypt', 'lszcrypt -V', 'lszcrypt -b', 'lszcrypt -d', 'lszcrypt -c 5', 'chzcrypt -e 0', 'chzcrypt -d 0.0004',
+  const U = 'a1b2c3d4-0000-4000-8000-000000000001'
+  const roles = {
+    lszcrypt: ['lszcrypt', 'lszcrypt -V', 'lszcrypt -b', 'lszcrypt -d', 'lszcrypt -c 5', 'lszcrypt 5 6'],
+    chzcrypt: ['chzcrypt -e 5', 'chzcrypt -d 05.0004', 'chzcrypt --config-off 6', 'chzcrypt --config-on 6', 'chzcrypt -e 6'],
+    mdevctl: [`mdevctl define -u ${U} -p matrix -t vfio_ap-passthrough`, 'mdevctl list', 'mdevctl list -d', `mdevctl list -u ${U} --dumpjson`, 'mdevctl types', 'lsmdev', `mdevctl start -u ${U}`, `mdevctl modify -u ${U} --auto`],
+    zdev: ['lszdev -t ap', 'chzdev -t ap apmask=-0 -p', 'lszdev -t ap -i', 'lszdev ap --columns ATTR:apmask'],
+    modprobe: ['modprobe vfio_ap', 'lsmod', 'dmesg', 'modprobe -r vfio_ap'],
+    virsh: ['virsh list --all', 'virsh nodedev-list --cap mdev', 'virsh nodedev-dumpxml ap_matrix'],
+    aplab: [
       'aplab sysfs cat /sys/bus/ap/apmask', 'aplab sysfs ls -l /sys/bus/ap/devices', 'aplab sysfs readlink -f /sys/bus/ap/devices/card05',
       'aplab sysfs write /sys/bus/ap/apmask -5,-6', 'aplab sysfs write /sys/bus/ap/aqmask -4,-0xab',
       `aplab mdev create -u ${U}`, `aplab mdev assign ${U} --adapter 5 --domain 4`, 'aplab mdev list', `aplab mdev show ${U}`,
-      `mdevctl define -u ${U} --auto`, 'mdevctl list', 'mdevctl list -d', `mdevctl list -u ${U} --dumpjson`, 'mdevctl types', 'lsmdev',
-      'lszdev -t ap', 'chzdev -t ap apmask=-0 -p', 'lszdev -t ap -i', 'modprobe vfio_ap', 'lsmod', 'dmesg',
-      'aplab host list', 'aplab guest list', 'aplab hw adapter add 7', 'aplab state check', 'aplab matrix',
-      'virsh list --all', 'virsh nodedev-list --cap mdev',
-    ]
-    writeFileSync(join(dir, 'warm'), lines.join('\n') + '\n')
-    execFileSync(process.execPath, [join(root, 'bin/aplab.js'), '--state', join(dir, 'state.yaml'), 'batch', '--keep-going', join(dir, 'warm')], {
-      env: {...process.env, APLAB_CODE_CACHE: 'write', APLAB_HOST: '', APLAB_UID: ''},
-      stdio: 'ignore',
+      'aplab host list', 'aplab host show', 'aplab guest list', 'aplab hw adapter add 7', 'aplab state check', 'aplab matrix',
+    ],
+  }
+  // A line that fails still warms what it ran: the status is not the point.
+  const run = (args, env = {}) =>
+    spawnSync(process.execPath, [join(root, 'bin/aplab.js'), '--state', join(dir, 'state.yaml'), ...args], {
+      env: {...process.env, APLAB_HOST: '', APLAB_UID: '', ...env},
+      stdio: process.env.APLAB_WARM_DEBUG ? 'inherit' : 'ignore',
     })
-  } catch {
-    // no caches: the bundles compile at every call
+  try {
+    for (const [role, lines] of Object.entries(roles)) {
+      run(['init', '--preset', 'vfio-ap-doc', '--force'])
+      writeFileSync(join(dir, 'warm'), lines.join('\n') + '\n')
+      run(['batch', '--keep-going', join(dir, 'warm')], {APLAB_CODE_CACHE: `write:${role}`})
+    }
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
