@@ -1,5 +1,5 @@
 // End-to-end: the built binaries, spawned as a script would run them.
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -130,6 +130,35 @@ describe.concurrent('drop-in binaries', () => {
     const r = await execa('sh', ['-c', `${bin('lszcrypt')} -V | head -1`], {reject: false, env: {APLAB_STATE: s.state}})
     expect(r.stdout).toBe('CARD.DOM TYPE  MODE        STATUS     REQUESTS  PENDING HWTYPE QDEPTH FUNCTIONS  DRIVER     ')
     expect(r.stderr).toBe('')
+  })
+
+  it('a closed pipe ends a long write quietly with the status of SIGPIPE, in a pipeline as in sh', async () => {
+    const s = sandbox()
+    await s.run('aplab', ['init', '--preset', 'max'])
+    const r = await execa('bash', ['-c', `${bin('lszcrypt')} -V | true; echo "\${PIPESTATUS[0]}"`], {reject: false, env: {APLAB_STATE: s.state}})
+    expect(r.stdout).toBe('141')
+    expect(r.stderr).toBe('')
+  })
+
+  it('the code caches of the bundles change nothing but speed: missing, or refused by V8, the bundles compile', async () => {
+    const s = sandbox()
+    const app = join(s.dir, 'app')
+    for (const f of ['bin', 'dist', 'package.json', 'oclif.manifest.json']) cpSync(join(ROOT, f), join(app, f), {recursive: true})
+    const caches = readdirSync(join(app, 'dist')).filter((f) => f.endsWith('.v8cache'))
+    expect(caches.length).toBeGreaterThan(0)
+    const runIn = (root: string, name: string, args: string[]) => execa(join(root, 'bin', `${name}.js`), args, {reject: false, env: {APLAB_STATE: s.state}, stripFinalNewline: false})
+    const calls: [string, string[]][] = [
+      ['lszcrypt', ['-V']],
+      ['aplab', ['host', 'list']],
+      ['aplab', ['mdev', 'assign']],
+      ['virsh', ['list', '--all']],
+    ]
+    const outputs = async (root: string) => Promise.all(calls.map(async ([n, a]) => ((r) => [r.exitCode, r.stdout, r.stderr])(await runIn(root, n, a))))
+    const want = await outputs(ROOT)
+    for (const f of caches) writeFileSync(join(app, 'dist', f), 'not a code cache')
+    expect(await outputs(app)).toEqual(want)
+    for (const f of caches) rmSync(join(app, 'dist', f))
+    expect(await outputs(app)).toEqual(want)
   })
 })
 
