@@ -2,7 +2,7 @@
 // fresh `npm ci` leaves working binaries. No bundler, no network.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {rmSync, writeFileSync} from 'node:fs'
-import {dirname, join} from 'node:path'
+import {dirname, join, relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -16,10 +16,14 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
 // - commands.cjs: oclif's explicit command table with @oclif/core inside,
 //   loaded by the dispatcher only for a command that goes through oclif;
 // - libvirt.cjs: virsh (libvirt's XML with fast-xml-parser), loaded only by it.
-// They are CommonJS because Node 20 caches compiled code only for scripts
-// (vm.Script's cachedData), not for ES modules.
+// A module the second or third needs that the first has (the state, the
+// core, the tools, yaml) is not bundled again: they take main's, which holds
+// those modules ready to be initialised on demand (main.cjs __shared), so a
+// process has one copy of each. CommonJS because Node 20 caches compiled code
+// only for scripts (vm.Script's cachedData), not for ES modules.
 const {build} = await import('esbuild')
 const common = {
+  absWorkingDir: root,
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -32,7 +36,7 @@ const common = {
   // import() as require: no ES module loader in a call (and none is needed:
   // oclif's command table is CommonJS, dist/commands.target.cjs).
   supported: {'dynamic-import': false},
-  // Less to read and to hash at every call; names stay (error classes are told apart by them).
+  // Less to read at every call; names stay (error classes are told apart by them).
   minifyWhitespace: !process.env.NOMIN,
   minifySyntax: !process.env.NOMIN,
   logLevel: 'warning',
@@ -45,14 +49,49 @@ const elsewhere = (pattern, bundle) => ({
     b.onLoad({filter: /.*/, namespace: 'bundle'}, (a) => ({contents: `module.exports = require('../bin/bundles.cjs').load(${JSON.stringify(a.path)})`, loader: 'js'}))
   },
 })
+const toMain = [elsewhere(/^\.\.\/commands\.js$/, 'commands'), elsewhere(/^\.\.\/libvirt\/run\.js$/, 'libvirt')]
+/** The modules (paths from the root) an entry's bundle holds, with the modules each imports. */
+async function modulesOf(entry, plugins = []) {
+  const r = await build({...common, entryPoints: [entry], outfile: join(root, 'dist/graph.cjs'), write: false, metafile: true, plugins})
+  return new Map(Object.entries(r.metafile.inputs).map(([p, i]) => [p, i.imports.map((x) => x.path)]))
+}
+const mainModules = await modulesOf('src/cli/main.ts', toMain)
+const others = await Promise.all([modulesOf('src/commands.ts'), modulesOf('src/libvirt/run.ts')])
+// Taken from main: what main has and another bundle imports from one of its own modules.
+const shared = [
+  ...new Set(others.flatMap((m) => [...m].filter(([p]) => !mainModules.has(p)).flatMap(([, imports]) => imports.filter((i) => i.startsWith('src/') && mainModules.has(i))))),
+].sort()
 await build({
   ...common,
-  entryPoints: [join(root, 'src/cli/main.ts')],
+  stdin: {
+    contents: [
+      "export * from './src/cli/main.ts'",
+      '// What the other bundles take from this one, each initialised when first asked for.',
+      'export const __shared = {',
+      ...shared.map((p) => `  ${JSON.stringify(p)}: () => require(${JSON.stringify('./' + p)}),`),
+      '}',
+      '',
+    ].join('\n'),
+    resolveDir: root,
+    sourcefile: 'main-entry.js',
+    loader: 'js',
+  },
   outfile: join(root, 'dist/main.cjs'),
-  plugins: [elsewhere(/^\.\.\/commands\.js$/, 'commands'), elsewhere(/^\.\.\/libvirt\/run\.js$/, 'libvirt')],
+  plugins: toMain,
 })
-await build({...common, entryPoints: [join(root, 'src/commands.ts')], outfile: join(root, 'dist/commands.cjs')})
-await build({...common, entryPoints: [join(root, 'src/libvirt/run.ts')], outfile: join(root, 'dist/libvirt.cjs')})
+/** A module main.cjs has: taken from it (main-entry.js __shared). */
+const fromMain = {
+  name: 'from-main',
+  setup(b) {
+    b.onResolve({filter: /^\.\.?\//}, (a) => {
+      const p = relative(root, resolve(a.resolveDir, a.path)).replace(/\.js$/, '.ts')
+      return shared.includes(p) ? {path: p, namespace: 'main'} : undefined
+    })
+    b.onLoad({filter: /.*/, namespace: 'main'}, (a) => ({contents: `module.exports = require('../bin/bundles.cjs').load('main').__shared[${JSON.stringify(a.path)}]()`, loader: 'js'}))
+  },
+}
+await build({...common, entryPoints: ['src/commands.ts'], outfile: join(root, 'dist/commands.cjs'), plugins: [fromMain]})
+await build({...common, entryPoints: ['src/libvirt/run.ts'], outfile: join(root, 'dist/libvirt.cjs'), plugins: [fromMain]})
 // The target oclif loads (package.json oclif.commands), with require for a
 // .cjs file: the command table of the instance the dispatcher loaded.
 writeFileSync(
