@@ -35,7 +35,8 @@ function load(name) {
     } catch {
       // no cache: compile
     }
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  // The file is a function expression (scripts/build.mjs): compiled as it is.
+  const script = new vm.Script(source, {
     filename: file,
     cachedData,
   })

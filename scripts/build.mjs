@@ -32,7 +32,10 @@ const common = {
   external: ['typescript', 'ts-node', '../bin/bundles.cjs'],
   // import.meta.url of the bundled modules is the bundle's own file.
   define: {'import.meta.url': '__aplabUrl'},
-  banner: {js: "const __aplabUrl = require('node:url').pathToFileURL(__filename).href;"},
+  // The file is the function bin/bundles.cjs compiles and calls (as Node wraps
+  // a CommonJS module), so that loading it makes no second copy of its text.
+  banner: {js: "(function (exports, require, module, __filename, __dirname) {const __aplabUrl = require('node:url').pathToFileURL(__filename).href;"},
+  footer: {js: '})'},
   // import() as require: no ES module loader in a call (and none is needed:
   // oclif's command table is CommonJS, dist/commands.target.cjs).
   supported: {'dynamic-import': false},
