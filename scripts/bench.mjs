@@ -58,6 +58,8 @@ const cases = [
   ['aplab host list', () => [node, aplab, 'host', 'list']],
   ['aplab mdev list', () => [node, aplab, 'mdev', 'list'], true],
   ['aplab guest list', () => [node, aplab, 'guest', 'list'], true],
+  ['virsh list --all', () => [node, tool('virsh'), 'list', '--all'], true],
+  ['aplab --help (oclif)', () => [node, aplab, '--help']],
 ]
 const times = cases.map(() => ({default: [], big: []}))
 const peaks = cases.map(() => ({default: 0, big: 0}))

@@ -25,7 +25,7 @@ describe("the flag builders make oclif's objects", () => {
       expect(withoutFunctions(Flags.boolean(o as never) as Def)).toEqual(withoutFunctions(OclifFlags.boolean(o as never) as Def))
       expect(withoutFunctions(Args.string(o as never) as Def)).toEqual(withoutFunctions(OclifArgs.string(o as never) as Def))
       expect(withoutFunctions(Args.directory(o as never) as Def)).toEqual(withoutFunctions(OclifArgs.directory(o as never) as Def))
-      expect(await (Flags.string(o as never) as {parse: (s: string) => Promise<unknown>}).parse('v')).toBe('v')
+      expect(await (Flags.string(o as never) as unknown as {parse: (s: string) => Promise<unknown>}).parse('v')).toBe('v')
       expect(await (Flags.boolean(o as never) as unknown as {parse: (b: boolean) => Promise<unknown>}).parse(true)).toBe(true)
     }
   })
