@@ -223,14 +223,14 @@ export class Vfs {
     return typeof r === 'string' ? r : {node: r.node, path: '/' + r.at.join('/')}
   }
 
-  /** resolve with the path as components. */
-  private resolveAt(path: string, follow: boolean): Resolved<Node> | Errno {
+  /** resolve with the path as components; `through`: a directory is looked up below `path`'s parent. */
+  private resolveAt(path: string, follow: boolean, through = false): Resolved<Node> | Errno {
     if (!path.startsWith('/')) return 'ENOENT'
     this.links = 0
     const cut = path.lastIndexOf('/')
     const name = path.slice(cut + 1)
     if (name !== '' && name !== '.' && name !== '..') {
-      const parent = this.dirAt(cut === 0 ? '/' : path.slice(0, cut), false)
+      const parent = this.dirAt(cut === 0 ? '/' : path.slice(0, cut), through)
       if (typeof parent === 'string') return parent
       return this.step(parent.node, parent.at, name, follow)
     }
@@ -345,10 +345,11 @@ export class Vfs {
    * is not a directory. Meant for reads: a write may remove what it holds.
    */
   openDir(path: string): VfsDir | null {
-    if (path.charCodeAt(0) !== 47) return null
-    this.links = 0
-    const d = this.dirAt(path, false)
-    if (typeof d === 'string') return null
+    // The directory is looked up through its cached parent but not cached
+    // itself: a tool opens each of thousands of devices once.
+    const r = this.resolveAt(path, true, true)
+    if (typeof r === 'string' || r.node.kind !== 'dir') return null
+    const d = r as Resolved
     const entry = (name: string, follow: boolean): Node | Errno => {
       if (name === '' || name === '.' || name === '..' || name.includes('/')) return this.nodeAt(`${path}/${name}`, follow)
       const next = d.node.get(name)

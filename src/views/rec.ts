@@ -9,12 +9,16 @@ export interface Column {
   align: 'left' | 'right'
 }
 
-function cell(col: Column, value: string): string {
-  return col.align === 'left' ? value.padEnd(col.width) : value.padStart(col.width)
-}
-
 export function recRow(cols: Column[], values: Record<string, string>): string {
-  return cols.map((c) => cell(c, values[c.key] ?? '')).join(' ') + '\n'
+  // One string grown cell by cell (lszcrypt -V prints a row per queue: 65,536 on a big host).
+  let s = ''
+  for (let i = 0; i < cols.length; i++) {
+    const c = cols[i]
+    const v = values[c.key] ?? ''
+    if (i > 0) s += ' '
+    s += c.align === 'left' ? v.padEnd(c.width) : v.padStart(c.width)
+  }
+  return s + '\n'
 }
 
 export function recHeader(cols: Column[]): string {
