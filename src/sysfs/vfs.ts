@@ -143,11 +143,35 @@ const KLO = 0x80b583eb
 const K1 = KLO >>> 16
 const K0 = KLO & 0xffff
 
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/** `names` in kernfs's order: by hash, then (the rare equal hashes) by name. */
 export function kernfsOrder(names: string[]): string[] {
-  // Each name's hash computed once, not at every comparison of the sort.
-  const keyed = names.map((n) => ({n, v: kernfsHash(n)}))
-  keyed.sort((a, b) => a.v - b.v || (a.n < b.n ? -1 : a.n > b.n ? 1 : 0))
-  return keyed.map((k) => k.n)
+  const n = names.length
+  if (n >= 1 << 21) {
+    const keyed = names.map((name) => ({name, v: kernfsHash(name)}))
+    keyed.sort((a, b) => a.v - b.v || byName(a.name, b.name))
+    return keyed.map((k) => k.name)
+  }
+  // Hash and index in one exact double (31 + 21 bits), sorted as numbers
+  // without a comparison function.
+  const keys = new Float64Array(n)
+  for (let i = 0; i < n; i++) keys[i] = kernfsHash(names[i]) * (1 << 21) + i
+  keys.sort()
+  const out = new Array<string>(n)
+  for (let i = 0; i < n; i++) out[i] = names[keys[i] % (1 << 21)]
+  // Names of equal hash: by name.
+  for (let i = 0; i < n; ) {
+    const h = Math.floor(keys[i] / (1 << 21))
+    let j = i + 1
+    while (j < n && Math.floor(keys[j] / (1 << 21)) === h) j++
+    if (j - i > 1) {
+      const run = out.slice(i, j).sort(byName)
+      for (let k = i; k < j; k++) out[k] = run[k - i]
+    }
+    i = j
+  }
+  return out
 }
 
 /** A directory opened by Vfs.openDir (the tools' SysDir). */
@@ -155,6 +179,50 @@ export interface VfsDir {
   readonly path: string
   readOrNull(name: string): string | null
   readlink(name: string): string
+  openDir(name: string): VfsDir | null
+}
+
+interface DirAccess {
+  node(d: OpenDir, name: string, follow: boolean): Node | Errno
+  dir(d: OpenDir, name: string): VfsDir | null
+}
+
+/** One component, not `.`, `..` or empty: a get() below the directory. */
+const plainName = (name: string): boolean => name !== '' && name !== '.' && name !== '..' && !name.includes('/')
+
+/**
+ * An open directory: its node, and where it is (for links relative to it),
+ * made from its parent's only when a link has to be followed.
+ */
+class OpenDir implements VfsDir {
+  constructor(
+    private readonly access: DirAccess,
+    readonly path: string,
+    readonly node: DirNode,
+    private where?: string[],
+    private readonly parent?: OpenDir,
+    private readonly name?: string,
+  ) {}
+
+  get at(): string[] {
+    return (this.where ??= [...this.parent!.at, this.name!])
+  }
+
+  readOrNull(name: string): string | null {
+    const n = this.access.node(this, name, true)
+    return showOrNull(typeof n === 'string' ? null : n)
+  }
+
+  readlink(name: string): string {
+    const n = this.access.node(this, name, false)
+    if (typeof n === 'string') throw new KernelError(n)
+    if (n.kind !== 'link') throw new KernelError('EINVAL')
+    return n.target
+  }
+
+  openDir(name: string): VfsDir | null {
+    return this.access.dir(this, name)
+  }
 }
 
 function showOrNull(n: Node | null): string | null {
@@ -349,29 +417,30 @@ export class Vfs {
     // itself: a tool opens each of thousands of devices once.
     const r = this.resolveAt(path, true, true)
     if (typeof r === 'string' || r.node.kind !== 'dir') return null
-    const d = r as Resolved
-    const entry = (name: string, follow: boolean): Node | Errno => {
-      if (name === '' || name === '.' || name === '..' || name.includes('/')) return this.nodeAt(`${path}/${name}`, follow)
+    return new OpenDir(this.access, path, r.node, r.at)
+  }
+
+  /** What an open directory does below itself, with the view's private means. */
+  private readonly access: DirAccess = {
+    node: (d, name, follow) => {
+      if (!plainName(name)) return this.nodeAt(`${d.path}/${name}`, follow)
       const next = d.node.get(name)
       if (!next) return 'ENOENT'
       if (next.kind !== 'link' || !follow) return next
       this.links = 0
       const r = this.follow(next, d.at)
       return typeof r === 'string' ? r : r.node
-    }
-    return {
-      path,
-      readOrNull: (name) => {
-        const n = entry(name, true)
-        return showOrNull(typeof n === 'string' ? null : n)
-      },
-      readlink: (name) => {
-        const n = entry(name, false)
-        if (typeof n === 'string') throw new KernelError(n)
-        if (n.kind !== 'link') throw new KernelError('EINVAL')
-        return n.target
-      },
-    }
+    },
+    dir: (d, name) => {
+      const path = `${d.path}/${name}`
+      if (!plainName(name)) return this.openDir(path)
+      const next = d.node.get(name)
+      if (next?.kind === 'dir') return new OpenDir(this.access, path, next, undefined, d, name)
+      if (next?.kind !== 'link') return null
+      this.links = 0
+      const r = this.follow(next, d.at)
+      return typeof r === 'string' || r.node.kind !== 'dir' ? null : new OpenDir(this.access, path, r.node, r.at)
+    },
   }
 
   exists(path: string): boolean {

@@ -174,9 +174,8 @@ export class Stdio {
     }
     this.parts.push(text)
     this.partsLength += text.length
-    // Joined in large pieces: a listing of 65,536 rows is kept as a few
-    // strings big enough to live outside the young generation, not as
-    // thousands of small ones that each survive a scavenge or two.
+    // Joined a piece at a time: a listing of 65,536 rows is kept as a few
+    // hundred strings, written in as many writes.
     if (this.partsLength >= SETTLE) this.settle()
   }
 
@@ -223,8 +222,8 @@ export class Stdio {
   }
 }
 
-/** Characters of stdout joined into one chunk at a time: over 128 KiB, a string V8 allocates in its large-object space. */
-const SETTLE = 1 << 17
+/** Characters of stdout joined into one chunk at a time (larger pieces measured slower: V8's large-object space). */
+const SETTLE = 1 << 14
 
 /**
  * Run a tool's main: an errx (ToolExit) goes to stderr and becomes the exit

@@ -139,6 +139,7 @@ const noDir = (path: string): SysDir => ({
   readlink: () => {
     throw new KernelError('ENOENT')
   },
+  openDir: () => null,
 })
 
 class Lszcrypt {
@@ -294,11 +295,9 @@ class Lszcrypt {
 
   /** One queue's row; `cd`: its card's directory, when the caller has it open. */
   private queueRow(ctx: ListCtx, card: string, queue: string, cd?: SysDir): void {
-    const cp = `${this.devices}/${card}`
-    const p = `${cp}/${queue}`
-    const q = this.sys.openDir(p)
-    if (!q) return errx(`Error - cryptographic device ${p} does not exist.`)
-    const c = cd ?? this.openDir(cp)
+    const c = cd ?? this.openDir(`${this.devices}/${card}`)
+    const q = c.openDir(queue)
+    if (!q) return errx(`Error - cryptographic device ${c.path}/${queue} does not exist.`)
     const type = readLine(c, 'type')
     const online = readLine(q, 'online')
     if (!ctx.verbose && (type === null || online === null)) return
@@ -322,7 +321,7 @@ class Lszcrypt {
       v.pending = cardConfig === 0 || !isCexQueue(driver) ? '-' : String(this.pending(q))
       v.hwtype = readLine(c, 'hwtype') ?? ''
       v.depth = String(readInt(c, 'depth')).padStart(2, '0')
-      if (readLine(c, 'ap_functions') === null) errx(`Error - Read of sysfs attribute ${cp}/ap_functions failed.`)
+      if (readLine(c, 'ap_functions') === null) errx(`Error - Read of sysfs attribute ${c.path}/ap_functions failed.`)
       v.facility = functionsText(cardFn)
       if (ctx.sestat) {
         const qfn = readLine(q, 'ap_functions')

@@ -36,6 +36,8 @@ export interface SysDir {
   readOrNull(name: string): string | null
   /** Like Sys.readlink of `path/name`. */
   readlink(name: string): string
+  /** Like Sys.openDir of `path/name`. */
+  openDir(name: string): SysDir | null
 }
 
 /**
@@ -192,6 +194,7 @@ export class RealSys implements Fs {
       path,
       readOrNull: (name) => this.readOrNull(`${path}/${name}`),
       readlink: (name) => this.readlink(`${path}/${name}`),
+      openDir: (name) => this.openDir(`${path}/${name}`),
     }
   }
 }
