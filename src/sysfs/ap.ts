@@ -176,6 +176,15 @@ function cardDir(ref: BusRef, apid: number): DirNode {
   const fn = () => b().cardFunctions(apid)
   const zcrypt = () => drv() !== null
   const letter = () => modeLetter(fn())
+  // The card's three counters sum those of all its queues (256 on a big
+  // host): summed once for the three files, until the next store makes a
+  // new bus.
+  let counted: {bus: ApBus; sums: ReturnType<ApBus['cardCounters']>} | undefined
+  const sums = () => {
+    const bus = b()
+    if (counted?.bus !== bus) counted = {bus, sums: bus.cardCounters(apid)}
+    return counted.sums
+  }
   const attrs = dir({
     API_ordinalnr: () => opt(zcrypt() && letter() === 'P', ro(() => line(b().adapter(apid)!.ep11?.api ?? ''))),
     FW_version: () => opt(zcrypt() && letter() === 'P', ro(() => line(b().adapter(apid)!.ep11?.fw ?? ''))),
@@ -191,11 +200,11 @@ function cardDir(ref: BusRef, apid: number): DirNode {
     online: () =>
       opt(zcrypt(), rw(() => line(b().cardOnline(apid) ? 1 : 0), store(ref, (bus, buf) => writeCardOnline(bus, apid, buf)))),
     op_modes: () => opt(zcrypt() && letter() === 'P', ro(() => line(b().adapter(apid)!.ep11?.opModes ?? ''))),
-    pendingq_count: ro(() => line(b().cardCounters(apid).pendingq)),
+    pendingq_count: ro(() => line(sums().pendingq)),
     power: dir({}),
     raw_hwtype: ro(() => line(b().adapter(apid)!.rawType ?? b().adapter(apid)!.gen + 6)),
-    request_count: ro(() => line(b().cardCounters(apid).requests)),
-    requestq_count: ro(() => line(b().cardCounters(apid).requestq)),
+    request_count: ro(() => line(sums().requests)),
+    requestq_count: ro(() => line(sums().requestq)),
     serialnr: () => opt(zcrypt() && (letter() === 'C' || letter() === 'P'), ro(() => line(cardSerial(b(), apid)))),
     subsystem: link('../../../bus/ap'),
     type: () => opt(zcrypt(), ro(() => line(b().cardType(apid) ?? ''))),

@@ -132,6 +132,21 @@ const VFIO_DRIVER = /vfio.ap/
 const isCexQueue = (d: string): boolean =>
   d.length === 9 && d.startsWith('cex') && d.charCodeAt(3) >= 48 && d.charCodeAt(3) <= 57 && d.endsWith('queue')
 
+/**
+ * /..\..../.test(name) without a regular expression (every entry of every
+ * card directory is tested): six characters, none a line terminator, the
+ * third a dot.
+ */
+export function queueShaped(name: string): boolean {
+  let run = 0
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i)
+    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) run = 0
+    else if (++run >= 6 && name.charCodeAt(i - 3) === 46) return true
+  }
+  return false
+}
+
 /** What reading below a directory that cannot be opened gives: nothing. */
 const noDir = (path: string): SysDir => ({
   path,
@@ -193,7 +208,7 @@ class Lszcrypt {
     } catch {
       names = []
     }
-    return names.filter((n) => /..\..../.test(n)).sort(byteOrder)
+    return names.filter(queueShaped).sort(byteOrder)
   }
 
   // --- listing -------------------------------------------------------------

@@ -15,7 +15,7 @@ import {exportHost} from '../../src/sysfs/export.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {type Vfs, type VfsDir, kernfsHash, kernfsOrder} from '../../src/sysfs/vfs.js'
 import {Stdio} from '../../src/tools/libc.js'
-import {runLszcrypt} from '../../src/tools/lszcrypt.js'
+import {queueShaped, runLszcrypt} from '../../src/tools/lszcrypt.js'
 import {RealSys} from '../../src/tools/sys.js'
 
 function errno(fn: () => unknown): string | undefined {
@@ -143,6 +143,19 @@ describe('lszcrypt on a real tree', () => {
     } finally {
       rmSync(root, {recursive: true, force: true})
     }
+  })
+})
+
+describe("lszcrypt's test of a queue directory's name", () => {
+  it('is the regular expression it replaces', () => {
+    const alpha = 'a.\n\r\u2028\u20290'
+    const strings = ['00.0001', 'card00', 'ap_functions', '0.00001', '000.000', '\n00.000', '00.000\n']
+    for (let i = 0; i < 20000; i++) {
+      let s = ''
+      for (let n = i, k = 0; k < i % 11; k++, n = Math.floor(n / alpha.length)) s += alpha[(n + k * 3) % alpha.length]
+      strings.push(s)
+    }
+    for (const s of strings) expect(queueShaped(s), JSON.stringify(s)).toBe(/..\..../.test(s))
   })
 })
 
