@@ -208,7 +208,8 @@ class Lszcrypt {
     } catch {
       names = []
     }
-    return names.filter(queueShaped).sort(byteOrder)
+    // sort() compares strings as byteOrder does, without a call per comparison.
+    return names.filter(queueShaped).sort()
   }
 
   // --- listing -------------------------------------------------------------
