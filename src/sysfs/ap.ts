@@ -172,28 +172,34 @@ const opt = (cond: boolean, node: Node): Node | undefined => (cond ? node : unde
 
 function cardDir(ref: BusRef, apid: number): DirNode {
   const b = () => ref.bus()
-  const drv = () => b().cardDriver(apid)
-  const fn = () => b().cardFunctions(apid)
+  // What a card's files show depends on the bus alone, and the bus is made
+  // anew after every store: what they derive from it is derived once per
+  // bus (a tool reads its card's files again for each of 256 queues; the
+  // counters sum those of all the queues).
+  const perBus = <T>(f: (bus: ApBus) => T): (() => T) => {
+    let memo: {bus: ApBus; value: T} | undefined
+    return () => {
+      const bus = b()
+      if (memo?.bus !== bus) memo = {bus, value: f(bus)}
+      return memo.value
+    }
+  }
+  const drv = perBus((bus) => bus.cardDriver(apid))
+  const fn = perBus((bus) => bus.cardFunctions(apid))
   const zcrypt = () => drv() !== null
   const letter = () => modeLetter(fn())
-  // The card's three counters sum those of all its queues (256 on a big
-  // host): summed once for the three files, until the next store makes a
-  // new bus.
-  let counted: {bus: ApBus; sums: ReturnType<ApBus['cardCounters']>} | undefined
-  const sums = () => {
-    const bus = b()
-    if (counted?.bus !== bus) counted = {bus, sums: bus.cardCounters(apid)}
-    return counted.sums
-  }
+  const sums = perBus((bus) => bus.cardCounters(apid))
+  const text = (f: (bus: ApBus) => string | number) => ro(perBus((bus) => line(f(bus))))
+  const type = text((bus) => bus.cardType(apid) ?? '')
   const attrs = dir({
     API_ordinalnr: () => opt(zcrypt() && letter() === 'P', ro(() => line(b().adapter(apid)!.ep11?.api ?? ''))),
     FW_version: () => opt(zcrypt() && letter() === 'P', ro(() => line(b().adapter(apid)!.ep11?.fw ?? ''))),
-    ap_functions: ro(() => line(hex08(fn()))),
-    chkstop: ro(() => line(b().cardChkstop(apid) ? 1 : 0)),
-    config: rw(() => line(b().cardConfig(apid) ? 1 : 0), store(ref, (bus, buf) => writeCardConfig(bus, apid, buf))),
-    depth: ro(() => line(b().adapter(apid)!.depth)),
+    ap_functions: text(() => hex08(fn())),
+    chkstop: text((bus) => (bus.cardChkstop(apid) ? 1 : 0)),
+    config: rw(perBus((bus) => line(bus.cardConfig(apid) ? 1 : 0)), store(ref, (bus, buf) => writeCardConfig(bus, apid, buf))),
+    depth: text((bus) => bus.adapter(apid)!.depth),
     driver: () => opt(zcrypt(), link('../../../bus/ap/drivers/cex4card')),
-    hwtype: ro(() => line(b().hwtype(apid))),
+    hwtype: text((bus) => bus.hwtype(apid)),
     load: () => opt(zcrypt(), ro(() => '0\n')),
     max_msg_size: ro(() => line(b().adapter(apid)!.maxMsgSize)),
     modalias: ro(() => modalias(b().hwtype(apid))),
@@ -207,7 +213,7 @@ function cardDir(ref: BusRef, apid: number): DirNode {
     requestq_count: ro(() => line(sums().requestq)),
     serialnr: () => opt(zcrypt() && (letter() === 'C' || letter() === 'P'), ro(() => line(cardSerial(b(), apid)))),
     subsystem: link('../../../bus/ap'),
-    type: () => opt(zcrypt(), ro(() => line(b().cardType(apid) ?? ''))),
+    type: () => opt(zcrypt(), type),
     uevent: ro(() => apUevent('card', drv(), b().hwtype(apid), letter())),
   })
   // A queue directory is made at each lookup (a tool reads the attributes

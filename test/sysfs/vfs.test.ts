@@ -97,6 +97,23 @@ describe('a directory opened once', () => {
   })
 })
 
+describe("a card's files", () => {
+  it('show what a store changed, read again through the same view', () => {
+    const h = host()
+    h.runtime.counters['05.0004'] = {requests: 7, requestq: 2, pendingq: 1}
+    const v = hostVfs(h)
+    const card = v.openDir('/sys/devices/ap/card05')!
+    const read = () => ['config', 'online', 'type', 'requestq_count', 'pendingq_count', 'request_count'].map((f) => card.readOrNull(f))
+    expect(read()).toEqual(['1\n', '1\n', 'CEX5C\n', '2\n', '1\n', '7\n'])
+    v.write('/sys/devices/ap/card05/05.0004/reset', '1')
+    expect(read()).toEqual(['1\n', '1\n', 'CEX5C\n', '0\n', '0\n', '7\n'])
+    v.write('/sys/devices/ap/card05/config', '0')
+    expect(read()).toEqual(['0\n', '0\n', 'CEX5C\n', '0\n', '0\n', '7\n'])
+    v.write('/sys/bus/ap/drivers/cex4card/unbind', 'card05')
+    expect(read()).toEqual(['0\n', null, null, '0\n', '0\n', '7\n'])
+  })
+})
+
 describe('kernfs order', () => {
   /** kernfs_name_hash as the kernel computes it, in 64-bit arithmetic. */
   function reference(name: string): number {
