@@ -3,6 +3,7 @@
 
 import {
   type ApBus,
+  type QueueDriver,
   seAssociateText,
   seBindText,
   writeBind,
@@ -246,9 +247,22 @@ interface Queue {
   ref: BusRef
   apid: number
   apqi: number
+  /** The bus `driver` was asked of. */
+  seen?: ApBus
+  driver?: QueueDriver | null
 }
 
-const zq = (q: Queue) => q.ref.bus().queueDriver(q.apid, q.apqi) === 'cex4queue'
+/** The queue's driver, asked of the bus once per bus (which entries a queue has depends on it). */
+function qDriver(q: Queue): QueueDriver | null {
+  const bus = q.ref.bus()
+  if (q.seen !== bus) {
+    q.seen = bus
+    q.driver = bus.queueDriver(q.apid, q.apqi)
+  }
+  return q.driver ?? null
+}
+
+const zq = (q: Queue) => qDriver(q) === 'cex4queue'
 const qLetter = (q: Queue) => modeLetter(q.ref.bus().cardFunctions(q.apid))
 const qInit = (q: Queue) => q.ref.bus().queueInitialised(q.apid, q.apqi)
 const qStore = (q: Queue, fn: (bus: ApBus, apid: number, apqi: number, buf: string) => void) =>
@@ -264,7 +278,7 @@ const QUEUE_ENTRIES: Record<string, (q: Queue) => Node | undefined> = {
   chkstop: (q) => ro(() => line(q.ref.bus().cardChkstop(q.apid) ? 1 : 0)),
   config: (q) => ro(() => line(q.ref.bus().cardConfig(q.apid) ? 1 : 0)),
   driver: (q) => {
-    const d = q.ref.bus().queueDriver(q.apid, q.apqi)
+    const d = qDriver(q)
     return d ? link(`../../../../bus/ap/drivers/${d}`) : undefined
   },
   interrupt: (q) =>
@@ -295,10 +309,10 @@ const QUEUE_ENTRIES: Record<string, (q: Queue) => Node | undefined> = {
   se_bind: (q) =>
     opt(q.ref.bus().hasFeature('APSB'), rw(() => line(seBindText(q.ref.bus(), q.apid, q.apqi)), qStore(q, writeSeBind))),
   status: (q) =>
-    opt(q.ref.bus().queueDriver(q.apid, q.apqi) === 'vfio_ap', ro(() => line(q.ref.bus().vfioStatus(q.apid, q.apqi)))),
+    opt(qDriver(q) === 'vfio_ap', ro(() => line(q.ref.bus().vfioStatus(q.apid, q.apqi)))),
   subsystem: () => link('../../../../bus/ap'),
   uevent: (q) =>
-    ro(() => apUevent('queue', q.ref.bus().queueDriver(q.apid, q.apqi), q.ref.bus().hwtype(q.apid), qLetter(q))),
+    ro(() => apUevent('queue', qDriver(q), q.ref.bus().hwtype(q.apid), qLetter(q))),
 }
 
 function queueDir(ref: BusRef, apid: number, apqi: number): DirNode {
