@@ -3,6 +3,7 @@
 
 import {
   type ApBus,
+  type QueueDriver,
   seAssociateText,
   seBindText,
   writeBind,
@@ -23,7 +24,7 @@ import {
 import {modeLetter} from '../core/lpar.js'
 import {cardName, queueName} from '../core/model.js'
 import {apUevent, bindingsAttr, ccaMkvps, ep11Mkvps, hex08, line, maskAttr, modalias} from '../views/sysfs.js'
-import {type DirNode, type Node, dir, lazyDir, link, mergeDirs, ro, rw, wo} from './vfs.js'
+import {type DirNode, type Node, dir, lazyDir, link, mergeDirs, ro, rw, tableDir, wo} from './vfs.js'
 
 /** Access to the bus for one file system operation; `changed` after every successful store. */
 export interface BusRef {
@@ -33,6 +34,29 @@ export interface BusRef {
 
 const CARD_RE = /^card([0-9a-f]{2})$/
 const QUEUE_RE = /^([0-9a-f]{2})\.([0-9a-f]{4})$/
+
+/** A lower-case hex digit's value, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48
+  if (c >= 97 && c <= 102) return c - 87
+  return -1
+}
+
+/**
+ * QUEUE_RE without a regular expression (a card directory looks up each of
+ * its queues by name): APID << 16 | APQI, or -1 when `name` is no queue's.
+ */
+function queueId(name: string): number {
+  if (name.length !== 7 || name.charCodeAt(2) !== 46) return -1
+  let id = 0
+  for (let i = 0; i < 7; i++) {
+    if (i === 2) continue
+    const v = hexDigit(name.charCodeAt(i))
+    if (v < 0) return -1
+    id = id * 16 + v
+  }
+  return id
+}
 
 function store(ref: BusRef, fn: (bus: ApBus, buf: string) => void) {
   return (buf: string) => {
@@ -149,48 +173,59 @@ const opt = (cond: boolean, node: Node): Node | undefined => (cond ? node : unde
 
 function cardDir(ref: BusRef, apid: number): DirNode {
   const b = () => ref.bus()
-  const drv = () => b().cardDriver(apid)
-  const fn = () => b().cardFunctions(apid)
+  // What a card's files show depends on the bus alone, and the bus is made
+  // anew after every store: what they derive from it is derived once per
+  // bus (a tool reads its card's files again for each of 256 queues; the
+  // counters sum those of all the queues).
+  const perBus = <T>(f: (bus: ApBus) => T): (() => T) => {
+    let memo: {bus: ApBus; value: T} | undefined
+    return () => {
+      const bus = b()
+      if (memo?.bus !== bus) memo = {bus, value: f(bus)}
+      return memo.value
+    }
+  }
+  const drv = perBus((bus) => bus.cardDriver(apid))
+  const fn = perBus((bus) => bus.cardFunctions(apid))
   const zcrypt = () => drv() !== null
   const letter = () => modeLetter(fn())
+  const sums = perBus((bus) => bus.cardCounters(apid))
+  const text = (f: (bus: ApBus) => string | number) => ro(perBus((bus) => line(f(bus))))
+  const type = text((bus) => bus.cardType(apid) ?? '')
   const attrs = dir({
     API_ordinalnr: () => opt(zcrypt() && letter() === 'P', ro(() => line(b().adapter(apid)!.ep11?.api ?? ''))),
     FW_version: () => opt(zcrypt() && letter() === 'P', ro(() => line(b().adapter(apid)!.ep11?.fw ?? ''))),
-    ap_functions: ro(() => line(hex08(fn()))),
-    chkstop: ro(() => line(b().cardChkstop(apid) ? 1 : 0)),
-    config: rw(() => line(b().cardConfig(apid) ? 1 : 0), store(ref, (bus, buf) => writeCardConfig(bus, apid, buf))),
-    depth: ro(() => line(b().adapter(apid)!.depth)),
+    ap_functions: text(() => hex08(fn())),
+    chkstop: text((bus) => (bus.cardChkstop(apid) ? 1 : 0)),
+    config: rw(perBus((bus) => line(bus.cardConfig(apid) ? 1 : 0)), store(ref, (bus, buf) => writeCardConfig(bus, apid, buf))),
+    depth: text((bus) => bus.adapter(apid)!.depth),
     driver: () => opt(zcrypt(), link('../../../bus/ap/drivers/cex4card')),
-    hwtype: ro(() => line(b().hwtype(apid))),
+    hwtype: text((bus) => bus.hwtype(apid)),
     load: () => opt(zcrypt(), ro(() => '0\n')),
     max_msg_size: ro(() => line(b().adapter(apid)!.maxMsgSize)),
     modalias: ro(() => modalias(b().hwtype(apid))),
     online: () =>
       opt(zcrypt(), rw(() => line(b().cardOnline(apid) ? 1 : 0), store(ref, (bus, buf) => writeCardOnline(bus, apid, buf)))),
     op_modes: () => opt(zcrypt() && letter() === 'P', ro(() => line(b().adapter(apid)!.ep11?.opModes ?? ''))),
-    pendingq_count: ro(() => line(b().cardCounters(apid).pendingq)),
+    pendingq_count: ro(() => line(sums().pendingq)),
     power: dir({}),
     raw_hwtype: ro(() => line(b().adapter(apid)!.rawType ?? b().adapter(apid)!.gen + 6)),
-    request_count: ro(() => line(b().cardCounters(apid).requests)),
-    requestq_count: ro(() => line(b().cardCounters(apid).requestq)),
+    request_count: ro(() => line(sums().requests)),
+    requestq_count: ro(() => line(sums().requestq)),
     serialnr: () => opt(zcrypt() && (letter() === 'C' || letter() === 'P'), ro(() => line(cardSerial(b(), apid)))),
     subsystem: link('../../../bus/ap'),
-    type: () => opt(zcrypt(), ro(() => line(b().cardType(apid) ?? ''))),
+    type: () => opt(zcrypt(), type),
     uevent: ro(() => apUevent('card', drv(), b().hwtype(apid), letter())),
   })
-  // The last queue directory made is kept (a tool reads a queue's attributes
-  // one after the other); keeping all of them made lszcrypt -V of 65,536
-  // queues spend its time in the garbage collector.
-  let last: {apqi: number; d: DirNode} | undefined
+  // A queue directory is made at each lookup (a tool reads the attributes
+  // of each queue through one: see Vfs.openDir) and is cheap; none is kept.
   const queues = lazyDir(
     () => b().domainIds().map((d) => queueName(apid, d)),
     (name) => {
-      const m = QUEUE_RE.exec(name)
-      if (!m || parseInt(m[1], 16) !== apid) return undefined
-      const apqi = parseInt(m[2], 16)
-      if (!b().hasQueue(apid, apqi)) return undefined
-      if (last?.apqi !== apqi) last = {apqi, d: queueDir(ref, apid, apqi)}
-      return last.d
+      const id = queueId(name)
+      if (id < 0 || id >>> 16 !== apid) return undefined
+      const apqi = id & 0xffff
+      return b().hasQueue(apid, apqi) ? queueDir(ref, apid, apqi) : undefined
     },
   )
   return mergeDirs(attrs, queues)
@@ -207,45 +242,79 @@ function cardSerial(bus: ApBus, apid: number): string {
   return bus.rt.domain >= 0 ? serial : ''
 }
 
-function queueDir(ref: BusRef, apid: number, apqi: number): DirNode {
-  const b = () => ref.bus()
-  const drv = () => b().queueDriver(apid, apqi)
-  const zq = () => drv() === 'cex4queue'
-  const letter = () => modeLetter(b().cardFunctions(apid))
-  const se = () => b().hasFeature('APSB')
-  const init = () => b().queueInitialised(apid, apqi)
-  return dir({
-    ap_functions: ro(() => line(hex08(b().queueFunctions(apid, apqi)))),
-    chkstop: ro(() => line(b().cardChkstop(apid) ? 1 : 0)),
-    config: ro(() => line(b().cardConfig(apid) ? 1 : 0)),
-    driver: () => {
-      const d = drv()
-      return d ? link(`../../../../bus/ap/drivers/${d}`) : undefined
-    },
-    interrupt: ro(() => (init() && b().interrupts() ? 'Interrupts enabled.\n' : 'Interrupts disabled.\n')),
-    load: () => opt(zq(), ro(() => '0\n')),
-    mkvps: () =>
-      opt(
-        zq() && (letter() === 'C' || letter() === 'P'),
-        ro(() =>
-          letter() === 'C'
-            ? ccaMkvps(b().queueHw(apid, apqi).mk)
-            : ep11Mkvps(b().queueHw(apid, apqi).wk),
-        ),
+/** A queue device: which one, and the bus it is on. */
+interface Queue {
+  ref: BusRef
+  apid: number
+  apqi: number
+  /** The bus `driver` was asked of. */
+  seen?: ApBus
+  driver?: QueueDriver | null
+}
+
+/** The queue's driver, asked of the bus once per bus (which entries a queue has depends on it). */
+function qDriver(q: Queue): QueueDriver | null {
+  const bus = q.ref.bus()
+  if (q.seen !== bus) {
+    q.seen = bus
+    q.driver = bus.queueDriver(q.apid, q.apqi)
+  }
+  return q.driver ?? null
+}
+
+const zq = (q: Queue) => qDriver(q) === 'cex4queue'
+const qLetter = (q: Queue) => modeLetter(q.ref.bus().cardFunctions(q.apid))
+const qInit = (q: Queue) => q.ref.bus().queueInitialised(q.apid, q.apqi)
+const qStore = (q: Queue, fn: (bus: ApBus, apid: number, apqi: number, buf: string) => void) =>
+  store(q.ref, (bus, buf) => fn(bus, q.apid, q.apqi, buf))
+
+/**
+ * A queue directory's entries, the same for every queue: a host has up to
+ * 65,536 queue directories, and each entry is made only when it is looked
+ * up (a dir() of closures per queue made that the cost of reading one).
+ */
+const QUEUE_ENTRIES: Record<string, (q: Queue) => Node | undefined> = {
+  ap_functions: (q) => ro(() => line(hex08(q.ref.bus().queueFunctions(q.apid, q.apqi)))),
+  chkstop: (q) => ro(() => line(q.ref.bus().cardChkstop(q.apid) ? 1 : 0)),
+  config: (q) => ro(() => line(q.ref.bus().cardConfig(q.apid) ? 1 : 0)),
+  driver: (q) => {
+    const d = qDriver(q)
+    return d ? link(`../../../../bus/ap/drivers/${d}`) : undefined
+  },
+  interrupt: (q) =>
+    ro(() => (qInit(q) && q.ref.bus().interrupts() ? 'Interrupts enabled.\n' : 'Interrupts disabled.\n')),
+  load: (q) => opt(zq(q), ro(() => '0\n')),
+  mkvps: (q) =>
+    opt(
+      zq(q) && (qLetter(q) === 'C' || qLetter(q) === 'P'),
+      ro(() =>
+        qLetter(q) === 'C'
+          ? ccaMkvps(q.ref.bus().queueHw(q.apid, q.apqi).mk)
+          : ep11Mkvps(q.ref.bus().queueHw(q.apid, q.apqi).wk),
       ),
-    online: () =>
-      opt(zq(), rw(() => line(b().queueOnline(apid, apqi) ? 1 : 0), store(ref, (bus, buf) => writeQueueOnline(bus, apid, apqi, buf)))),
-    op_modes: () => opt(zq() && letter() === 'P', ro(() => line(b().adapter(apid)!.ep11?.opModes ?? ''))),
-    pendingq_count: ro(() => line(init() ? b().counters(apid, apqi).pendingq : 0)),
-    power: dir({}),
-    request_count: ro(() => line(init() ? b().counters(apid, apqi).requests : '-')),
-    requestq_count: ro(() => line(init() ? b().counters(apid, apqi).requestq : 0)),
-    reset: rw(() => 'No Reset Timer set.\n', store(ref, (bus) => resetQueue(bus, apid, apqi))),
-    se_associate: () =>
-      opt(se(), rw(() => line(seAssociateText(b(), apid, apqi)), store(ref, (bus, buf) => writeSeAssociate(bus, apid, apqi, buf)))),
-    se_bind: () => opt(se(), rw(() => line(seBindText(b(), apid, apqi)), store(ref, (bus, buf) => writeSeBind(bus, apid, apqi, buf)))),
-    status: () => opt(drv() === 'vfio_ap', ro(() => line(b().vfioStatus(apid, apqi)))),
-    subsystem: link('../../../../bus/ap'),
-    uevent: ro(() => apUevent('queue', drv(), b().hwtype(apid), letter())),
-  })
+    ),
+  online: (q) =>
+    opt(zq(q), rw(() => line(q.ref.bus().queueOnline(q.apid, q.apqi) ? 1 : 0), qStore(q, writeQueueOnline))),
+  op_modes: (q) => opt(zq(q) && qLetter(q) === 'P', ro(() => line(q.ref.bus().adapter(q.apid)!.ep11?.opModes ?? ''))),
+  pendingq_count: (q) => ro(() => line(qInit(q) ? q.ref.bus().counters(q.apid, q.apqi).pendingq : 0)),
+  power: () => dir({}),
+  request_count: (q) => ro(() => line(qInit(q) ? q.ref.bus().counters(q.apid, q.apqi).requests : '-')),
+  requestq_count: (q) => ro(() => line(qInit(q) ? q.ref.bus().counters(q.apid, q.apqi).requestq : 0)),
+  reset: (q) => rw(() => 'No Reset Timer set.\n', qStore(q, (bus, apid, apqi) => resetQueue(bus, apid, apqi))),
+  se_associate: (q) =>
+    opt(
+      q.ref.bus().hasFeature('APSB'),
+      rw(() => line(seAssociateText(q.ref.bus(), q.apid, q.apqi)), qStore(q, writeSeAssociate)),
+    ),
+  se_bind: (q) =>
+    opt(q.ref.bus().hasFeature('APSB'), rw(() => line(seBindText(q.ref.bus(), q.apid, q.apqi)), qStore(q, writeSeBind))),
+  status: (q) =>
+    opt(qDriver(q) === 'vfio_ap', ro(() => line(q.ref.bus().vfioStatus(q.apid, q.apqi)))),
+  subsystem: () => link('../../../../bus/ap'),
+  uevent: (q) =>
+    ro(() => apUevent('queue', qDriver(q), q.ref.bus().hwtype(q.apid), qLetter(q))),
+}
+
+function queueDir(ref: BusRef, apid: number, apqi: number): DirNode {
+  return tableDir(QUEUE_ENTRIES, {ref, apid, apqi})
 }

@@ -5,8 +5,6 @@ import {readFileSync} from 'node:fs'
 
 import {ToolExit} from '../core/errors.js'
 
-const HEX = /[0-9a-fA-F]/
-
 /**
  * A byte of C output that is not UTF-8 text on its own (a `%c` of 0x80 to
  * 0xff) is kept in a string as the lone surrogate U+DC80 to U+DCFF (the
@@ -31,7 +29,21 @@ export function cBytes(text: string): string | Buffer {
 
 /** strcmp order: alphasort and ls in the C locale. */
 export const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
-const isSpace = (c: string | undefined) => c !== undefined && ' \t\n\v\f\r'.includes(c)
+/** isspace in the C locale, of a UTF-16 code unit (NaN past the end: no). */
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13)
+
+/** A digit's value in bases up to 36 (0-9, then a-z or A-Z), or -1. */
+function digit36(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48
+  if (c >= 97 && c <= 122) return c - 87
+  if (c >= 65 && c <= 90) return c - 55
+  return -1
+}
+
+const hexDigit = (c: number): number => {
+  const d = digit36(c)
+  return d < 16 ? d : -1
+}
 
 export interface Scan {
   value: number
@@ -46,23 +58,24 @@ export interface Scan {
  */
 export function scanHex(s: string, pos = 0, width = Infinity): Scan | null {
   let p = pos
-  while (isSpace(s[p])) p++
+  while (isSpace(s.charCodeAt(p))) p++
   const start = p
-  const room = () => p - start < width
   let neg = false
-  if ((s[p] === '+' || s[p] === '-') && room()) {
-    neg = s[p] === '-'
+  let c = s.charCodeAt(p)
+  if ((c === 43 || c === 45) && p - start < width) {
+    neg = c === 45
     p++
   }
   let v = 0
   let digits = 0
-  if (s[p] === '0' && room()) {
+  if (s.charCodeAt(p) === 48 && p - start < width) {
     p++
     digits++
-    if ((s[p] === 'x' || s[p] === 'X') && room()) p++
+    c = s.charCodeAt(p)
+    if ((c === 120 || c === 88) && p - start < width) p++
   }
-  while (p < s.length && HEX.test(s[p]) && room()) {
-    v = (v * 16 + parseInt(s[p], 16)) % 0x100000000
+  for (let d = hexDigit(s.charCodeAt(p)); d >= 0 && p - start < width; d = hexDigit(s.charCodeAt(p))) {
+    v = (v * 16 + d) % 0x100000000
     p++
     digits++
   }
@@ -87,25 +100,27 @@ export function scanCardDomain(s: string): {card?: number; domain?: number} {
  */
 export function strtol(s: string, base: 0 | 10 = 0): Scan {
   let p = 0
-  while (isSpace(s[p])) p++
+  while (isSpace(s.charCodeAt(p))) p++
   let neg = false
-  if (s[p] === '+' || s[p] === '-') {
-    neg = s[p] === '-'
+  const sign = s.charCodeAt(p)
+  if (sign === 43 || sign === 45) {
+    neg = sign === 45
     p++
   }
   let b: number = base
   if (b === 0) {
-    if (s[p] === '0' && (s[p + 1] === 'x' || s[p + 1] === 'X') && HEX.test(s[p + 2] ?? '')) {
+    const x = s.charCodeAt(p + 1)
+    if (s.charCodeAt(p) === 48 && (x === 120 || x === 88) && hexDigit(s.charCodeAt(p + 2)) >= 0) {
       b = 16
       p += 2
-    } else if (s[p] === '0') b = 8
+    } else if (s.charCodeAt(p) === 48) b = 8
     else b = 10
   }
   const start = p
   let v = 0
   while (p < s.length) {
-    const d = parseInt(s[p], 36)
-    if (Number.isNaN(d) || d >= b) break
+    const d = digit36(s.charCodeAt(p))
+    if (d < 0 || d >= b) break
     v = v * b + d
     p++
   }
@@ -142,7 +157,9 @@ export function hexLong(n: number, width = 2): string {
  * when both go to one pipe the error messages come first, as on a real host.
  */
 export class Stdio {
-  private pending = ''
+  /** stdout text not yet in chunks (not a terminal): what the C buffer holds, and the blocks it wrote since the last settle. */
+  private parts: string[] = []
+  private partsLength = 0
   private readonly chunks: Array<{fd: 1 | 2; text: string}> = []
 
   /** The process was killed by this signal (a Crash): the drop-ins then end by it too, after the output. */
@@ -155,22 +172,39 @@ export class Stdio {
       this.chunks.push({fd: 1, text})
       return
     }
-    this.pending += text
-    if (this.pending.length >= 4096) {
-      const n = this.pending.length - (this.pending.length % 4096)
-      this.chunks.push({fd: 1, text: this.pending.slice(0, n)})
-      this.pending = this.pending.slice(n)
-    }
+    this.parts.push(text)
+    this.partsLength += text.length
+    // Joined a piece at a time: a listing of 65,536 rows is kept as a few
+    // hundred strings, written in as many writes.
+    if (this.partsLength >= SETTLE) this.settle()
+  }
+
+  /**
+   * What stdout has written so far, in whole 4096-byte blocks, becomes one
+   * chunk; the rest stays in the buffer. Only the order of the chunks of
+   * both streams is observable, and each block is written before anything
+   * that follows it on stderr.
+   */
+  private settle(): void {
+    if (this.partsLength < 4096) return
+    const all = this.parts.length === 1 ? this.parts[0] : this.parts.join('')
+    const n = all.length - (all.length % 4096)
+    this.chunks.push({fd: 1, text: all.slice(0, n)})
+    this.parts = n < all.length ? [all.slice(n)] : []
+    this.partsLength = all.length - n
   }
 
   err(text: string): void {
+    this.settle()
     this.chunks.push({fd: 2, text})
   }
 
-  /** Everything in the order it reaches the file descriptors, stdout flushed at exit. */
+  /** Everything in the order it reaches the file descriptors, stdout flushed at exit (its last partial block a chunk of its own). */
   drain(): Array<{fd: 1 | 2; text: string}> {
-    if (this.pending) this.chunks.push({fd: 1, text: this.pending})
-    this.pending = ''
+    this.settle()
+    if (this.partsLength > 0) this.chunks.push({fd: 1, text: this.parts.join('')})
+    this.parts = []
+    this.partsLength = 0
     return this.chunks.splice(0)
   }
 
@@ -184,9 +218,12 @@ export class Stdio {
   }
 
   private collect(fd: 1 | 2): string {
-    return this.chunks.filter((c) => c.fd === fd).map((c) => c.text).join('') + (fd === 1 ? this.pending : '')
+    return this.chunks.filter((c) => c.fd === fd).map((c) => c.text).join('') + (fd === 1 ? this.parts.join('') : '')
   }
 }
+
+/** Characters of stdout joined into one chunk at a time (larger pieces measured slower: V8's large-object space). */
+const SETTLE = 1 << 14
 
 /**
  * Run a tool's main: an errx (ToolExit) goes to stderr and becomes the exit

@@ -19,6 +19,25 @@ export interface Sys {
   isDir(path: string): boolean
   isFile(path: string): boolean
   canWrite(path: string): boolean
+  /**
+   * open(path, O_PATH | O_DIRECTORY): a directory whose entries are then
+   * read by name, as openat(2) and readlinkat(2) do. Null when it is not a
+   * directory (the test stat(2) would make). A tool reading many attributes
+   * of one device opens its directory once.
+   */
+  openDir(path: string): SysDir | null
+}
+
+/** A directory opened with Sys.openDir; `name` is one entry of it. */
+export interface SysDir {
+  /** The path it was opened by (for messages). */
+  readonly path: string
+  /** Like Sys.readOrNull of `path/name`. */
+  readOrNull(name: string): string | null
+  /** Like Sys.readlink of `path/name`. */
+  readlink(name: string): string
+  /** Like Sys.openDir of `path/name`. */
+  openDir(name: string): SysDir | null
 }
 
 /**
@@ -36,8 +55,11 @@ export interface Fs extends Sys {
 }
 
 /** The first line of a file without its newline, or null if unreadable. */
-export function readLine(sys: Sys, path: string): string | null {
-  const s = sys.readOrNull(path)
+export function readLine(sys: Sys | SysDir, path: string): string | null {
+  return firstLine(sys.readOrNull(path))
+}
+
+export function firstLine(s: string | null): string | null {
   if (s === null) return null
   const nl = s.indexOf('\n')
   return nl < 0 ? s : s.slice(0, nl)
@@ -163,6 +185,16 @@ export class RealSys implements Fs {
       return true
     } catch {
       return false
+    }
+  }
+
+  openDir(path: string): SysDir | null {
+    if (!this.isDir(path)) return null
+    return {
+      path,
+      readOrNull: (name) => this.readOrNull(`${path}/${name}`),
+      readlink: (name) => this.readlink(`${path}/${name}`),
+      openDir: (name) => this.openDir(`${path}/${name}`),
     }
   }
 }

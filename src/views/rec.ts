@@ -9,12 +9,23 @@ export interface Column {
   align: 'left' | 'right'
 }
 
-function cell(col: Column, value: string): string {
-  return col.align === 'left' ? value.padEnd(col.width) : value.padStart(col.width)
-}
+/** Runs of blanks, for padding without making a padded copy of each value. */
+const BLANKS = Array.from({length: 65}, (_, i) => ' '.repeat(i))
+const blanks = (n: number): string => (n < BLANKS.length ? BLANKS[n] : ' '.repeat(n))
 
 export function recRow(cols: Column[], values: Record<string, string>): string {
-  return cols.map((c) => cell(c, values[c.key] ?? '')).join(' ') + '\n'
+  // One string grown cell by cell (lszcrypt -V prints a row per queue: 65,536 on a big host).
+  let s = ''
+  for (let i = 0; i < cols.length; i++) {
+    const c = cols[i]
+    const v = values[c.key] ?? ''
+    const pad = c.width - v.length
+    if (i > 0) s += ' '
+    if (pad <= 0) s += v
+    else if (c.align === 'left') s += v + blanks(pad)
+    else s += blanks(pad) + v
+  }
+  return s + '\n'
 }
 
 export function recHeader(cols: Column[]): string {
