@@ -5,7 +5,7 @@
 import {KernelError} from './errors.js'
 import {adapterFunctions, compatHwtype, maxAdapterId, maxDomainId, modeLetter, typeString} from './lpar.js'
 import {Mask, kscanInt, kstrtobool, kstrtoul, parseMaskWrite} from './mask.js'
-import {type Adapter, type Lpar, QCI_FEATURES, type QueueHw, type Runtime, cardName, queueName} from './model.js'
+import {type Adapter, type Lpar, QCI_FEATURES, type QueueHw, type Runtime, cardName, hex2, queueName} from './model.js'
 
 export type CardDriver = 'cex4card'
 export type QueueDriver = 'cex4queue' | 'vfio_ap'
@@ -219,11 +219,16 @@ export class ApBus {
    */
   cardCounters(apid: number): {requests: number; requestq: number; pendingq: number} {
     const sum = {requests: 0, requestq: 0, pendingq: 0}
-    for (const d of this.domainIds()) {
-      const c = this.counters(apid, d)
-      sum.requests += c.requests
-      sum.requestq += c.requestq
-      sum.pendingq += c.pendingq
+    // Over the queues that have counters (few), not over every domain: a
+    // listing of a full machine asks this of every card.
+    this.domainSet ??= new Set(this.domainIds())
+    const prefix = hex2(apid) + '.'
+    for (const k in this.rt.counters) {
+      if (!k.startsWith(prefix) || !this.domainSet.has(parseInt(k.slice(prefix.length), 16))) continue
+      const c = this.rt.counters[k]
+      sum.requests += c.requests ?? 0
+      sum.requestq += c.requestq ?? 0
+      sum.pendingq += c.pendingq ?? 0
     }
     const own = this.rt.counters[cardName(apid)]?.requests
     if (own !== undefined) sum.requests = own
