@@ -16,12 +16,17 @@ export interface BatchFlags {
 
 type Word = string | {op: string; pattern?: string} | {comment: string}
 
+/** Characters that mean nothing to the shell, and the blanks between words. */
+const PLAIN_LINE = /^[A-Za-z0-9_./:=,@+%\- \t]*$/
+
 /**
  * One line as the shell would split it: quotes, backslashes, `#` comments,
  * $NAME and ${NAME} from the environment (shell-quote). A glob stays the
  * word it is (no file is matched); other shell operators are refused.
  */
 export async function splitLine(line: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  // A line of plain words (no quote, $, #, glob or operator) splits at its blanks.
+  if (PLAIN_LINE.test(line)) return line.split(/[ \t]+/).filter((w) => w !== '')
   const {parse} = await import('shell-quote')
   const words = parse(line, (name: string) => env[name] ?? '') as Word[]
   const out: string[] = []
@@ -79,7 +84,7 @@ export async function runLine(words: string[], dropIns: readonly string[], aplab
 export async function runBatch(file: string | undefined, flags: BatchFlags, dropIns: readonly string[], aplabMain: (argv: string[]) => Promise<void>): Promise<number> {
   const text = await readScript(file)
   const env = processEnv()
-  const {withSession, sessionUndoLine} = await import('../state/store.js')
+  const {withSession, sessionStartLine, sessionUndoLine} = await import('../state/store.js')
   return withSession(env.state, async (s) => {
     let status = 0
     const lines = text.split('\n')
@@ -95,7 +100,7 @@ export async function runBatch(file: string | undefined, flags: BatchFlags, drop
         continue
       }
       if (words.length === 0) continue
-      s.snapshot = undefined
+      sessionStartLine(s)
       const code = await runLine(words, dropIns, aplabMain)
       if (code === 0) {
         if (flags.checkpoint) await s.save()
