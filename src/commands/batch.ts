@@ -12,6 +12,7 @@ export default class Batch extends AplabCommand {
     'keep-going': Flags.boolean({char: 'k', description: 'run the lines after a failing one too'}),
     atomic: Flags.boolean({description: 'write nothing when a line fails', exclusive: ['checkpoint']}),
     checkpoint: Flags.boolean({description: 'write the state after every good line, not only at the end'}),
+    'no-progress': Flags.boolean({description: 'no progress bar (by default one is drawn on standard error when it is a terminal and the batch runs more than a second)'}),
   }
 
   public async run(): Promise<void> {
@@ -19,6 +20,6 @@ export default class Batch extends AplabCommand {
     if (flags.state !== undefined) process.env.APLAB_STATE = flags.state
     if (flags.host !== undefined) process.env.APLAB_HOST = flags.host
     const {batchMain} = await import('../cli/batch.js')
-    await batchMain(args.file, {keepGoing: flags['keep-going'], atomic: flags.atomic, checkpoint: flags.checkpoint})
+    await batchMain(args.file, {keepGoing: flags['keep-going'], atomic: flags.atomic, checkpoint: flags.checkpoint, progress: !flags['no-progress']})
   }
 }
