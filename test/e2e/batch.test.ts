@@ -118,6 +118,40 @@ describe.concurrent('aplab batch', () => {
     expect(list).toContain(U2)
   })
 
+  it('undoes all a failed line did, the kernel log it wrote included, and keeps the lines before it', async () => {
+    const b = sandbox()
+    for (const line of [['init'], ['modprobe', 'vfio_ap'], ['mdev', 'create', '-u', U1], ['mdev', 'create', '-u', U2], ['sysfs', 'write', '/sys/bus/ap/apmask', '-5,-6'], ['mdev', 'assign', U1, '--adapter', '5', '--domain', '4']])
+      expect((await b.run('aplab', line)).exitCode).toBe(0)
+    const log = (await b.run('aplab', ['dmesg'])).stdout
+    // Refused: 05.0004 is U1's. A separate call keeps what vfio_ap logged on the way (mutateKeepingLog).
+    const refused = `aplab mdev assign ${U2} --adapter 5 --domain 4`
+    const r = await b.batch(`aplab mdev assign ${U2} --adapter 6\n${refused}\naplab mdev list\n`)
+    expect(r.exitCode).toBe(1)
+    expect(r.stderr).toMatch(/^aplab: cannot assign domain 4 to mdev 2{8}-.*EADDRINUSE/)
+    expect(r.stdout).toBe('')
+    expect((await b.run('aplab', ['dmesg'])).stdout).toBe(log)
+    expect((await b.run('aplab', ['mdev', 'show', U2])).stdout).toMatch(/^matrix: +06\.$/m)
+    const alone = await b.run('aplab', refused.split(' ').slice(1))
+    expect(alone.stderr).toBe(r.stderr)
+    expect((await b.run('aplab', ['dmesg'])).stdout).toMatch(/Userspace may not assign queue 05\.0004/)
+  })
+
+  it('keeps a whole new state a good line made (init --force) when a later line fails; init over a state is refused as alone', async () => {
+    const b = sandbox()
+    await b.run('aplab', ['init'])
+    const script = [`aplab modprobe vfio_ap`, `aplab mdev create -u ${U1}`, 'aplab init --force', 'aplab modprobe vfio_ap', `aplab mdev create -u ${U2}`, `aplab mdev remove ${U1}`].join('\n')
+    const r = await b.batch(script + '\n', '--no-progress')
+    expect(r.exitCode).toBe(1)
+    const list = (await b.run('aplab', ['mdev', 'list'])).stdout
+    expect(list).toContain(U2)
+    expect(list).not.toContain(U1)
+    // A refused init changes nothing: the state as the line before left it.
+    const again = await b.batch(`aplab mdev create -u ${U1}\naplab init\n`)
+    expect(again.exitCode).toBe(1)
+    expect(again.stderr).toMatch(/exists already/)
+    expect((await b.run('aplab', ['mdev', 'list'])).stdout).toContain(U1)
+  })
+
   it('reads standard input for -, and a missing script is one line and status 1', async () => {
     const b = sandbox()
     const r = await b.run('aplab', ['batch', '-'], 'aplab init\n')

@@ -8,6 +8,7 @@ import {types} from 'node:util'
 import {describe, expect, it} from 'vitest'
 
 import {Journal} from '../../src/state/journal.js'
+import * as store from '../../src/state/store.js'
 
 /** An immutable value of a class, as the model's masks are: shared, never wrapped. */
 class Val {
@@ -232,5 +233,42 @@ describe('Journal', () => {
     expect(j.changed).toBe(true)
     j.undo()
     expect(root).toBe('old')
+  })
+})
+
+describe('a state held in memory (store sessions)', () => {
+  const FILE = '/nonexistent/aplab-journal-test.yaml'
+  const names = (s: store.Session) => s.world.hosts.map((h) => h.name).join(',')
+
+  it('undoes a change that throws at once, and a failed line all of it, a whole new state included', async () => {
+    const s = store.memorySession(FILE, store.newWorld('default', 'a'))
+    const status = await store.inSession(s, async () => {
+      await store.mutate(FILE, (w) => void (w.hosts[0].runtime.pollTimeout = 5))
+      await expect(
+        store.mutate(FILE, (w) => {
+          w.hosts[0].runtime.modules.push('vfio_ap')
+          throw new Error('refused')
+        }),
+      ).rejects.toThrow('refused')
+      // What threw is undone; the change before it stays while the line runs on.
+      expect(s.world.hosts[0].runtime.modules).not.toContain('vfio_ap')
+      expect(s.world.hosts[0].runtime.pollTimeout).toBe(5)
+      return 0
+    })
+    expect(status).toBe(0)
+    expect(s.world.hosts[0].runtime.pollTimeout).toBe(5)
+    const before = JSON.stringify(s.world)
+    const old = s.world
+    const failed = await store.inSession(s, async () => {
+      await store.mutate(FILE, (w) => void w.hosts[0].runtime.offline.push('card05'))
+      await store.replace(FILE, store.newWorld('default', 'b'), true)
+      await store.mutate(FILE, (w) => void (w.hosts[0].runtime.pollTimeout = 7))
+      expect(names(s)).toBe('b')
+      return 1
+    })
+    expect(failed).toBe(1)
+    expect(s.world).toBe(old)
+    expect(JSON.stringify(s.world)).toBe(before)
+    expect(names(s)).toBe('a')
   })
 })
