@@ -7,7 +7,10 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
+import {parse} from 'shell-quote'
 import {afterAll, describe, expect, it} from 'vitest'
+
+import {splitLine} from '../../src/cli/batch.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const made: string[] = []
@@ -159,5 +162,17 @@ describe.concurrent('aplab batch', () => {
     expect(existsSync(b.state)).toBe(true)
     const m = await b.run('aplab', ['batch', join(b.dir, 'nope')])
     expect({err: m.stderr, code: m.exitCode}).toEqual({err: `aplab: cannot read ${join(b.dir, 'nope')}: No such file or directory\n`, code: 1})
+  })
+})
+
+describe('splitLine', () => {
+  it('splits a line of plain words at its blanks as shell-quote does', async () => {
+    const chars = 'aZ09_./:=,@+%-  \t'
+    let seed = 7
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed / 2 ** 31)
+    for (let n = 0; n < 2000; n++) {
+      const line = Array.from({length: Math.floor(next() * 30)}, () => chars[Math.floor(next() * chars.length)]).join('')
+      expect(await splitLine(line, {}), JSON.stringify(line)).toEqual(parse(line, {}))
+    }
   })
 })
