@@ -62,6 +62,48 @@ const ARRAY = Array.prototype as unknown as Record<PropertyKey, unknown>
 /** An array index as a property key ('0', '1', ...). */
 const isIndex = (k: PropertyKey): k is string => typeof k === 'string' && k.length > 0 && k.length < 11 && /^(0|[1-9][0-9]*)$/.test(k)
 
+/**
+ * A deep copy of plain data: its objects (with their prototype, Object's or
+ * none) and arrays copied, anything else (masks) shared. The constructor
+ * test is the fast path; data with a `constructor` key of its own is looked
+ * at through its prototype.
+ */
+export function copyData<T>(v: T): T {
+  if (typeof v !== 'object' || v === null) return v
+  const c = (v as {constructor?: unknown}).constructor
+  if (c === Object) return copyObject(v as Obj, false) as T
+  if (c === Array) return copyArray(v as unknown[]) as T
+  if (typeof c === 'function') return v
+  if (Array.isArray(v)) return copyArray(v) as T
+  const p = Object.getPrototypeOf(v)
+  return p === Object.prototype || p === null ? (copyObject(v as Obj, p === null) as T) : v
+}
+
+function copyObject(x: Obj, bare: boolean): Obj {
+  const o = bare ? Object.assign(Object.create(null) as Obj, x) : {...x}
+  for (const k in o) {
+    const v = o[k]
+    if (typeof v === 'object' && v !== null) o[k] = copyData(v)
+  }
+  return o
+}
+
+function copyArray(a: unknown[]): unknown[] {
+  const r = a.slice()
+  for (let i = 0; i < r.length; i++) {
+    const v = r[i]
+    if (typeof v === 'object' && v !== null) r[i] = copyData(v)
+  }
+  return r
+}
+
+/** Put an object's own keys back as a copy of it has them (in its order). */
+export function restoreObject(target: object, copy: object): void {
+  const t = target as Obj
+  for (const k of Reflect.ownKeys(t)) delete t[k]
+  Object.assign(t, copy)
+}
+
 export class Journal {
   private readonly proxyOf = new WeakMap<object, object>()
   private readonly rawOf = new WeakMap<object, object>()

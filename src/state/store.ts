@@ -11,7 +11,7 @@ import {settleGuests} from '../core/guest.js'
 import {worldProblems} from '../core/invariants.js'
 import {preset} from '../core/presets.js'
 import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, removeDirs, replaceFile, whyOn} from './files.js'
-import {Journal} from './journal.js'
+import {Journal, copyData, restoreObject} from './journal.js'
 import {STATE_VERSION, SchemaError, migrate, worldFromData, worldToData} from './schema.js'
 
 export {MAX_STATE_BYTES} from './files.js'
@@ -357,9 +357,8 @@ async function sessionMutate<T>(s: Session, change: (w: World) => T | Promise<T>
   const j = s.journal
   const mark = j.mark()
   try {
-    const view = j.view(s.world)
-    const result = await change(view)
-    settleGuests(view)
+    const result = await change(j.view(s.world))
+    settleInSession(s)
     if (j.changed) {
       s.dirty = true
       if (!s.exists) {
@@ -372,6 +371,23 @@ async function sessionMutate<T>(s: Session, change: (w: World) => T | Promise<T>
     j.undo(mark)
     throw e
   }
+}
+
+/**
+ * settleGuests on the state in memory, what it changes kept for undoing.
+ * It reads every running guest's view of its host (their adapters and
+ * queues, the mdev it has open), many times what a proxy reads at a plain
+ * object's cost, and changes only those guests' kernels (their runtime,
+ * as core/guest.ts says): so it runs on the state itself, after a copy of
+ * each running guest's runtime is kept (test/state/journal.test.ts holds
+ * it to writing nothing else).
+ */
+function settleInSession(s: Session): void {
+  const kept: Array<[object, object]> = []
+  for (const h of s.world.hosts) for (const g of h.guests) if (g.running) kept.push([g.runtime, copyData(g.runtime)])
+  if (kept.length === 0) return
+  s.journal.onUndo(() => kept.forEach(([rt, copy]) => restoreObject(rt, copy)))
+  settleGuests(s.world)
 }
 
 /** A new line starts: the changes of the lines before it are kept. */

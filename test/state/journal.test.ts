@@ -272,3 +272,59 @@ describe('a state held in memory (store sessions)', () => {
     expect(names(s)).toBe('a')
   })
 })
+
+describe('settling the guests of a state in memory', () => {
+  const FILE = '/nonexistent/aplab-settle-test.yaml'
+  const U = '33333333-3333-4333-8333-333333333333'
+
+  /** A default host with vfio_ap, an mdev of adapters 5 and 6, domain 4, open in a running guest. */
+  async function withGuest() {
+    const [{modprobe}, {hostVfs}, mdev, guest] = await Promise.all([
+      import('../../src/core/modules.js'),
+      import('../../src/sysfs/host.js'),
+      import('../../src/cli/mdev.js'),
+      import('../../src/cli/guest.js'),
+    ])
+    const world = store.newWorld()
+    const host = world.hosts[0]
+    modprobe(host, 'vfio_ap', false, 0)
+    hostVfs(host, 0).write('/sys/bus/ap/apmask', '-5,-6\n')
+    mdev.create(host, U, 0)
+    mdev.change(host, U, {adapter: ['5', '6'], domain: ['4']}, false, 0)
+    guest.start(world, host, 'g1', ['-cpu', 'host,ap=on,apqci=on,apft=on,apqi=on', '-device', `vfio-ap,sysfsdev=/sys/bus/mdev/devices/${U},id=vfio0`], {libvirt: false, autostart: false, uid: 0})
+    const g = host.guests[0]
+    expect(g.running).toBe(true)
+    // Records of the guest's kernel about card 0x05, which the next change takes out of its bus.
+    g.runtime.offline.push('card05')
+    g.runtime.counters['05.0004'] = {requests: 1}
+    return {world, mdev}
+  }
+  const outsideGuestKernels = (w: import('../../src/core/model.js').World) => text({...w, hosts: w.hosts.map((h) => ({...h, guests: h.guests.map((g) => ({...g, runtime: null}))}))})
+
+  it('changes only the running guests\' kernels (what the session copies before it settles)', async () => {
+    const {world, mdev} = await withGuest()
+    const {settleGuests} = await import('../../src/core/guest.js')
+    mdev.change(world.hosts[0], U, {adapter: ['5']}, true, 0)
+    const before = outsideGuestKernels(world)
+    const kernel = text(world.hosts[0].guests[0].runtime)
+    settleGuests(world)
+    expect(text(world.hosts[0].guests[0].runtime)).not.toBe(kernel)
+    expect(world.hosts[0].guests[0].runtime.offline).not.toContain('card05')
+    expect(outsideGuestKernels(world)).toBe(before)
+  })
+
+  it('undoes what settling did with the rest of a failed line', async () => {
+    const {world, mdev} = await withGuest()
+    const {pickHost} = await import('../../src/cli/env.js')
+    const s = store.memorySession(FILE, world)
+    const before = text(world)
+    const status = await store.inSession(s, async () => {
+      await store.mutate(FILE, (w) => mdev.change(pickHost(w), U, {adapter: ['5']}, true, 0))
+      expect(world.hosts[0].guests[0].runtime.offline).not.toContain('card05')
+      return 1
+    })
+    expect(status).toBe(1)
+    expect(text(world)).toBe(before)
+    expect(world.hosts[0].guests[0].runtime.offline).toContain('card05')
+  })
+})
