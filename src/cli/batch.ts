@@ -3,7 +3,8 @@
 // written once at the end (or after every good line with --checkpoint).
 // Each line prints what the separate call would print and has its status;
 // the first failing line stops the batch unless --keep-going, and its own
-// changes are undone (with --atomic nothing is written at all).
+// changes are undone (with --atomic nothing is written at all). On a
+// terminal, a long batch draws a progress bar on standard error.
 
 import {UsageError} from '../core/errors.js'
 import {errorMessage, processEnv} from './env.js'
@@ -12,9 +13,14 @@ export interface BatchFlags {
   keepGoing: boolean
   atomic: boolean
   checkpoint: boolean
+  /** A progress bar on standard error when it is a terminal (--no-progress: never). */
+  progress: boolean
 }
 
 type Word = string | {op: string; pattern?: string} | {comment: string}
+
+/** Characters that mean nothing to the shell, and the blanks between words. */
+const PLAIN_LINE = /^[A-Za-z0-9_./:=,@+%\- \t]*$/
 
 /**
  * One line as the shell would split it: quotes, backslashes, `#` comments,
@@ -22,6 +28,8 @@ type Word = string | {op: string; pattern?: string} | {comment: string}
  * word it is (no file is matched); other shell operators are refused.
  */
 export async function splitLine(line: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  // A line of plain words (no quote, $, #, glob or operator) splits at its blanks.
+  if (PLAIN_LINE.test(line)) return line.split(/[ \t]+/).filter((w) => w !== '')
   const {parse} = await import('shell-quote')
   const words = parse(line, (name: string) => env[name] ?? '') as Word[]
   const out: string[] = []
@@ -76,34 +84,48 @@ export async function runLine(words: string[], dropIns: readonly string[], aplab
 }
 
 /** The whole batch; its exit status (the first failing line's, else 0). */
-export async function runBatch(file: string | undefined, flags: BatchFlags, dropIns: readonly string[], aplabMain: (argv: string[]) => Promise<void>): Promise<number> {
+export async function runBatch(
+  file: string | undefined,
+  flags: BatchFlags,
+  dropIns: readonly string[],
+  aplabMain: (argv: string[]) => Promise<void>,
+  barTimes?: {delay: number; interval: number},
+): Promise<number> {
   const text = await readScript(file)
   const env = processEnv()
-  const {withSession, sessionUndoLine} = await import('../state/store.js')
+  const {withSession, sessionStartLine, sessionUndoLine} = await import('../state/store.js')
   return withSession(env.state, async (s) => {
     let status = 0
+    let failed = 0
     const lines = text.split('\n')
     if (lines[lines.length - 1] === '') lines.pop()
-    for (let n = 0; n < lines.length; n++) {
-      let words: string[]
-      try {
-        words = await splitLine(lines[n])
-      } catch (e) {
-        process.stderr.write(`aplab batch: line ${n + 1}: ${errorMessage(e).message}\n`)
-        status ||= 2
+    const bar = await progressBar(lines.length, flags.progress, barTimes)
+    try {
+      for (let n = 0; n < lines.length; n++, bar?.update(n, failed)) {
+        let words: string[]
+        try {
+          words = await splitLine(lines[n])
+        } catch (e) {
+          process.stderr.write(`aplab batch: line ${n + 1}: ${errorMessage(e).message}\n`)
+          status ||= 2
+          failed++
+          if (!flags.keepGoing) break
+          continue
+        }
+        if (words.length === 0) continue
+        sessionStartLine(s)
+        const code = await runLine(words, dropIns, aplabMain)
+        if (code === 0) {
+          if (flags.checkpoint) await s.save()
+          continue
+        }
+        status ||= code
+        failed++
+        sessionUndoLine(s)
         if (!flags.keepGoing) break
-        continue
       }
-      if (words.length === 0) continue
-      s.snapshot = undefined
-      const code = await runLine(words, dropIns, aplabMain)
-      if (code === 0) {
-        if (flags.checkpoint) await s.save()
-        continue
-      }
-      status ||= code
-      sessionUndoLine(s)
-      if (!flags.keepGoing) break
+    } finally {
+      bar?.end()
     }
     if (status !== 0 && flags.atomic) return status
     await s.save()
@@ -111,15 +133,37 @@ export async function runBatch(file: string | undefined, flags: BatchFlags, drop
   })
 }
 
-/** `aplab batch [--keep-going] [--atomic] [--checkpoint] [FILE|-]` without oclif; null when oclif should parse it (help, a bad option). */
+/**
+ * The progress bar of a batch of `total` lines, when standard error is a
+ * terminal (and the bar is not turned off); it is erased before whatever
+ * the lines print (src/cli/progress.ts). `times` (the tests') replace its
+ * delay and interval.
+ */
+async function progressBar(total: number, on: boolean, times?: {delay: number; interval: number}): Promise<{update(done: number, failed: number): void; end(): void} | undefined> {
+  if (!on || total < 2 || !process.stderr.isTTY) return undefined
+  const {ProgressBar, eraseBeforeOutput, wantsBar} = await import('./progress.js')
+  if (!wantsBar(process.stderr, false)) return undefined
+  const bar = new ProgressBar(process.stderr, {total, ...times})
+  const unhook = eraseBeforeOutput(bar, process.stdout.isTTY ? [process.stdout, process.stderr] : [process.stderr])
+  return {
+    update: (done, failed) => bar.update(done, failed),
+    end: () => {
+      bar.erase()
+      unhook()
+    },
+  }
+}
+
+/** `aplab batch [--keep-going] [--atomic] [--checkpoint] [--no-progress] [FILE|-]` without oclif; null when oclif should parse it (help, a bad option). */
 export function parseBatchArgs(argv: string[]): {file?: string; flags: BatchFlags} | null {
-  const flags: BatchFlags = {keepGoing: false, atomic: false, checkpoint: false}
+  const flags: BatchFlags = {keepGoing: false, atomic: false, checkpoint: false, progress: true}
   const operands: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--keep-going' || a === '-k') flags.keepGoing = true
     else if (a === '--atomic') flags.atomic = true
     else if (a === '--checkpoint') flags.checkpoint = true
+    else if (a === '--no-progress') flags.progress = false
     else if (a === '--') operands.push(...argv.slice(i + 1)), (i = argv.length)
     else if (a.startsWith('-') && a !== '-') return null
     else operands.push(a)

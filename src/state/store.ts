@@ -11,6 +11,7 @@ import {settleGuests} from '../core/guest.js'
 import {worldProblems} from '../core/invariants.js'
 import {preset} from '../core/presets.js'
 import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, removeDirs, replaceFile, whyOn} from './files.js'
+import {Journal, copyData, restoreObject} from './journal.js'
 import {STATE_VERSION, SchemaError, migrate, worldFromData, worldToData} from './schema.js'
 
 export {MAX_STATE_BYTES} from './files.js'
@@ -240,8 +241,8 @@ async function withLock<T>(file: string, fn: (place: Place, guard: Guard) => Pro
  * it differs from what was read. When `change` throws, nothing is written.
  */
 export async function mutate<T>(file: string, change: (w: World) => T | Promise<T>): Promise<T> {
-  const session = current()
-  if (session && session.real === locate(file).real) return sessionMutate(session, change)
+  const session = sessionOf(file)
+  if (session) return sessionMutate(session, change)
   return withLock(file, async (place, guard) => {
     const r = readRegular(place)
     const world = r === null ? newWorld() : await worldOf(r.text, place, r.stat)
@@ -265,10 +266,11 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
 
 /** Write a whole new state (aplab init, import) under the lock. */
 export async function replace(file: string, world: World, force: boolean): Promise<void> {
-  const session = current()
-  if (session && session.real === locate(file).real) {
+  const session = sessionOf(file)
+  if (session) {
     if (!force && session.exists) throw new StateError(session.file, 'a state file exists already (use --force to replace it)')
-    session.snapshot ??= copyWorld(session.world)
+    const before = {world: session.world, exists: session.exists}
+    session.journal.onUndo(() => Object.assign(session, before))
     session.world = world
     session.exists = true
     session.dirty = true
@@ -293,8 +295,8 @@ export async function replace(file: string, world: World, force: boolean): Promi
 /**
  * A state held in memory by `aplab batch` under the state's lock: load,
  * mutate and replace of that file use it instead of the disk, and the
- * batch writes it when it chooses (`save`). `snapshot` is the data as it
- * was before the current line's first change, for undoing a failed line.
+ * batch writes it when it chooses (`save`). `journal` keeps what the
+ * current line's changes overwrote, for undoing a failed line.
  */
 export interface Session {
   file: string
@@ -302,59 +304,101 @@ export interface Session {
   world: World
   exists: boolean
   dirty: boolean
-  snapshot?: World
+  journal: Journal
   /** Write the world now (a checkpoint, or the end). */
   save(): Promise<void>
 }
 
 // Kept on the global object: the oclif commands run from a bundle of their
-// own (scripts/build.mjs), with a second copy of this module.
+// own (scripts/build.mjs), with a second copy of this module. Whichever copy
+// makes a session, its journal (the session's own) serves both.
 const SESSION = Symbol.for('aplab.state.session')
 const holder = globalThis as {[SESSION]?: Session}
 const current = (): Session | undefined => holder[SESSION]
 
-/**
- * A copy of a world to go back to: its plain objects and arrays copied, its
- * masks (immutable values, the model's only class) shared. Much cheaper than
- * its data (worldToData writes every mask as text).
- */
-function copyWorld(w: World): World {
-  const copy = (x: unknown): unknown => {
-    if (x === null || typeof x !== 'object') return x
-    if (Array.isArray(x)) return x.map(copy)
-    if (Object.getPrototypeOf(x) !== Object.prototype) return x
-    const o: Record<string, unknown> = {}
-    for (const k of Object.keys(x)) o[k] = copy((x as Record<string, unknown>)[k])
-    return o
+/** The names of the state file already seen in this session: its path is checked once, not at every line. */
+const sessionNames = new WeakMap<Session, Set<string>>()
+
+/** The session holding `file` in memory, if any. */
+function sessionOf(file: string): Session | undefined {
+  const s = current()
+  if (s === undefined) return undefined
+  let names = sessionNames.get(s)
+  if (names?.has(file)) return s
+  if (locate(file).real !== s.real) return undefined
+  if (names === undefined) sessionNames.set(s, (names = new Set()))
+  names.add(file)
+  return s
+}
+
+function newSession(file: string, real: string, world: World, exists: boolean, save: (s: Session) => Promise<void>): Session {
+  const s: Session = {
+    file,
+    real,
+    world,
+    exists,
+    dirty: false,
+    journal: new Journal(),
+    save: () => save(s),
   }
-  return copy(w) as World
+  return s
 }
 
 /**
- * mutate inside a batch: the change is made on the state in memory. A line's
- * changes are all or nothing: the first change of a line keeps the data as
- * it was (the snapshot), and a change that throws puts it back. The kernel's
- * rules between objects are checked when the state is written (save), not
- * at every line: a check of the whole state per line made a batch quadratic.
+ * mutate inside a batch: the change is made on the state in memory, through
+ * the journal's view of it, so that it can be undone. A change that throws
+ * is undone at once (nothing of it stays, as nothing of it is written by a
+ * separate call); the changes of a line that fails are undone by the batch
+ * (sessionUndoLine). The kernel's rules between objects are checked when the
+ * state is written (save), not at every line: a check of the whole state
+ * per line made a batch quadratic.
  */
 async function sessionMutate<T>(s: Session, change: (w: World) => T | Promise<T>): Promise<T> {
-  s.snapshot ??= copyWorld(s.world)
+  const j = s.journal
+  const mark = j.mark()
   try {
-    const result = await change(s.world)
-    settleGuests(s.world)
-    s.dirty = true
-    s.exists = true
+    const result = await change(j.view(s.world))
+    settleInSession(s)
+    if (j.changed) {
+      s.dirty = true
+      if (!s.exists) {
+        s.exists = true
+        j.onUndo(() => (s.exists = false))
+      }
+    }
     return result
   } catch (e) {
-    s.world = copyWorld(s.snapshot)
+    j.undo(mark)
     throw e
   }
 }
 
+/**
+ * settleGuests on the state in memory, what it changes kept for undoing.
+ * It reads every running guest's view of its host (their adapters and
+ * queues, the mdev it has open), many times what a proxy reads at a plain
+ * object's cost, and changes only those guests' kernels (their runtime,
+ * as core/guest.ts says): so it runs on the state itself, after a copy of
+ * each running guest's runtime is kept (test/state/journal.test.ts holds
+ * it to writing nothing else).
+ */
+function settleInSession(s: Session): void {
+  const kept: Array<[object, object]> = []
+  for (const h of s.world.hosts) for (const g of h.guests) if (g.running) kept.push([g.runtime, copyData(g.runtime)])
+  if (kept.length === 0) return
+  s.journal.onUndo(() => kept.forEach(([rt, copy]) => restoreObject(rt, copy)))
+  settleGuests(s.world)
+}
+
+/** A new line starts: the changes of the lines before it are kept. */
+export function sessionStartLine(s: Session): void {
+  s.journal.commit()
+}
+
 /** Undo the changes of the current line (it failed): the world as before its first change. */
 export function sessionUndoLine(s: Session): void {
-  if (s.snapshot !== undefined) s.world = copyWorld(s.snapshot)
-  s.snapshot = undefined
+  s.journal.undo()
+  s.journal.commit()
 }
 
 /**
@@ -365,24 +409,18 @@ export async function withSession<T>(file: string, fn: (s: Session) => Promise<T
   return withLock(file, async (place, guard) => {
     const r = readRegular(place)
     let like = r?.stat
-    const s: Session = {
-      file: place.file,
-      real: place.real,
-      world: r === null ? newWorld() : await worldOf(r.text, place, r.stat),
-      exists: r !== null,
-      dirty: false,
-      save: async () => {
-        if (!s.dirty) return
-        // What is written must load again (see mutate).
-        const broken = worldProblems(s.world)[0]
-        if (broken) throw new StateError(place.file, `not saved: the changes would break a rule of the kernel (${broken.where}: ${broken.message})`)
-        guard.check()
-        await writeData(place, worldToData(s.world), like)
-        guard.wrote()
-        like = fs.statSync(place.real)
-        s.dirty = false
-      },
-    }
+    const world = r === null ? newWorld() : await worldOf(r.text, place, r.stat)
+    const s = newSession(place.file, place.real, world, r !== null, async (s) => {
+      if (!s.dirty) return
+      // What is written must load again (see mutate).
+      const broken = worldProblems(s.world)[0]
+      if (broken) throw new StateError(place.file, `not saved: the changes would break a rule of the kernel (${broken.where}: ${broken.message})`)
+      guard.check()
+      await writeData(place, worldToData(s.world), like)
+      guard.wrote()
+      like = fs.statSync(place.real)
+      s.dirty = false
+    })
     holder[SESSION] = s
     try {
       return await fn(s)
@@ -395,7 +433,7 @@ export async function withSession<T>(file: string, fn: (s: Session) => Promise<T
 /** A session of a state in memory only (the library API): no lock, no file; save does nothing. */
 export function memorySession(file: string, world: World): Session {
   const place = locate(file)
-  const s: Session = {file: place.file, real: place.real, world, exists: true, dirty: false, save: async () => undefined}
+  const s = newSession(place.file, place.real, world, true, async () => undefined)
   return s
 }
 
@@ -403,7 +441,7 @@ export function memorySession(file: string, world: World): Session {
 export async function inSession<T extends number>(s: Session, fn: () => Promise<T>): Promise<T> {
   const before = holder[SESSION]
   holder[SESSION] = s
-  s.snapshot = undefined
+  sessionStartLine(s)
   try {
     const status = await fn()
     if (status !== 0) sessionUndoLine(s)

@@ -7,7 +7,10 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
+import {parse} from 'shell-quote'
 import {afterAll, describe, expect, it} from 'vitest'
+
+import {splitLine} from '../../src/cli/batch.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const made: string[] = []
@@ -118,6 +121,40 @@ describe.concurrent('aplab batch', () => {
     expect(list).toContain(U2)
   })
 
+  it('undoes all a failed line did, the kernel log it wrote included, and keeps the lines before it', async () => {
+    const b = sandbox()
+    for (const line of [['init'], ['modprobe', 'vfio_ap'], ['mdev', 'create', '-u', U1], ['mdev', 'create', '-u', U2], ['sysfs', 'write', '/sys/bus/ap/apmask', '-5,-6'], ['mdev', 'assign', U1, '--adapter', '5', '--domain', '4']])
+      expect((await b.run('aplab', line)).exitCode).toBe(0)
+    const log = (await b.run('aplab', ['dmesg'])).stdout
+    // Refused: 05.0004 is U1's. A separate call keeps what vfio_ap logged on the way (mutateKeepingLog).
+    const refused = `aplab mdev assign ${U2} --adapter 5 --domain 4`
+    const r = await b.batch(`aplab mdev assign ${U2} --adapter 6\n${refused}\naplab mdev list\n`)
+    expect(r.exitCode).toBe(1)
+    expect(r.stderr).toMatch(/^aplab: cannot assign domain 4 to mdev 2{8}-.*EADDRINUSE/)
+    expect(r.stdout).toBe('')
+    expect((await b.run('aplab', ['dmesg'])).stdout).toBe(log)
+    expect((await b.run('aplab', ['mdev', 'show', U2])).stdout).toMatch(/^matrix: +06\.$/m)
+    const alone = await b.run('aplab', refused.split(' ').slice(1))
+    expect(alone.stderr).toBe(r.stderr)
+    expect((await b.run('aplab', ['dmesg'])).stdout).toMatch(/Userspace may not assign queue 05\.0004/)
+  })
+
+  it('keeps a whole new state a good line made (init --force) when a later line fails; init over a state is refused as alone', async () => {
+    const b = sandbox()
+    await b.run('aplab', ['init'])
+    const script = [`aplab modprobe vfio_ap`, `aplab mdev create -u ${U1}`, 'aplab init --force', 'aplab modprobe vfio_ap', `aplab mdev create -u ${U2}`, `aplab mdev remove ${U1}`].join('\n')
+    const r = await b.batch(script + '\n', '--no-progress')
+    expect(r.exitCode).toBe(1)
+    const list = (await b.run('aplab', ['mdev', 'list'])).stdout
+    expect(list).toContain(U2)
+    expect(list).not.toContain(U1)
+    // A refused init changes nothing: the state as the line before left it.
+    const again = await b.batch(`aplab mdev create -u ${U1}\naplab init\n`)
+    expect(again.exitCode).toBe(1)
+    expect(again.stderr).toMatch(/exists already/)
+    expect((await b.run('aplab', ['mdev', 'list'])).stdout).toContain(U1)
+  })
+
   it('reads standard input for -, and a missing script is one line and status 1', async () => {
     const b = sandbox()
     const r = await b.run('aplab', ['batch', '-'], 'aplab init\n')
@@ -125,5 +162,17 @@ describe.concurrent('aplab batch', () => {
     expect(existsSync(b.state)).toBe(true)
     const m = await b.run('aplab', ['batch', join(b.dir, 'nope')])
     expect({err: m.stderr, code: m.exitCode}).toEqual({err: `aplab: cannot read ${join(b.dir, 'nope')}: No such file or directory\n`, code: 1})
+  })
+})
+
+describe('splitLine', () => {
+  it('splits a line of plain words at its blanks as shell-quote does', async () => {
+    const chars = 'aZ09_./:=,@+%-  \t'
+    let seed = 7
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed / 2 ** 31)
+    for (let n = 0; n < 2000; n++) {
+      const line = Array.from({length: Math.floor(next() * 30)}, () => chars[Math.floor(next() * chars.length)]).join('')
+      expect(await splitLine(line, {}), JSON.stringify(line)).toEqual(parse(line, {}))
+    }
   })
 })
