@@ -119,6 +119,13 @@ export function emit(io: Stdio): void {
  * networking) for what cannot be a terminal: files, pipes, sockets.
  */
 export function isTerminal(fd: number): boolean {
+  return (terminal[fd] ??= terminalNow(fd))
+}
+
+/** Asked once per descriptor and process (aplab batch asks at every line). */
+const terminal: Record<number, boolean> = {}
+
+function terminalNow(fd: number): boolean {
   try {
     if (!fs.fstatSync(fd).isCharacterDevice()) return false
   } catch {

@@ -100,6 +100,9 @@ export function createMdev(host: Host, buf: string): Mdev {
   while (used.has(group)) group++
   const m: Mdev = {uuid, apm: Mask.empty(), aqm: Mask.empty(), adm: Mask.empty(), shadow: {apm: Mask.empty(), aqm: Mask.empty(), adm: Mask.empty()}, group}
   host.runtime.mdevs.push(m)
+  // The index of the list (findMdev) gains the new one, rather than being made again at the next lookup.
+  const at = positions.get(host.runtime.mdevs)
+  if (at && at.size === host.runtime.mdevs.length - 1) at.set(uuid, host.runtime.mdevs.length - 1)
   return m
 }
 
