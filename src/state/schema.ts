@@ -165,13 +165,22 @@ class Reader {
     const v = this.v[key]
     const text = v === null ? '' : typeof v === 'number' ? String(v) : v
     if (typeof text !== 'string') this.fail(key, v === undefined ? 'missing' : `expected a list of ranges such as 0x00-0x54, found ${show(v)}`)
+    // Masks are immutable values: one per distinct text (a host's thousand
+    // mdevs have few distinct ones), parsed once.
+    const known = MASKS.get(text as string)
+    if (known) return known
     try {
-      return parseRanges(text as string)
+      const m = parseRanges(text as string)
+      MASKS.set(text as string, m)
+      return m
     } catch (e) {
       return this.fail(key, (e as Error).message)
     }
   }
 }
+
+/** The masks of the data being read, by text (see Reader.mask); emptied after each read. */
+const MASKS = new Map<string, Mask>()
 
 const APQN_RE = /^[0-9a-f]{2}\.[0-9a-f]{4}$/
 const DEVICE_RE = /^(card[0-9a-f]{2}|[0-9a-f]{2}\.[0-9a-f]{4})$/
@@ -446,11 +455,15 @@ function readHost(r: Reader): Host {
  * objects: `aplab state check` reads a file this way to list every problem.
  */
 export function readWorld(data: unknown): World {
-  const r = Reader.root(data)
-  r.only('version', 'current', 'hosts')
-  const hosts = r.list('hosts').map(readHost)
-  if (hosts.length === 0) r.fail('hosts', 'at least one host is needed')
-  return {current: r.str('current'), hosts}
+  try {
+    const r = Reader.root(data)
+    r.only('version', 'current', 'hosts')
+    const hosts = r.list('hosts').map(readHost)
+    if (hosts.length === 0) r.fail('hosts', 'at least one host is needed')
+    return {current: r.str('current'), hosts}
+  } finally {
+    MASKS.clear()
+  }
 }
 
 /**

@@ -12,7 +12,7 @@ import {worldProblems} from '../core/invariants.js'
 import {preset} from '../core/presets.js'
 import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, removeDirs, replaceFile, whyOn} from './files.js'
 import {Journal, copyData, restoreObject} from './journal.js'
-import {STATE_VERSION, SchemaError, migrate, worldFromData, worldToData} from './schema.js'
+import {STATE_VERSION, SchemaError, migrate, readWorld, worldFromData, worldToData} from './schema.js'
 
 export {MAX_STATE_BYTES} from './files.js'
 
@@ -84,11 +84,17 @@ export async function parse(text: string, file: string): Promise<World> {
 /**
  * Parsing YAML costs a new process more than the rest of a typical call, so
  * the data of the last text read or written is kept beside the state file
- * as JSON, with the SHA-256 of that text and the schema version. It is used
- * only when the text on disk has the same hash, so a hand edit is always
- * parsed (and checked) as YAML. It has the state's mode and owner, and is
- * trusted only when it is a regular file of the state's owner; a cache that
- * cannot be written is no cache.
+ * as JSON, with the SHA-256 of that text, the schema version and the build
+ * of aplab that wrote it. It is used only when the text on disk has the same
+ * hash, so a hand edit is always parsed (and checked) as YAML. It has the
+ * state's mode and owner, and is trusted only when it is a regular file of
+ * the state's owner; a cache that cannot be written is no cache.
+ *
+ * Only data that passed every check is cached, in the form worldToData
+ * gives. A cache written by this very build is not checked against the
+ * kernel's rules between objects again (core/invariants.ts: the largest part
+ * of a load on a big host); one of another build (an older or a newer aplab,
+ * whose rules may differ) is checked as the YAML would be, and rewritten.
  */
 const cachePath = (real: string): string => path.join(path.dirname(real), `.${path.basename(real)}.cache`)
 
@@ -97,37 +103,84 @@ async function digest(text: string): Promise<string> {
   return createHash('sha256').update(text).digest('hex')
 }
 
-async function cachedData(real: string, text: string, stat: fs.Stats): Promise<unknown> {
+let build: string | undefined
+/**
+ * This build of aplab: the directory its code runs from (the bundles' dist/),
+ * by device, inode and time, which every build and every install makes anew.
+ * Empty (no trust) where that cannot be told.
+ */
+function buildId(): string {
+  if (build === undefined) {
+    try {
+      const st = fs.statSync(new URL('.', import.meta.url), {bigint: true})
+      build = `${st.dev}.${st.ino}.${st.mtimeNs}`
+    } catch {
+      build = ''
+    }
+  }
+  return build
+}
+
+/** The cache's text: its data last, so that the data's JSON can be taken back out of it as it is. */
+const cacheHead = (sha: string): string => `{"schema":${STATE_VERSION},"build":${JSON.stringify(buildId())},"sha256":"${sha}","data":`
+
+/** What the cache holds for a text: its data, the data's JSON, and whether this build checked it. */
+interface Cached {
+  data: unknown
+  json: string
+  checked: boolean
+}
+
+function cachedData(real: string, sha: string, stat: fs.Stats): Cached | undefined {
   const raw = readOwn(cachePath(real), stat.uid, 2 * MAX_STATE_BYTES)
   if (raw === null) return undefined
   try {
-    const c = JSON.parse(raw) as {schema?: unknown; sha256?: unknown; data?: unknown}
+    const c = JSON.parse(raw) as {schema?: unknown; build?: unknown; sha256?: unknown; data?: unknown}
     // Data of another schema version (another aplab wrote it) is not this one's to read.
-    return c.schema === STATE_VERSION && c.sha256 === (await digest(text)) ? c.data : undefined
+    if (c.schema !== STATE_VERSION || c.sha256 !== sha || c.data === undefined) return undefined
+    const head = cacheHead(sha)
+    const checked = buildId() !== '' && c.build === buildId() && raw.startsWith(head)
+    return {data: c.data, json: checked ? raw.slice(head.length, -1) : JSON.stringify(c.data), checked}
   } catch {
     return undefined
   }
 }
 
-async function writeCache(real: string, text: string, data: unknown, stat: fs.Stats): Promise<void> {
+/** Write the cache of a text: `json` is the JSON of data that this build checked. */
+async function writeCache(real: string, sha: string, json: string, stat: fs.Stats): Promise<void> {
   try {
-    await replaceFile(cachePath(real), JSON.stringify({schema: STATE_VERSION, sha256: await digest(text), data}), {like: stat, durable: false})
+    await replaceFile(cachePath(real), cacheHead(sha) + json + '}', {like: stat, durable: false})
   } catch {
     // no cache this time
   }
 }
 
+/** A world as read from a state file, with the JSON of its data (worldToData) as read. */
+interface Loaded {
+  world: World
+  json: string
+}
+
 /** The world of a state file's text, through the cache when it holds this text. */
 async function worldOf(text: string, place: Place, stat: fs.Stats): Promise<World> {
-  const cached = await cachedData(place.real, text, stat)
-  if (cached !== undefined) return validated(place.file, () => worldFromData(cached))
-  const data = await parseData(text, place.file)
+  return (await loadedOf(text, place, stat)).world
+}
+
+/** worldOf, with the JSON of the data as read. */
+async function loadedOf(text: string, place: Place, stat: fs.Stats): Promise<Loaded> {
+  const sha = await digest(text)
+  const cached = cachedData(place.real, sha, stat)
+  // Checked by this build before it was written: the fields are read (and
+  // checked) as always, the rules between objects are known to hold.
+  if (cached?.checked) return {world: validated(place.file, () => readWorld(cached.data)), json: cached.json}
+  const data = cached ? cached.data : await parseData(text, place.file)
   // Only data that passed every check is cached: JSON has no NaN or
   // infinity (`.nan` would come back as null, a missing field), so a refused
   // text must never reach the cache, or its next read would not be refused.
   const world = validated(place.file, () => worldFromData(data))
-  await writeCache(place.real, text, data, stat)
-  return world
+  const json = JSON.stringify(worldToData(world))
+  await writeCache(place.real, sha, json, stat)
+  return {world, json}
 }
 
 /**
@@ -171,8 +224,12 @@ export async function readData(file: string): Promise<unknown> {
   return r === null ? null : parseData(r.text, place.file)
 }
 
-/** Write the data of a world as the state file (and its cache), keeping the mode and owner of the file it replaces. */
-async function writeData(place: Place, data: unknown, like: fs.Stats | undefined): Promise<void> {
+/**
+ * Write the data of a world (checked against the kernel's rules by the
+ * caller) as the state file and its cache, keeping the mode and owner of the
+ * file it replaces. `json` is the data's JSON when the caller has it.
+ */
+async function writeData(place: Place, data: unknown, like: fs.Stats | undefined, json = JSON.stringify(data)): Promise<void> {
   const text = await dataText(data)
   let st: fs.Stats
   try {
@@ -180,7 +237,13 @@ async function writeData(place: Place, data: unknown, like: fs.Stats | undefined
   } catch (e) {
     throw new StateError(place.file, `cannot write the state: ${whyOn(e, path.dirname(place.real))}`)
   }
-  await writeCache(place.real, text, data, st)
+  await writeCache(place.real, await digest(text), json, st)
+}
+
+/** Refuse to write a world that breaks one of the kernel's rules between objects: what is written must load again. */
+function mustLoadAgain(place: Place, world: World, what: string): void {
+  const broken = worldProblems(world)[0]
+  if (broken) throw new StateError(place.file, `not saved: ${what} would break a rule of the kernel (${broken.where}: ${broken.message})`)
 }
 
 /** The name this process goes by in messages: aplab or the drop-in's. */
@@ -245,19 +308,21 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
   if (session) return sessionMutate(session, change)
   return withLock(file, async (place, guard) => {
     const r = readRegular(place)
-    const world = r === null ? newWorld() : await worldOf(r.text, place, r.stat)
-    const before = JSON.stringify(worldToData(world))
+    const loaded = r === null ? undefined : await loadedOf(r.text, place, r.stat)
+    const world = loaded?.world ?? newWorld()
+    // The data as read, to tell whether anything changed (a fresh default host: nothing yet).
+    const before = loaded?.json ?? JSON.stringify(worldToData(world))
     await endGuestsOfDeadProcesses(world)
     const result = await change(world)
     settleGuests(world)
     const after = worldToData(world)
-    if (JSON.stringify(after) !== before) {
+    const json = JSON.stringify(after)
+    if (json !== before) {
       // What is written must load again: a change that would break one of the
       // kernel's rules between objects (a fault of aplab's, never a user's) is not saved.
-      const broken = worldProblems(world)[0]
-      if (broken) throw new StateError(place.file, `not saved: the change would break a rule of the kernel (${broken.where}: ${broken.message})`)
+      mustLoadAgain(place, world, 'the change')
       guard.check()
-      await writeData(place, after, r?.stat)
+      await writeData(place, after, r?.stat, json)
       guard.wrote()
     }
     return result
@@ -284,6 +349,7 @@ export async function replace(file: string, world: World, force: boolean): Promi
       // a new file
     }
     if (!force && like) throw new StateError(place.file, 'a state file exists already (use --force to replace it)')
+    mustLoadAgain(place, world, 'the new state')
     guard.check()
     await writeData(place, worldToData(world), like)
     guard.wrote()

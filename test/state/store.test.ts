@@ -191,7 +191,7 @@ describe('the parse cache beside the state file', () => {
     // The cache holds the text's SHA-256, not the text: about the size of the data.
     const sha = (t: string) => createHash('sha256').update(t).digest('hex')
     const c = JSON.parse(readFileSync(cache(f), 'utf8'))
-    expect(Object.keys(c).sort()).toEqual(['data', 'schema', 'sha256'])
+    expect(Object.keys(c).sort()).toEqual(['build', 'data', 'schema', 'sha256'])
     expect(c.sha256).toBe(sha(readFileSync(f, 'utf8')))
     expect(readFileSync(cache(f), 'utf8')).not.toContain('# aplab state')
     // What the cache gives is what parsing the YAML gives.
@@ -203,6 +203,29 @@ describe('the parse cache beside the state file', () => {
     expect((await load(f)).hosts[0].runtime.domain).toBe(5)
     expect(JSON.parse(readFileSync(cache(f), 'utf8')).sha256).toBe(sha(readFileSync(f, 'utf8')))
     expect(JSON.parse(readFileSync(cache(f), 'utf8')).data.hosts[0].runtime.ap_domain).toBe(5)
+  })
+  it("is checked against the kernel's rules again unless this very build wrote it; a hand edit never goes through it", async () => {
+    const f = join(tmp(), 'state.yaml')
+    await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
+    const written = JSON.parse(readFileSync(cache(f), 'utf8'))
+    expect(typeof written.build).toBe('string')
+    // The same text, and data that breaks a rule between objects (no host of that name):
+    // believed from this build, which checked what it wrote...
+    const forge = (build: unknown) => writeFileSync(cache(f), JSON.stringify({...written, build, data: {...written.data, current: 'nohost'}}))
+    forge(written.build)
+    expect((await load(f)).current).toBe('nohost')
+    // ...checked as the YAML would be from another build (an older or a newer aplab), and replaced.
+    for (const other of ['another build', undefined]) {
+      forge(other)
+      expect(await stateError(load(f))).toBe(`${f}: current: no host is named 'nohost'`)
+    }
+    writeFileSync(cache(f), JSON.stringify({...written, build: 'another build'}))
+    expect((await load(f)).current).toBe('host0')
+    expect(JSON.parse(readFileSync(cache(f), 'utf8'))).toEqual(written)
+    // A hand edit of the text is parsed and checked, whatever the cache says.
+    forge(written.build)
+    writeFileSync(f, readFileSync(f, 'utf8').replace('current: host0', 'current: nohost'))
+    expect(await stateError(load(f))).toBe(`${f}: current: no host is named 'nohost'`)
   })
   it('a broken cache is no cache, and a hand edit with a mistake is still reported', async () => {
     const f = join(tmp(), 'state.yaml')
