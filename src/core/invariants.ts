@@ -46,6 +46,17 @@ export function statePlaces(h: number): Places {
   }
 }
 
+/**
+ * The fields of a host in the state file that no rule here reads: a change
+ * of only these (a poll timeout, a scan, the kernel log, files under /etc)
+ * cannot break a rule, and store.ts does not check the rules again before it
+ * writes such a change. A rule that comes to read one must take it off.
+ */
+export const UNRULED = {
+  host: ['persistent'],
+  runtime: ['config_time', 'poll_thread', 'poll_timeout', 'scans', 'counters', 'boot_time', 'dmesg'],
+} as const
+
 const first = (m: Mask): number => m.bits()[0]
 const id2 = adapterId
 const id4 = domainId

@@ -38,8 +38,56 @@ const MARKER = /^(%|---|\.\.\.)/m
 
 class GiveUp extends Error {}
 
+/**
+ * Where the entries of the large collections of a text are: for the path of
+ * each map or sequence of at least UNIT entries, or at most SHALLOW deep (a
+ * host's lpar, persistent and runtime), as JSON of its keys and indices from
+ * the top, the start and end offset in the text of each entry's value, from
+ * after its `key:` or `- ` to the end of its last line. A value's text there
+ * depends only on the value and its depth, so the next write copies it for
+ * an entry whose data has not changed.
+ */
+export type Spans = Record<string, number[]>
+
+const UNIT = 16
+const SHALLOW = 3
+/** A text shorter than this is written whole each time, and has no spans. */
+const SPANNED = 32 * 1024
+
+/** The text last written, its data (as read back) and its spans, for emitState to copy from. */
+export interface Previous {
+  data: unknown
+  text: string
+  spans: Spans
+}
+
 /** The YAML text of plain data (maps, sequences, strings, safe integers, booleans, null), or null when it cannot say. */
 export function emitYaml(data: unknown, Y: Yaml): string | null {
+  return emitState(data, Y, '')?.text ?? null
+}
+
+/**
+ * A text written by emitState. With a `prev`, also what changed: the places
+ * (keys and indices from the top) of the recorded entries whose data is not
+ * that of the same place in prev, each `open` when it is a collection with
+ * the same keys (or length) as there, whose entries are each either listed
+ * or unchanged; `open` at the top likewise for the whole. Nothing else
+ * changed when the top is open.
+ */
+export interface Emitted {
+  text: string
+  spans: Spans
+  open: boolean
+  changed: Array<{path: Array<string | number>; open: boolean}>
+}
+
+/**
+ * emitYaml's text after `head`, with its spans (none for a text shorter
+ * than `spanned`); the entries of large collections whose data equals that
+ * of the same place in `prev` are copied from `prev.text` instead of being
+ * written again.
+ */
+export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous, spanned = SPANNED): Emitted | null {
   const values = new Map<string, {head: string; lines: string[]}>()
   const keys = new Map<string, string>()
 
@@ -78,7 +126,7 @@ export function emitYaml(data: unknown, Y: Yaml): string | null {
     return k
   }
 
-  /** A scalar after `prefix` (a key and `: `, or dashes), for a node whose own indentation is `indent`. */
+  /** A scalar's text after its `key: ` or `- `, for a node whose own indentation is `indent`. */
   const scalar = (x: unknown, indent: string): string => {
     if (x === null) return 'null\n'
     if (x === true) return 'true\n'
@@ -96,48 +144,160 @@ export function emitYaml(data: unknown, Y: Yaml): string | null {
     throw new GiveUp()
   }
 
-  const isMap = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+  let out = head
+  const spans: Spans = {}
+  const changed: Emitted['changed'] = []
+  // The place being written, and the same place in prev (its sequences' indices may differ).
+  const path: Array<string | number> = []
+  const prevPath: Array<string | number> = []
 
-  /** A collection's entries, the first after `first` (on the line already begun), the others at `indent`. */
-  const node = (x: unknown, indent: string, first: string): string => {
+  /**
+   * The value of one entry, its `key:` or `- ` written: `v` at the
+   * indentation `indent` of its collection's entries, `old` what the same
+   * place held in prev (undefined: nothing known). A large collection's
+   * entries record their spans (`mine`), and copy those of an equal `old` (`theirs[j]`).
+   */
+  const entry = (v: unknown, indent: string, dash: boolean, old: unknown, mine: number[] | undefined, theirs: number[] | undefined, j: number): void => {
+    const start = out.length
+    if (theirs !== undefined && j >= 0 && same(v, old)) {
+      out += prev!.text.slice(theirs[2 * j], theirs[2 * j + 1])
+      if (typeof v === 'object' && v !== null) carry(start - theirs[2 * j])
+    } else {
+      let open = false
+      if (Array.isArray(v) || isMap(v)) {
+        const empty = Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0
+        if (dash) open = collection(v, indent + '  ', '', old)
+        else if (empty) open = collection(v, indent + '  ', ' ', old)
+        else {
+          out += '\n'
+          open = collection(v, indent + '  ', indent + '  ', old)
+        }
+      } else out += (dash ? '' : ' ') + scalar(v, indent)
+      if (theirs !== undefined) changed.push({path: [...path], open})
+    }
+    mine?.push(start, out.length)
+  }
+
+  /**
+   * A collection's entries, the first after `first` (on the line already
+   * begun), the others at `indent`. Whether it is open (see Emitted).
+   */
+  const collection = (x: unknown, indent: string, first: string, old: unknown): boolean => {
     if (Array.isArray(x)) {
-      if (x.length === 0) return first + '[]\n'
-      let out = ''
-      x.forEach((item, i) => {
-        const lead = (i === 0 ? first : indent) + '- '
-        out += entry(item, indent + '  ', lead)
-      })
-      return out
+      if (x.length === 0) {
+        out += first + '[]\n'
+        return false
+      }
+      const olds = Array.isArray(old) ? old : undefined
+      const [mine, theirs] = large(x.length, olds?.length)
+      const at = olds ? aligned(x, olds) : undefined
+      for (let i = 0; i < x.length; i++) {
+        out += (i === 0 ? first : indent) + '- '
+        const j = at ? at(i) : -1
+        path.push(i)
+        prevPath.push(j)
+        entry(x[i], indent, true, j >= 0 ? olds![j] : undefined, mine, theirs, j)
+        path.pop()
+        prevPath.pop()
+      }
+      return theirs !== undefined && x.length === olds!.length
     }
     if (isMap(x)) {
       const ks = Object.keys(x)
-      if (ks.length === 0) return first + '{}\n'
-      let out = ''
-      ks.forEach((k, i) => {
+      if (ks.length === 0) {
+        out += first + '{}\n'
+        return false
+      }
+      const olds = isMap(old) ? old : undefined
+      const oldKeys = olds && Object.keys(olds)
+      const [mine, theirs] = large(ks.length, oldKeys?.length)
+      let index: Map<string, number> | undefined
+      if (theirs) index = new Map(oldKeys!.map((k, j) => [k, j]))
+      for (let i = 0; i < ks.length; i++) {
+        const k = ks[i]
         const v = x[k]
         if (v === undefined) throw new GiveUp()
-        const lead = (i === 0 ? first : indent) + key(k) + ':'
-        if (Array.isArray(v) && v.length > 0) out += lead + '\n' + node(v, indent + '  ', indent + '  ')
-        else if (isMap(v) && Object.keys(v).length > 0) out += lead + '\n' + node(v, indent + '  ', indent + '  ')
-        else out += entry(v, indent + '  ', lead + ' ')
-      })
-      return out
+        out += (i === 0 ? first : indent) + key(k) + ':'
+        const o = olds && Object.hasOwn(olds, k) ? olds[k] : undefined
+        path.push(k)
+        prevPath.push(k)
+        entry(v, indent, false, o, mine, theirs, index?.get(k) ?? -1)
+        path.pop()
+        prevPath.pop()
+      }
+      return theirs !== undefined && ks.length === oldKeys!.length && ks.every((k) => index!.has(k))
     }
     throw new GiveUp()
   }
 
-  /** One value after `lead` (`key: ` or `- `): a scalar or an empty collection on the line, else a collection from it. */
-  const entry = (v: unknown, indent: string, lead: string): string => {
-    if (Array.isArray(v) || isMap(v)) return node(v, indent, lead)
-    // A block scalar's lines are indented 2 past the key or dash they belong to.
-    return lead + scalar(v, indent.slice(2))
+  // The spans of prev's collections at or inside each of its places.
+  const inside = new Map<string, string[]>()
+  for (const k of Object.keys(prev?.spans ?? {})) {
+    const p = JSON.parse(k) as unknown[]
+    for (let n = 1; n <= p.length; n++) {
+      const outer = JSON.stringify(p.slice(0, n))
+      inside.set(outer, [...(inside.get(outer) ?? []), k])
+    }
+  }
+  /** Keep the spans of the collections inside a value copied from prev (at prevPath, now at path and `by` further on). */
+  const carry = (by: number): void => {
+    if (inside.size === 0) return
+    const from = JSON.stringify(prevPath)
+    const keys = inside.get(from)
+    if (keys === undefined) return
+    const to = JSON.stringify(path).slice(0, -1)
+    for (const k of keys) spans[to + k.slice(from.length - 1)] = prev!.spans[k].map((x) => x + by)
+  }
+
+  /** For a collection of `n` entries (`m` at the same place in prev): where its spans go, and prev's, when it is large. */
+  const large = (n: number, m: number | undefined): [number[] | undefined, number[] | undefined] => {
+    if (n < UNIT && path.length > SHALLOW) return [undefined, undefined]
+    const mine: number[] = (spans[JSON.stringify(path)] = [])
+    if (prev === undefined || m === undefined) return [mine, undefined]
+    const theirs = prev.spans[JSON.stringify(prevPath)]
+    return [mine, Array.isArray(theirs) && theirs.length === 2 * m ? theirs : undefined]
   }
 
   try {
     if (!isMap(data) || Object.keys(data).length === 0) return null
-    return node(data, '', '')
+    const open = collection(data, '', '', prev?.data)
+    return {text: out, spans: out.length < spanned ? {} : spans, open, changed}
   } catch (e) {
     if (e instanceof GiveUp) return null
     throw e
   }
+}
+
+const isMap = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+
+/** Equal plain data, keys in the same order (they are written in that order). */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return typeof a !== 'number' || Object.is(a, b)
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false
+    return true
+  }
+  if (Array.isArray(b)) return false
+  const ka = Object.keys(a)
+  const kb = Object.keys(b)
+  if (ka.length !== kb.length) return false
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i] || !same((a as Record<string, unknown>)[ka[i]], (b as Record<string, unknown>)[kb[i]])) return false
+  return true
+}
+
+/**
+ * Which entry of the previous sequence `o` stands where entry i of `x` is:
+ * the same index when the lengths agree (changes in place), else the equal
+ * entries at the start, then those aligned from the end (entries inserted or
+ * removed in one place); -1 for an entry that was not there.
+ */
+function aligned(x: unknown[], o: unknown[]): (i: number) => number {
+  const n = x.length
+  const m = o.length
+  if (n === m) return (i) => i
+  let p = 0
+  while (p < n && p < m && same(x[p], o[p])) p++
+  return (i) => (i < p ? i : i + m - n >= p && i + m - n < m ? i + m - n : -1)
 }

@@ -5,7 +5,7 @@ import {blacklistFromText, blacklistText, bootBlacklist} from '../core/cio.js'
 import {parseCmdline} from '../core/host.js'
 import {worldProblems} from '../core/invariants.js'
 import {parseTypeName, typeName} from '../core/lpar.js'
-import {type Mask, formatRanges, parseRanges} from '../core/mask.js'
+import {type Mask, formatRanges as rangesText, parseRanges} from '../core/mask.js'
 import {
   HOST_NAME_RE,
   type Adapter,
@@ -46,18 +46,32 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v))
 
 class Reader {
+  /**
+   * The mapping `v`, at `parent`'s field `key` (or, a number, at entry `key`
+   * of the list that is `parent`'s field `inList`): its dotted path is made
+   * only for a message.
+   */
   constructor(
     private readonly v: Obj,
-    readonly at: string,
+    private readonly parent?: Reader,
+    private readonly key?: string | number,
+    private readonly inList?: string,
   ) {}
 
   static root(v: unknown): Reader {
     if (!isObj(v)) throw new SchemaError('(top level)', 'expected a mapping')
-    return new Reader(v, '')
+    return new Reader(v)
+  }
+
+  /** The dotted path of this mapping (`hosts[0].runtime`), '' at the top. */
+  get at(): string {
+    if (this.parent === undefined) return ''
+    return typeof this.key === 'number' ? `${this.parent.path(this.inList!)}[${this.key}]` : this.parent.path(this.key!)
   }
 
   private path(key: string): string {
-    return this.at ? `${this.at}.${key}` : key
+    const at = this.at
+    return at ? `${at}.${key}` : key
   }
 
   fail(key: string, what: string): never {
@@ -77,7 +91,7 @@ class Reader {
   obj(key: string): Reader {
     const v = this.v[key]
     if (!isObj(v)) this.fail(key, v === undefined ? 'missing' : `expected a mapping, found ${show(v)}`)
-    return new Reader(v as Obj, this.path(key))
+    return new Reader(v as Obj, this, key)
   }
 
   optObj(key: string): Reader | undefined {
@@ -89,7 +103,7 @@ class Reader {
     if (!Array.isArray(v)) this.fail(key, v === undefined ? 'missing' : `expected a list, found ${show(v)}`)
     return (v as unknown[]).map((x, i) => {
       if (!isObj(x)) throw new SchemaError(`${this.path(key)}[${i}]`, `expected a mapping, found ${show(x)}`)
-      return new Reader(x, `${this.path(key)}[${i}]`)
+      return new Reader(x, this, i, key)
     })
   }
 
@@ -181,6 +195,17 @@ class Reader {
 
 /** The masks of the data being read, by text (see Reader.mask); emptied after each read. */
 const MASKS = new Map<string, Mask>()
+
+/**
+ * A mask's text in the state file (`0x00-0x54,0xab`), once per mask: masks
+ * are immutable, and a state read and written again has most of them unchanged.
+ */
+const TEXTS = new WeakMap<Mask, string>()
+function formatRanges(m: Mask): string {
+  let t = TEXTS.get(m)
+  if (t === undefined) TEXTS.set(m, (t = rangesText(m)))
+  return t
+}
 
 const APQN_RE = /^[0-9a-f]{2}\.[0-9a-f]{4}$/
 const DEVICE_RE = /^(card[0-9a-f]{2}|[0-9a-f]{2}\.[0-9a-f]{4})$/
@@ -511,12 +536,18 @@ function queueHwData(q: QueueHw): Obj {
   return o
 }
 
-const sortedRecord = <T>(r: Record<string, T>, f: (v: T) => unknown): Obj =>
-  Object.fromEntries(
-    Object.keys(r)
-      .sort()
-      .map((k) => [k, f(r[k])]),
-  )
+/** A record with its keys in sorted order (as read, they mostly are already). */
+function sortedRecord<T>(r: Record<string, T>, f: (v: T) => unknown): Obj {
+  const keys = Object.keys(r)
+  for (let i = 1; i < keys.length; i++)
+    if (keys[i - 1] > keys[i]) {
+      keys.sort()
+      break
+    }
+  const o: Obj = {}
+  for (const k of keys) o[k] = f(r[k])
+  return o
+}
 
 const sameBlacklist = (a: Runtime['cioIgnore'], b: Runtime['cioIgnore']): boolean => a.length === b.length && a.every(([x, y], i) => x === b[i][0] && y === b[i][1])
 

@@ -4,14 +4,16 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 import {StateError, UsageError} from '../core/errors.js'
 import type {World} from '../core/model.js'
 import {settleGuests} from '../core/guest.js'
-import {worldProblems} from '../core/invariants.js'
+import {UNRULED, worldProblems} from '../core/invariants.js'
 import {preset} from '../core/presets.js'
 import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, removeDirs, replaceFile, whyOn} from './files.js'
 import {Journal, copyData, restoreObject} from './journal.js'
+import type {Emitted, Previous, Spans} from './emit.js'
 import {STATE_VERSION, SchemaError, migrate, readWorld, worldFromData, worldToData} from './schema.js'
 
 export {MAX_STATE_BYTES} from './files.js'
@@ -35,17 +37,19 @@ export function newWorld(presetName = 'default', hostName = DEFAULT_HOST): World
 const HEADER = '# aplab state: one emulated IBM Z host per entry of hosts. See aplab(1).\n'
 
 export async function serialize(w: World): Promise<string> {
-  return dataText(worldToData(w))
+  return (await dataText(worldToData(w))).text
 }
 
 /**
- * The text of YAML.stringify(data, {lineWidth: 0}), through aplab's own
- * writer (state/emit.ts: the same bytes at a fraction of the cost on a big
- * host), or yaml's where that one cannot say.
+ * The text of YAML.stringify(data, {lineWidth: 0}) after the header, through
+ * aplab's own writer (state/emit.ts: the same bytes at a fraction of the
+ * cost on a big host, copying from `prev` what has not changed, with the
+ * spans the next write copies from), or yaml's where that one cannot say.
  */
-async function dataText(data: unknown): Promise<string> {
-  const [{default: YAML}, {emitYaml}] = await Promise.all([import('yaml'), import('./emit.js')])
-  return HEADER + (emitYaml(data, YAML) ?? YAML.stringify(data, {lineWidth: 0}))
+async function dataText(data: unknown, prev?: Previous): Promise<{text: string; spans?: Spans; emitted?: Emitted}> {
+  const [{default: YAML}, {emitState}] = await Promise.all([import('yaml'), import('./emit.js')])
+  const e = emitState(data, YAML, HEADER, prev)
+  return e ? {text: e.text, spans: e.spans, emitted: e} : {text: HEADER + YAML.stringify(data, {lineWidth: 0})}
 }
 
 /** The YAML text as plain data of the current version; StateError names the file and the place. */
@@ -105,14 +109,17 @@ async function digest(text: string): Promise<string> {
 
 let build: string | undefined
 /**
- * This build of aplab: the directory its code runs from (the bundles' dist/),
- * by device, inode and time, which every build and every install makes anew.
- * Empty (no trust) where that cannot be told.
+ * This build of aplab: the directory its code runs from, dist/ for the
+ * bundles and for the modules below it alike, by device, inode and time,
+ * which every build and every install makes anew. Empty (no trust) where
+ * that cannot be told.
  */
 function buildId(): string {
   if (build === undefined) {
     try {
-      const st = fs.statSync(new URL('.', import.meta.url), {bigint: true})
+      let dir = path.dirname(fileURLToPath(import.meta.url))
+      if (path.basename(path.dirname(dir)) === 'dist') dir = path.dirname(dir)
+      const st = fs.statSync(dir, {bigint: true})
       build = `${st.dev}.${st.ino}.${st.mtimeNs}`
     } catch {
       build = ''
@@ -121,44 +128,57 @@ function buildId(): string {
   return build
 }
 
-/** The cache's text: its data last, so that the data's JSON can be taken back out of it as it is. */
-const cacheHead = (sha: string): string => `{"schema":${STATE_VERSION},"build":${JSON.stringify(buildId())},"sha256":"${sha}","data":`
+/**
+ * The cache's text up to its data: the data's length is given, so that its
+ * JSON can be taken back out as it is; after it, the spans of the text
+ * (state/emit.ts) when this build wrote the text.
+ */
+const cacheHead = (sha: string, size: number): string =>
+  `{"schema":${STATE_VERSION},"build":${JSON.stringify(buildId())},"sha256":"${sha}","size":${size},"data":`
 
-/** What the cache holds for a text: its data, the data's JSON, and whether this build checked it. */
+/** What the cache holds for a text: its data, the data's JSON, and whether this build checked it (and wrote the text: its spans). */
 interface Cached {
   data: unknown
   json: string
   checked: boolean
+  spans?: Spans
 }
 
 function cachedData(real: string, sha: string, stat: fs.Stats): Cached | undefined {
   const raw = readOwn(cachePath(real), stat.uid, 2 * MAX_STATE_BYTES)
   if (raw === null) return undefined
   try {
-    const c = JSON.parse(raw) as {schema?: unknown; build?: unknown; sha256?: unknown; data?: unknown}
+    const c = JSON.parse(raw) as {schema?: unknown; build?: unknown; sha256?: unknown; size?: unknown; data?: unknown; spans?: unknown}
     // Data of another schema version (another aplab wrote it) is not this one's to read.
     if (c.schema !== STATE_VERSION || c.sha256 !== sha || c.data === undefined) return undefined
-    const head = cacheHead(sha)
-    const checked = buildId() !== '' && c.build === buildId() && raw.startsWith(head)
-    return {data: c.data, json: checked ? raw.slice(head.length, -1) : JSON.stringify(c.data), checked}
+    const size = typeof c.size === 'number' ? c.size : -1
+    const head = cacheHead(sha, size)
+    const end = head.length + size
+    const checked = buildId() !== '' && c.build === buildId() && raw.startsWith(head) && (raw[end] === '}' || raw.startsWith(',"spans":', end))
+    if (!checked) return {data: c.data, json: JSON.stringify(c.data), checked}
+    const spans = typeof c.spans === 'object' && c.spans !== null ? (c.spans as Spans) : undefined
+    return {data: c.data, json: raw.slice(head.length, end), checked, ...(spans && {spans})}
   } catch {
     return undefined
   }
 }
 
-/** Write the cache of a text: `json` is the JSON of data that this build checked. */
-async function writeCache(real: string, sha: string, json: string, stat: fs.Stats): Promise<void> {
+/** Write the cache of a text: `json` is the JSON of data that this build checked; `spans` those of the text, when this build wrote it. */
+async function writeCache(real: string, sha: string, json: string, stat: fs.Stats, spans?: Spans): Promise<void> {
   try {
-    await replaceFile(cachePath(real), cacheHead(sha) + json + '}', {like: stat, durable: false})
+    const text = cacheHead(sha, json.length) + json + (spans && Object.keys(spans).length > 0 ? `,"spans":${JSON.stringify(spans)}}` : '}')
+    await replaceFile(cachePath(real), text, {like: stat, durable: false})
   } catch {
     // no cache this time
   }
 }
 
-/** A world as read from a state file, with the JSON of its data (worldToData) as read. */
+/** A world as read from a state file, with the JSON of its data (worldToData) as read, and what a write can copy from. */
 interface Loaded {
   world: World
+  /** The JSON of the data as read (worldToData's form). */
   json: string
+  prev?: Previous
 }
 
 /** The world of a state file's text, through the cache when it holds this text. */
@@ -172,7 +192,10 @@ async function loadedOf(text: string, place: Place, stat: fs.Stats): Promise<Loa
   const cached = cachedData(place.real, sha, stat)
   // Checked by this build before it was written: the fields are read (and
   // checked) as always, the rules between objects are known to hold.
-  if (cached?.checked) return {world: validated(place.file, () => readWorld(cached.data)), json: cached.json}
+  if (cached?.checked) {
+    const world = validated(place.file, () => readWorld(cached.data))
+    return {world, json: cached.json, ...(cached.spans && {prev: {data: cached.data, text, spans: cached.spans}})}
+  }
   const data = cached ? cached.data : await parseData(text, place.file)
   // Only data that passed every check is cached: JSON has no NaN or
   // infinity (`.nan` would come back as null, a missing field), so a refused
@@ -227,23 +250,38 @@ export async function readData(file: string): Promise<unknown> {
 /**
  * Write the data of a world (checked against the kernel's rules by the
  * caller) as the state file and its cache, keeping the mode and owner of the
- * file it replaces. `json` is the data's JSON when the caller has it.
+ * file it replaces.
  */
-async function writeData(place: Place, data: unknown, like: fs.Stats | undefined, json = JSON.stringify(data)): Promise<void> {
-  const text = await dataText(data)
+async function writeData(place: Place, data: unknown, like: fs.Stats | undefined): Promise<void> {
+  await writeText(place, await dataText(data), like, JSON.stringify(data))
+}
+
+/** Write a state's text (dataText's) and its cache; `json` is its data's JSON. */
+async function writeText(place: Place, {text, spans}: {text: string; spans?: Spans}, like: fs.Stats | undefined, json: string): Promise<void> {
   let st: fs.Stats
   try {
     st = await replaceFile(place.real, text, {like, durable: true})
   } catch (e) {
     throw new StateError(place.file, `cannot write the state: ${whyOn(e, path.dirname(place.real))}`)
   }
-  await writeCache(place.real, await digest(text), json, st)
+  await writeCache(place.real, await digest(text), json, st, spans)
 }
 
 /** Refuse to write a world that breaks one of the kernel's rules between objects: what is written must load again. */
 function mustLoadAgain(place: Place, world: World, what: string): void {
   const broken = worldProblems(world)[0]
   if (broken) throw new StateError(place.file, `not saved: ${what} would break a rule of the kernel (${broken.where}: ${broken.message})`)
+}
+
+/**
+ * Whether a text written over `prev` (emitState) differs from it only in
+ * fields that no rule between objects reads (core/invariants.ts UNRULED):
+ * the world it was read from kept every rule, so the new one keeps them too.
+ */
+function onlyUnruledChanged(e: Emitted): boolean {
+  const free = (p: Array<string | number>): boolean =>
+    p[0] === 'hosts' && typeof p[1] === 'number' && (p[2] === 'persistent' || (p[2] === 'runtime' && (UNRULED.runtime as readonly unknown[]).includes(p[3])))
+  return e.open && e.changed.every((c) => c.open || free(c.path))
 }
 
 /** The name this process goes by in messages: aplab or the drop-in's. */
@@ -318,11 +356,14 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
     const after = worldToData(world)
     const json = JSON.stringify(after)
     if (json !== before) {
+      // Written over the text read, copying from it what has not changed.
+      const written = await dataText(after, loaded?.prev)
       // What is written must load again: a change that would break one of the
-      // kernel's rules between objects (a fault of aplab's, never a user's) is not saved.
-      mustLoadAgain(place, world, 'the change')
+      // kernel's rules between objects (a fault of aplab's, never a user's) is
+      // not saved. A change of fields that no rule reads needs no new check.
+      if (!(written.emitted && onlyUnruledChanged(written.emitted))) mustLoadAgain(place, world, 'the change')
       guard.check()
-      await writeData(place, after, r?.stat, json)
+      await writeText(place, written, r?.stat, json)
       guard.wrote()
     }
     return result

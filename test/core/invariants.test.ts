@@ -11,11 +11,11 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import {setClock} from '../../src/core/clock.js'
 import {StateError, UsageError} from '../../src/core/errors.js'
-import {worldProblems} from '../../src/core/invariants.js'
+import {UNRULED, worldProblems} from '../../src/core/invariants.js'
 import {Mask} from '../../src/core/mask.js'
 import type {World} from '../../src/core/model.js'
 import {PRESETS} from '../../src/core/presets.js'
-import {readWorld} from '../../src/state/schema.js'
+import {readWorld, worldToData} from '../../src/state/schema.js'
 import {load, newWorld, parse} from '../../src/state/store.js'
 import {exportHost} from '../../src/sysfs/export.js'
 import {importHost} from '../../src/sysfs/import.js'
@@ -272,4 +272,26 @@ describe('libvirt: a hand edit of the domains that breaks a rule is refused by l
     w.hosts[0].guests[0].running = false
     expect(worldProblems(w)).toEqual([])
   })
+})
+
+describe('fields no rule reads (UNRULED: a change of only these is written unchecked)', () => {
+  it.each(EDITS)('$rule: the same problems whatever they hold', async (e) => {
+    const YAML = await import('yaml')
+    const w = readWorld(YAML.parse(edited(e)))
+    const before = show(w)
+    expect(before.length).toBeGreaterThan(0)
+    for (const h of w.hosts) {
+      Object.assign(h.runtime, {configTime: 120, pollThread: !h.runtime.pollThread, pollTimeout: 1, scans: h.runtime.scans + 7, bootTime: 1})
+      h.runtime.counters = {'05.0004': {requests: 3}, card05: {requests: 9}}
+      h.runtime.dmesg = [...h.runtime.dmesg, {t: 5, msg: 'x'}]
+      h.persistent = {cmdline: 'ap.apmask=0xffff', files: {'/etc/mdevctl.d/matrix/x': '{}'}}
+    }
+    expect(show(w)).toEqual(before)
+  })
+  it('names fields of the state file', () => {
+    const host = worldToData(newWorld('default')).hosts as Array<Record<string, Record<string, unknown>>>
+    for (const f of UNRULED.host) expect(Object.keys(host[0])).toContain(f)
+    for (const f of UNRULED.runtime) expect(Object.keys(host[0].runtime)).toContain(f)
+  })
+
 })

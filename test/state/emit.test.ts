@@ -11,12 +11,17 @@ import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
 import {start} from '../../src/cli/guest.js'
 import {modprobe} from '../../src/core/modules.js'
 import {PRESETS} from '../../src/core/presets.js'
-import {emitYaml} from '../../src/state/emit.js'
+import {type Spans, emitState, emitYaml} from '../../src/state/emit.js'
 import {worldToData} from '../../src/state/schema.js'
 import {newWorld} from '../../src/state/store.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 
 const yaml = (data: unknown): string => YAML.stringify(data, {lineWidth: 0})
+
+/** Strings made of what makes yaml quote, escape, fold or block a scalar. */
+function awkwardLeaf(): fc.Arbitrary<string> {
+  return fc.string({unit: fc.constantFrom(...'aZ09_./-: #\n\t\'"{}[],&*!|>%@`?~\\\x07é-'.split(''), 'true', 'null', '0x1f', '1e5', '---', '...', ' '), maxLength: 12})
+}
 
 describe('emitYaml', () => {
   it.each(PRESETS.map((p) => p.name))('writes preset %s as yaml does', (name) => {
@@ -42,8 +47,7 @@ describe('emitYaml', () => {
     expect(text).toBe(yaml(data))
   })
 
-  // Strings made of what makes yaml quote, escape, fold or block a scalar.
-  const awkward = fc.string({unit: fc.constantFrom(...'aZ09_./-: #\n\t\'"{}[],&*!|>%@`?~\\\x07é-'.split(''), 'true', 'null', '0x1f', '1e5', '---', '...', ' '), maxLength: 12})
+  const awkward = awkwardLeaf()
   const scalar = fc.oneof({arbitrary: awkward, weight: 8}, {arbitrary: fc.integer(), weight: 3}, fc.boolean(), fc.constant(null), fc.double(), fc.constant(-0))
   const data = fc.letrec((tie) => ({
     node: fc.oneof({depthSize: 'small'}, scalar, tie('list'), tie('map')),
@@ -71,5 +75,81 @@ describe('emitYaml', () => {
     expect(emitYaml({a: undefined}, YAML)).toBeNull()
     expect(emitYaml({['k'.repeat(1100)]: 1}, YAML)).toBeNull()
     expect(emitYaml([1], YAML)).toBeNull()
+  })
+})
+
+describe('emitState over the text written before', () => {
+  // Data with collections large enough to have spans, multi-line strings among the scalars.
+  const line = fc.string({unit: fc.constantFrom(...'ab: #{}-'.split('')), maxLength: 6})
+  const leaf = fc.oneof(awkwardLeaf(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(line, {minLength: 2, maxLength: 4}).map((ls) => ls.join('\n')))
+  const tree = fc.letrec((tie) => ({
+    node: fc.oneof({depthSize: 'small', maxDepth: 3}, leaf, tie('list'), tie('map')),
+    list: fc.array(tie('node'), {maxLength: 20}),
+    map: fc.dictionary(fc.constantFrom(...'abcdefghijklmnopqrstuvw'.split('').map((c) => `k${c}`), 'x y', '0x1'), tie('node'), {maxKeys: 20}),
+  })).map.filter((m) => Object.keys(m).length > 0)
+  // Edits at random places: set, insert or delete an entry of a collection.
+  const edits = fc.array(fc.record({at: fc.nat(), kind: fc.constantFrom('set', 'insert', 'delete'), pos: fc.nat(), value: fc.oneof(leaf, tree)}), {maxLength: 3})
+
+  type Path = Array<string | number>
+  const containers = (d: unknown, p: Path = [], out: Path[] = []): Path[] => {
+    if (typeof d === 'object' && d !== null) {
+      out.push(p)
+      for (const [k, v] of Object.entries(d)) containers(v, [...p, Array.isArray(d) ? Number(k) : k], out)
+    }
+    return out
+  }
+  const at = (d: unknown, p: Path): unknown => p.reduce((x: any, k) => x?.[k], d)
+  function edit(d: Record<string, unknown>, es: Array<{at: number; kind: string; pos: number; value: unknown}>): Record<string, unknown> {
+    const c = structuredClone(d)
+    for (const e of es) {
+      const all = containers(c)
+      const x = at(c, all[e.at % all.length]) as any
+      const v = structuredClone(e.value)
+      if (Array.isArray(x)) {
+        const i = e.pos % (x.length + 1)
+        if (e.kind === 'insert' || x.length === 0) x.splice(i, 0, v)
+        else if (e.kind === 'delete') x.splice(i % x.length, 1)
+        else x[i % x.length] = v
+      } else {
+        const ks = Object.keys(x)
+        if (e.kind === 'delete' && ks.length > 1) delete x[ks[e.pos % ks.length]]
+        else x[e.kind === 'insert' || ks.length === 0 ? `n${e.pos}` : ks[e.pos % ks.length]] = v
+      }
+    }
+    return c
+  }
+  const readBack = (x: unknown): unknown => JSON.parse(JSON.stringify(x))
+
+  it('writes what a whole write gives, and says truly what changed', () => {
+    let copied = 0
+    fc.assert(
+      fc.property(tree, edits, edits, (d1, e12, e23) => {
+        const first = emitState(d1, YAML, '# h\n', undefined, 0)
+        if (first === null) return
+        let prev = {data: readBack(d1), text: first.text, spans: readBack(first.spans) as Spans}
+        for (const d of [edit(d1, e12), edit(edit(d1, e12), e23)]) {
+          const whole = emitState(d, YAML, '# h\n', undefined, 0)
+          const over = emitState(d, YAML, '# h\n', prev, 0)
+          expect(over?.text).toBe(whole?.text)
+          if (over === null || whole === null) return
+          expect(over.spans).toEqual(whole.spans)
+          if (over.text.length > 200 && over.changed.length < Object.keys(over.spans).length) copied++
+          // Every difference lies inside a changed entry that is not open.
+          if (over.open) {
+            const [a, b] = [structuredClone(prev.data) as any, structuredClone(d) as any]
+            for (const c of over.changed.filter((c) => !c.open)) {
+              for (const o of [a, b]) {
+                const parent = at(o, c.path.slice(0, -1)) as any
+                if (parent && Object.hasOwn(parent, c.path.at(-1)!)) parent[c.path.at(-1)!] = '(changed)'
+              }
+            }
+            expect(b).toEqual(a)
+          }
+          prev = {data: readBack(d), text: over.text, spans: readBack(over.spans) as Spans}
+        }
+      }),
+      {numRuns: 600},
+    )
+    expect(copied).toBeGreaterThan(20)
   })
 })

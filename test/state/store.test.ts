@@ -9,7 +9,10 @@ import {afterAll, describe, expect, it} from 'vitest'
 import {StateError} from '../../src/core/errors.js'
 import {startGuest} from '../../src/core/guest.js'
 import {modprobe} from '../../src/core/modules.js'
-import {load, mutate, newWorld, parse, serialize, statePath} from '../../src/state/store.js'
+import {create, change, remove} from '../../src/cli/mdev.js'
+import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
+import {start, stop} from '../../src/cli/guest.js'
+import {load, mutate, newWorld, parse, replace, serialize, statePath} from '../../src/state/store.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {echo} from '../../src/sysfs/shell.js'
 
@@ -191,7 +194,7 @@ describe('the parse cache beside the state file', () => {
     // The cache holds the text's SHA-256, not the text: about the size of the data.
     const sha = (t: string) => createHash('sha256').update(t).digest('hex')
     const c = JSON.parse(readFileSync(cache(f), 'utf8'))
-    expect(Object.keys(c).sort()).toEqual(['build', 'data', 'schema', 'sha256'])
+    expect(Object.keys(c).sort()).toEqual(['build', 'data', 'schema', 'sha256', 'size'])
     expect(c.sha256).toBe(sha(readFileSync(f, 'utf8')))
     expect(readFileSync(cache(f), 'utf8')).not.toContain('# aplab state')
     // What the cache gives is what parsing the YAML gives.
@@ -234,6 +237,57 @@ describe('the parse cache beside the state file', () => {
     expect((await load(f)).hosts[0].runtime.apmask.has(1)).toBe(false)
     writeFileSync(f, readFileSync(f, 'utf8').replace('ap_domain: 4', 'ap_domain: many'))
     expect(await stateError(load(f))).toMatch(/ap_domain/)
+  })
+})
+
+describe('a large state written over the text before', () => {
+  const cache = (f: string) => join(dirname(f), `.${basename(f)}.cache`)
+  const uuid = (i: number) => `b16b0000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`
+  it('is what a whole write gives after every kind of change, and a change that breaks a rule is still refused', async () => {
+    const f = join(tmp(), 'state.yaml')
+    const world = newWorld('max')
+    const host = world.hosts[0]
+    modprobe(host, 'vfio_ap', false, 0)
+    hostVfs(host, 0).write('/sys/bus/ap/apmask', '0x' + '0'.repeat(64) + '\n')
+    hostVfs(host, 0).write('/sys/bus/ap/aqmask', '0x' + '0'.repeat(64) + '\n')
+    for (let i = 0; i < 40; i++) {
+      create(host, uuid(i))
+      change(host, uuid(i), {adapter: [String(i)], domain: [String(i >> 3)], 'control-domain': [String(i >> 3)]}, false)
+      expect((await mdevctlOnHost(host, ['define', '-u', uuid(i), '--auto'])).code).toBe(0)
+      if (i < 20) start(world, host, `guest${i}`, ['-cpu', 'host,ap=on', '-device', `vfio-ap,sysfsdev=/sys/bus/mdev/devices/${uuid(i)},id=vfio${i}`], {libvirt: false, autostart: false, uid: 0})
+    }
+    await replace(f, world, false)
+    const whole = async () => {
+      const text = readFileSync(f, 'utf8')
+      expect(text).toBe(await serialize(await parse(text, f)))
+      expect(await serialize(await load(f))).toBe(text)
+    }
+    expect(readFileSync(f, 'utf8').length).toBeGreaterThan(32 * 1024)
+    expect(Object.keys(JSON.parse(readFileSync(cache(f), 'utf8')))).toContain('spans')
+    const changes: Array<(w: typeof world) => unknown> = [
+      (w) => hostVfs(w.hosts[0]).write('/sys/bus/ap/poll_timeout', '300000'),
+      (w) => remove(w.hosts[0], uuid(30)),
+      (w) => stop(w, 'guest3'),
+      (w) => change(w.hosts[0], uuid(35), {domain: ['200']}, false),
+      (w) => mdevctlOnHost(w.hosts[0], ['undefine', '-u', uuid(31)]),
+      (w) => create(w.hosts[0], uuid(99)),
+      (w) => void (w.current = w.hosts[0].name),
+      (w) => hostVfs(w.hosts[0]).write('/sys/bus/ap/scans', '1'),
+    ]
+    for (const c of changes) {
+      await mutate(f, c)
+      await whole()
+    }
+    // A change that breaks a rule between objects, beside one no rule reads: not saved.
+    const text = readFileSync(f, 'utf8')
+    const msg = await stateError(
+      mutate(f, (w) => {
+        w.hosts[0].runtime.pollTimeout = 1000
+        w.hosts[0].runtime.mdevs.push({...w.hosts[0].runtime.mdevs[0], group: 7777})
+      }),
+    )
+    expect(msg).toMatch(new RegExp(`^${f}: not saved: the change would break a rule of the kernel \\(hosts\\[0\\]\\.runtime\\.mdevs\\[\\d+\\]`))
+    expect(readFileSync(f, 'utf8')).toBe(text)
   })
 })
 
