@@ -157,11 +157,11 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
    * place held in prev (undefined: nothing known). A large collection's
    * entries record their spans (`mine`), and copy those of an equal `old` (`theirs[j]`).
    */
-  const entry = (v: unknown, indent: string, dash: boolean, old: unknown, mine: number[] | undefined, theirs: number[] | undefined, j: number): void => {
+  const entry = (v: unknown, indent: string, dash: boolean, old: unknown, mine: number[] | undefined, theirs: number[] | undefined, j: number, carries: boolean): void => {
     const start = out.length
     if (theirs !== undefined && j >= 0 && same(v, old)) {
       out += prev!.text.slice(theirs[2 * j], theirs[2 * j + 1])
-      if (typeof v === 'object' && v !== null) carry(start - theirs[2 * j])
+      if (carries) carry(start - theirs[2 * j])
     } else {
       let open = false
       if (Array.isArray(v) || isMap(v)) {
@@ -190,13 +190,14 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
       }
       const olds = Array.isArray(old) ? old : undefined
       const [mine, theirs] = large(x.length, olds?.length)
+      const carries = theirs !== undefined && under.has(JSON.stringify(prevPath))
       const at = olds ? aligned(x, olds) : undefined
       for (let i = 0; i < x.length; i++) {
         out += (i === 0 ? first : indent) + '- '
         const j = at ? at(i) : -1
         path.push(i)
         prevPath.push(j)
-        entry(x[i], indent, true, j >= 0 ? olds![j] : undefined, mine, theirs, j)
+        entry(x[i], indent, true, j >= 0 ? olds![j] : undefined, mine, theirs, j, carries)
         path.pop()
         prevPath.pop()
       }
@@ -211,6 +212,7 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
       const olds = isMap(old) ? old : undefined
       const oldKeys = olds && Object.keys(olds)
       const [mine, theirs] = large(ks.length, oldKeys?.length)
+      const carries = theirs !== undefined && under.has(JSON.stringify(prevPath))
       let index: Map<string, number> | undefined
       if (theirs) index = new Map(oldKeys!.map((k, j) => [k, j]))
       for (let i = 0; i < ks.length; i++) {
@@ -221,7 +223,7 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
         const o = olds && Object.hasOwn(olds, k) ? olds[k] : undefined
         path.push(k)
         prevPath.push(k)
-        entry(v, indent, false, o, mine, theirs, index?.get(k) ?? -1)
+        entry(v, indent, false, o, mine, theirs, index?.get(k) ?? -1, carries)
         path.pop()
         prevPath.pop()
       }
@@ -230,18 +232,20 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
     throw new GiveUp()
   }
 
-  // The spans of prev's collections at or inside each of its places.
+  // The spans of prev's collections at or inside each of its places, and
+  // the collections of prev with such a place among their entries.
   const inside = new Map<string, string[]>()
+  const under = new Set<string>()
   for (const k of Object.keys(prev?.spans ?? {})) {
     const p = JSON.parse(k) as unknown[]
     for (let n = 1; n <= p.length; n++) {
       const outer = JSON.stringify(p.slice(0, n))
       inside.set(outer, [...(inside.get(outer) ?? []), k])
+      under.add(JSON.stringify(p.slice(0, n - 1)))
     }
   }
   /** Keep the spans of the collections inside a value copied from prev (at prevPath, now at path and `by` further on). */
   const carry = (by: number): void => {
-    if (inside.size === 0) return
     const from = JSON.stringify(prevPath)
     const keys = inside.get(from)
     if (keys === undefined) return

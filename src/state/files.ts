@@ -124,12 +124,19 @@ function missingReal(file: string, refuse: (d: string) => never): string {
   }
 }
 
+/** A file as read: its bytes and status, and its text (decoded when first asked for). */
+export interface Read {
+  bytes: Buffer
+  stat: fs.Stats
+  readonly text: string
+}
+
 /**
  * Read a file that must be a regular file of at most `max` bytes: opened
  * without blocking (a FIFO never blocks), checked with fstat before a byte is
  * read, and read no further than its size. Null when it does not exist.
  */
-export function readRegular(place: Place, max = MAX_STATE_BYTES): {text: string; stat: fs.Stats} | null {
+export function readRegular(place: Place, max = MAX_STATE_BYTES): Read | null {
   const {file} = place
   let fd: number
   try {
@@ -145,7 +152,15 @@ export function readRegular(place: Place, max = MAX_STATE_BYTES): {text: string;
     // A write replaces the file (a new inode), so other hard links would keep the old state and
     // each name would have a lock of its own: one state is one name; use a symbolic link.
     if (stat.nlink > 1) throw new StateError(file, `the state has ${stat.nlink} hard links; aplab replaces it on every write, so they would part: use a symbolic link`)
-    return {text: readAll(fd, stat.size).toString('utf8'), stat}
+    const bytes = readAll(fd, stat.size)
+    let text: string | undefined
+    return {
+      bytes,
+      stat,
+      get text() {
+        return (text ??= bytes.toString('utf8'))
+      },
+    }
   } catch (e) {
     if (e instanceof StateError) throw e
     throw new StateError(file, `cannot read the state: ${why(e)}`)
@@ -209,7 +224,7 @@ export interface WriteOptions {
  * `file`, and the directory synced. Returns the new file's status.
  * Node errors come out as they are; the caller says what failed.
  */
-export async function replaceFile(file: string, text: string, opts: WriteOptions): Promise<fs.Stats> {
+export async function replaceFile(file: string, text: string | Buffer, opts: WriteOptions): Promise<fs.Stats> {
   const tmp = await tempName(file)
   const like = opts.like
   // Created no more permissive than the file it replaces, then given its exact mode.

@@ -186,6 +186,7 @@ class Reader {
     try {
       const m = parseRanges(text as string)
       MASKS.set(text as string, m)
+      if (CANONICAL) TEXTS.set(m, text as string)
       return m
     } catch (e) {
       return this.fail(key, (e as Error).message)
@@ -195,6 +196,8 @@ class Reader {
 
 /** The masks of the data being read, by text (see Reader.mask); emptied after each read. */
 const MASKS = new Map<string, Mask>()
+/** Whether the data being read is worldToData's (its mask texts are formatRanges'). */
+let CANONICAL = false
 
 /**
  * A mask's text in the state file (`0x00-0x54,0xab`), once per mask: masks
@@ -478,8 +481,11 @@ function readHost(r: Reader): Host {
  * Build the model from parsed YAML data (of the current version), checking
  * each field (SchemaError at the first wrong one) but not the rules between
  * objects: `aplab state check` reads a file this way to list every problem.
+ * `canonical`: the data is worldToData's (the cache), whose mask texts are
+ * kept to be written again as they are.
  */
-export function readWorld(data: unknown): World {
+export function readWorld(data: unknown, canonical = false): World {
+  CANONICAL = canonical
   try {
     const r = Reader.root(data)
     r.only('version', 'current', 'hosts')
@@ -488,6 +494,7 @@ export function readWorld(data: unknown): World {
     return {current: r.str('current'), hosts}
   } finally {
     MASKS.clear()
+    CANONICAL = false
   }
 }
 

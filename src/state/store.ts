@@ -102,7 +102,8 @@ export async function parse(text: string, file: string): Promise<World> {
  */
 const cachePath = (real: string): string => path.join(path.dirname(real), `.${path.basename(real)}.cache`)
 
-async function digest(text: string): Promise<string> {
+/** The SHA-256 of a text, or of its bytes as read (the same for any text in UTF-8). */
+async function digest(text: string | Buffer): Promise<string> {
   const {createHash} = await import('node:crypto')
   return createHash('sha256').update(text).digest('hex')
 }
@@ -183,19 +184,28 @@ interface Loaded {
 
 /** The world of a state file's text, through the cache when it holds this text. */
 async function worldOf(text: string, place: Place, stat: fs.Stats): Promise<World> {
-  return (await loadedOf(text, place, stat)).world
+  return (await loadedOf({text, stat}, place)).world
 }
 
-/** worldOf, with the JSON of the data as read. */
-async function loadedOf(text: string, place: Place, stat: fs.Stats): Promise<Loaded> {
-  const sha = await digest(text)
+/** worldOf of a file as read (its text decoded only when needed), with the JSON of the data as read. */
+async function loadedOf(r: {bytes?: Buffer; readonly text: string; stat: fs.Stats}, place: Place): Promise<Loaded> {
+  const {stat} = r
+  const sha = await digest(r.bytes ?? r.text)
   const cached = cachedData(place.real, sha, stat)
   // Checked by this build before it was written: the fields are read (and
   // checked) as always, the rules between objects are known to hold.
   if (cached?.checked) {
-    const world = validated(place.file, () => readWorld(cached.data))
-    return {world, json: cached.json, ...(cached.spans && {prev: {data: cached.data, text, spans: cached.spans}})}
+    const world = validated(place.file, () => readWorld(cached.data, true))
+    const prev = cached.spans && {
+      data: cached.data,
+      spans: cached.spans,
+      get text() {
+        return r.text
+      },
+    }
+    return {world, json: cached.json, ...(prev && {prev})}
   }
+  const text = r.text
   const data = cached ? cached.data : await parseData(text, place.file)
   // Only data that passed every check is cached: JSON has no NaN or
   // infinity (`.nan` would come back as null, a missing field), so a refused
@@ -216,7 +226,7 @@ export async function load(file: string): Promise<World> {
   const session = current()
   if (session?.real === place.real) return session.world
   const r = readRegular(place)
-  return r === null ? newWorld() : endGuestsOfDeadProcesses(await worldOf(r.text, place, r.stat))
+  return r === null ? newWorld() : endGuestsOfDeadProcesses((await loadedOf(r, place)).world)
 }
 
 /**
@@ -258,13 +268,14 @@ async function writeData(place: Place, data: unknown, like: fs.Stats | undefined
 
 /** Write a state's text (dataText's) and its cache; `json` is its data's JSON. */
 async function writeText(place: Place, {text, spans}: {text: string; spans?: Spans}, like: fs.Stats | undefined, json: string): Promise<void> {
+  const bytes = Buffer.from(text)
   let st: fs.Stats
   try {
-    st = await replaceFile(place.real, text, {like, durable: true})
+    st = await replaceFile(place.real, bytes, {like, durable: true})
   } catch (e) {
     throw new StateError(place.file, `cannot write the state: ${whyOn(e, path.dirname(place.real))}`)
   }
-  await writeCache(place.real, await digest(text), json, st, spans)
+  await writeCache(place.real, await digest(bytes), json, st, spans)
 }
 
 /** Refuse to write a world that breaks one of the kernel's rules between objects: what is written must load again. */
@@ -346,26 +357,40 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
   if (session) return sessionMutate(session, change)
   return withLock(file, async (place, guard) => {
     const r = readRegular(place)
-    const loaded = r === null ? undefined : await loadedOf(r.text, place, r.stat)
+    const loaded = r === null ? undefined : await loadedOf(r, place)
     const world = loaded?.world ?? newWorld()
     // The data as read, to tell whether anything changed (a fresh default host: nothing yet).
     const before = loaded?.json ?? JSON.stringify(worldToData(world))
     await endGuestsOfDeadProcesses(world)
     const result = await change(world)
-    settleGuests(world)
-    const after = worldToData(world)
-    const json = JSON.stringify(after)
-    if (json !== before) {
-      // Written over the text read, copying from it what has not changed.
-      const written = await dataText(after, loaded?.prev)
+    // What a change unplugs from running guests is gone from their kernels
+    // (settleGuests). A world this build wrote (it has spans: prev) was
+    // settled before it was written, and a change of only fields that no
+    // rule reads cannot reach a guest: it is settled only after any other.
+    const prev = loaded?.prev
+    if (!prev) settleGuests(world)
+    let after = worldToData(world)
+    let json = JSON.stringify(after)
+    if (json === before) return result
+    // Written over the text read, copying from it what has not changed.
+    let written = await dataText(after, prev)
+    if (!(written.emitted && onlyUnruledChanged(written.emitted))) {
+      if (prev) {
+        settleGuests(world)
+        after = worldToData(world)
+        const settled = JSON.stringify(after)
+        if (settled === before) return result
+        if (settled !== json) written = await dataText(after, prev)
+        json = settled
+      }
       // What is written must load again: a change that would break one of the
       // kernel's rules between objects (a fault of aplab's, never a user's) is
       // not saved. A change of fields that no rule reads needs no new check.
-      if (!(written.emitted && onlyUnruledChanged(written.emitted))) mustLoadAgain(place, world, 'the change')
-      guard.check()
-      await writeText(place, written, r?.stat, json)
-      guard.wrote()
+      mustLoadAgain(place, world, 'the change')
     }
+    guard.check()
+    await writeText(place, written, r?.stat, json)
+    guard.wrote()
     return result
   })
 }
@@ -390,6 +415,7 @@ export async function replace(file: string, world: World, force: boolean): Promi
       // a new file
     }
     if (!force && like) throw new StateError(place.file, 'a state file exists already (use --force to replace it)')
+    settleGuests(world)
     mustLoadAgain(place, world, 'the new state')
     guard.check()
     await writeData(place, worldToData(world), like)

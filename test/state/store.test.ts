@@ -278,6 +278,13 @@ describe('a large state written over the text before', () => {
       await mutate(f, c)
       await whole()
     }
+    // What a change unplugs from a running guest is forgotten before the state is written.
+    await mutate(f, (w) => void w.hosts[0].guests[0].runtime.offline.push('card00', '00.0000'))
+    await whole()
+    expect((await load(f)).hosts[0].guests[0].runtime.offline).toEqual(['00.0000', 'card00'])
+    await mutate(f, (w) => change(w.hosts[0], uuid(0), {adapter: ['0']}, true))
+    await whole()
+    expect((await load(f)).hosts[0].guests[0].runtime.offline).toEqual([])
     // A change that breaks a rule between objects, beside one no rule reads: not saved.
     const text = readFileSync(f, 'utf8')
     const msg = await stateError(
