@@ -117,6 +117,11 @@ class Reader {
     return Object.keys(this.v)
   }
 
+  /** A field as it is (for data known to be worldToData's). */
+  raw(key: string): unknown {
+    return this.v[key]
+  }
+
   str(key: string): string {
     const v = this.v[key]
     if (typeof v !== 'string') this.fail(key, v === undefined ? 'missing' : `expected a string, found ${show(v)}`)
@@ -375,6 +380,7 @@ function cioIgnore(r: Reader): Runtime['cioIgnore'] {
 }
 
 function readMdevs(r: Reader): Mdev[] {
+  if (CANONICAL) return (r.raw('mdevs') as Obj[]).map(canonicalMdev)
   return r.list('mdevs').map((m) => {
     m.only('uuid', 'adapters', 'domains', 'control_domains', 'guest_matrix', 'iommu_group')
     const uuid = m.str('uuid')
@@ -390,6 +396,37 @@ function readMdevs(r: Reader): Mdev[] {
     }
   })
 }
+
+/**
+ * An mdev of worldToData's own data, read as above without the checks (a
+ * host has thousands); the data is kept to be written again if the mdev is
+ * unchanged (mdevData).
+ */
+function canonicalMdev(d: Obj): Mdev {
+  const g = d.guest_matrix as Obj
+  const m: Mdev = {
+    uuid: d.uuid as string,
+    apm: canonicalMask(d.adapters as string),
+    aqm: canonicalMask(d.domains as string),
+    adm: canonicalMask(d.control_domains as string),
+    shadow: {apm: canonicalMask(g.adapters as string), aqm: canonicalMask(g.domains as string), adm: canonicalMask(g.control_domains as string)},
+    group: d.iommu_group as number,
+  }
+  ORIGIN.set(m, d)
+  return m
+}
+
+function canonicalMask(text: string): Mask {
+  let m = MASKS.get(text)
+  if (m === undefined) {
+    MASKS.set(text, (m = parseRanges(text)))
+    TEXTS.set(m, text)
+  }
+  return m
+}
+
+/** The data an mdev was read from, when it was worldToData's (see canonicalMdev). */
+const ORIGIN = new WeakMap<Mdev, Obj>()
 
 const ID_RE = /^[A-Za-z][A-Za-z0-9._-]*$/
 const UUID_LC_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -574,17 +611,36 @@ function runtimeData(rt: Runtime, bootedWith: string): Obj {
     offline: [...rt.offline].sort(),
     unbound: [...rt.unbound].sort(),
     counters: sortedRecord(rt.counters, (c) => ({...c})),
-    mdevs: rt.mdevs.map((m) => ({
-      uuid: m.uuid,
-      adapters: formatRanges(m.apm),
-      domains: formatRanges(m.aqm),
-      control_domains: formatRanges(m.adm),
-      guest_matrix: {adapters: formatRanges(m.shadow.apm), domains: formatRanges(m.shadow.aqm), control_domains: formatRanges(m.shadow.adm)},
-      iommu_group: m.group,
-    })),
+    mdevs: rt.mdevs.map(mdevData),
     ...(sameBlacklist(rt.cioIgnore, bootBlacklist(parseCmdline(rt.cmdline))) ? {} : {cio_ignore: blacklistText(rt.cioIgnore)}),
     boot_time: rt.bootTime,
     dmesg: rt.dmesg.map((l) => `${Math.round(l.t)} ${l.msg}`),
+  }
+}
+
+/** An mdev's data: the very data it was read from while it is unchanged. */
+function mdevData(m: Mdev): Obj {
+  const d = ORIGIN.get(m)
+  if (d !== undefined) {
+    const g = d.guest_matrix as Obj
+    const same =
+      d.uuid === m.uuid &&
+      d.iommu_group === m.group &&
+      d.adapters === formatRanges(m.apm) &&
+      d.domains === formatRanges(m.aqm) &&
+      d.control_domains === formatRanges(m.adm) &&
+      g.adapters === formatRanges(m.shadow.apm) &&
+      g.domains === formatRanges(m.shadow.aqm) &&
+      g.control_domains === formatRanges(m.shadow.adm)
+    if (same) return d
+  }
+  return {
+    uuid: m.uuid,
+    adapters: formatRanges(m.apm),
+    domains: formatRanges(m.aqm),
+    control_domains: formatRanges(m.adm),
+    guest_matrix: {adapters: formatRanges(m.shadow.apm), domains: formatRanges(m.shadow.aqm), control_domains: formatRanges(m.shadow.adm)},
+    iommu_group: m.group,
   }
 }
 

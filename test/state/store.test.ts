@@ -13,6 +13,8 @@ import {create, change, remove} from '../../src/cli/mdev.js'
 import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
 import {start, stop} from '../../src/cli/guest.js'
 import {load, mutate, newWorld, parse, replace, serialize, statePath} from '../../src/state/store.js'
+import {PRESETS} from '../../src/core/presets.js'
+import {readWorld, worldToData} from '../../src/state/schema.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {echo} from '../../src/sysfs/shell.js'
 
@@ -240,22 +242,46 @@ describe('the parse cache beside the state file', () => {
   })
 })
 
+const uuid = (i: number) => `b16b0000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`
+
+/** A max host with 40 mdevs defined and started and 20 guests running. */
+async function largeWorld() {
+  const world = newWorld('max')
+  const host = world.hosts[0]
+  modprobe(host, 'vfio_ap', false, 0)
+  hostVfs(host, 0).write('/sys/bus/ap/apmask', '0x' + '0'.repeat(64) + '\n')
+  hostVfs(host, 0).write('/sys/bus/ap/aqmask', '0x' + '0'.repeat(64) + '\n')
+  for (let i = 0; i < 40; i++) {
+    create(host, uuid(i))
+    change(host, uuid(i), {adapter: [String(i)], domain: [String(i >> 3)], 'control-domain': [String(i >> 3)]}, false)
+    expect((await mdevctlOnHost(host, ['define', '-u', uuid(i), '--auto'])).code).toBe(0)
+    if (i < 20) start(world, host, `guest${i}`, ['-cpu', 'host,ap=on', '-device', `vfio-ap,sysfsdev=/sys/bus/mdev/devices/${uuid(i)},id=vfio${i}`], {libvirt: false, autostart: false, uid: 0})
+  }
+  return world
+}
+
+describe("the cache's own data", () => {
+  it('is read as any data is, and written again as it was until it changes', async () => {
+    for (const w of [...PRESETS.map((p) => newWorld(p.name)), await largeWorld()]) {
+      const data = JSON.parse(JSON.stringify(worldToData(w)))
+      const world = readWorld(data, true)
+      expect(world).toEqual(readWorld(data))
+      expect(worldToData(world)).toEqual(data)
+      for (const m of world.hosts[0].runtime.mdevs) {
+        m.group += 1000
+        m.shadow.adm = m.shadow.adm.with(200)
+      }
+      expect(worldToData(world)).toEqual(worldToData(readWorld(JSON.parse(JSON.stringify(worldToData(world))))))
+      expect(JSON.stringify(worldToData(world)) === JSON.stringify(data)).toBe(world.hosts[0].runtime.mdevs.length === 0)
+    }
+  })
+})
+
 describe('a large state written over the text before', () => {
   const cache = (f: string) => join(dirname(f), `.${basename(f)}.cache`)
-  const uuid = (i: number) => `b16b0000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`
   it('is what a whole write gives after every kind of change, and a change that breaks a rule is still refused', async () => {
     const f = join(tmp(), 'state.yaml')
-    const world = newWorld('max')
-    const host = world.hosts[0]
-    modprobe(host, 'vfio_ap', false, 0)
-    hostVfs(host, 0).write('/sys/bus/ap/apmask', '0x' + '0'.repeat(64) + '\n')
-    hostVfs(host, 0).write('/sys/bus/ap/aqmask', '0x' + '0'.repeat(64) + '\n')
-    for (let i = 0; i < 40; i++) {
-      create(host, uuid(i))
-      change(host, uuid(i), {adapter: [String(i)], domain: [String(i >> 3)], 'control-domain': [String(i >> 3)]}, false)
-      expect((await mdevctlOnHost(host, ['define', '-u', uuid(i), '--auto'])).code).toBe(0)
-      if (i < 20) start(world, host, `guest${i}`, ['-cpu', 'host,ap=on', '-device', `vfio-ap,sysfsdev=/sys/bus/mdev/devices/${uuid(i)},id=vfio${i}`], {libvirt: false, autostart: false, uid: 0})
-    }
+    const world = await largeWorld()
     await replace(f, world, false)
     const whole = async () => {
       const text = readFileSync(f, 'utf8')
