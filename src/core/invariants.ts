@@ -119,6 +119,35 @@ function lparProblems(host: Host, at: Places, out: Problem[]): void {
   }
 }
 
+/**
+ * A question about one mask asked once per mask: the masks of a state read
+ * from its file are shared (one per distinct text), so a host's thousand
+ * mdevs ask about few.
+ */
+function perMask<T>(f: (m: Mask) => T): (m: Mask) => T {
+  const known = new Map<Mask, T>()
+  return (m) => {
+    if (known.has(m)) return known.get(m) as T
+    const v = f(m)
+    known.set(m, v)
+    return v
+  }
+}
+
+/** The first bit of a mask that is not in `whole`, or undefined. */
+const outside = (whole: Mask): ((m: Mask) => number | undefined) =>
+  perMask((m) => {
+    const o = m.andNot(whole)
+    return o.isEmpty() ? undefined : first(o)
+  })
+
+/** The first bit of a mask that is also in `other`, or undefined. */
+const within = (other: Mask): ((m: Mask) => number | undefined) =>
+  perMask((m) => {
+    const o = m.and(other)
+    return o.isEmpty() ? undefined : first(o)
+  })
+
 function mdevProblems(host: Host, at: Places, out: Problem[]): void {
   const rt = host.runtime
   const mdevs = rt.mdevs
@@ -126,25 +155,30 @@ function mdevProblems(host: Host, at: Places, out: Problem[]): void {
   if (!rt.modules.includes('vfio_ap')) out.push({where: at.mdevs(), message: 'mediated devices exist only while vfio_ap is loaded, and it is not (runtime.modules)'})
   if (mdevs.length > MAX_INSTANCES) out.push({where: at.mdevs(), message: `${mdevs.length} mediated devices, more than the ${MAX_INSTANCES} vfio_ap allows`})
   const bus = new ApBus(host.lpar, rt)
-  const maxA = Mask.range(0, bus.maxAdapterId)
-  const maxD = Mask.range(0, bus.maxDomainId)
+  const above = {adapters: outside(Mask.range(0, bus.maxAdapterId)), domains: outside(Mask.range(0, bus.maxDomainId))}
+  const reserved = {a: within(rt.apmask), d: within(rt.aqmask)}
   // The LPAR's configuration as QCI reports it (nothing without QCI) and
   // the card and queue devices of the bus, computed once for every shadow.
   let devs: Devices | undefined
-  const devices = (): Devices =>
-    (devs ??= {
-      apm: bus.adapterMask() ?? Mask.empty(),
-      aqm: bus.usageMask() ?? Mask.empty(),
-      adm: bus.controlMask() ?? Mask.empty(),
-      cards: Mask.of(bus.cardIds()),
-      domains: Mask.of(bus.domainIds()),
+  const devices = (): Devices => {
+    if (devs) return devs
+    const of = (m: Mask | null) => outside(m ?? Mask.empty())
+    return (devs = {
+      apm: of(bus.adapterMask()),
+      aqm: of(bus.usageMask()),
+      adm: of(bus.controlMask()),
+      cards: of(Mask.of(bus.cardIds())),
+      domains: of(Mask.of(bus.domainIds())),
+      reserved,
     })
+  }
   const uuids = new Map<string, number>()
   const groups = new Map<number, number>()
   // Per adapter, the domains assigned so far: an APQN in two mdevs is found
   // with one mask operation per assigned adapter.
   const taken: Array<Mask | undefined> = []
-  mdevs.forEach((m, i) => {
+  for (let i = 0; i < mdevs.length; i++) {
+    const m = mdevs[i]
     const name = `mdev ${m.uuid}`
     const u = uuids.get(m.uuid)
     if (u !== undefined) out.push({where: at.mdev(i, 'uuid'), message: `${name} is listed twice`})
@@ -153,19 +187,15 @@ function mdevProblems(host: Host, at: Places, out: Problem[]): void {
     if (g !== undefined) out.push({where: at.mdev(i, 'iommu_group'), message: `${name}: IOMMU group ${m.group} is also mdev ${mdevs[g].uuid}'s (${at.mdev(g)})`})
     else groups.set(m.group, i)
     // assign_* and ap_config refuse ids above the maximum (ENODEV).
-    for (const [field, mask, max, what, id] of [
-      ['adapters', m.apm, bus.maxAdapterId, 'adapter', id2],
-      ['domains', m.aqm, bus.maxDomainId, 'domain', id4],
-      ['control_domains', m.adm, bus.maxDomainId, 'control domain', id4],
-    ] as const) {
-      const o = mask.andNot(field === 'adapters' ? maxA : maxD)
-      if (!o.isEmpty()) out.push({where: at.mdev(i, field), message: `${name}: ${what} ${id(first(o))} is above the highest ${field === 'adapters' ? 'adapter' : 'domain'} id ${max}`})
-    }
+    let o: number | undefined
+    if ((o = above.adapters(m.apm)) !== undefined) out.push({where: at.mdev(i, 'adapters'), message: `${name}: adapter ${id2(o)} is above the highest adapter id ${bus.maxAdapterId}`})
+    if ((o = above.domains(m.aqm)) !== undefined) out.push({where: at.mdev(i, 'domains'), message: `${name}: domain ${id4(o)} is above the highest domain id ${bus.maxDomainId}`})
+    if ((o = above.domains(m.adm)) !== undefined)
+      out.push({where: at.mdev(i, 'control_domains'), message: `${name}: control domain ${id4(o)} is above the highest domain id ${bus.maxDomainId}`})
     // EADDRNOTAVAIL: no APQN of the matrix may be reserved for the host's drivers.
-    const ra = m.apm.and(rt.apmask)
-    const rd = m.aqm.and(rt.aqmask)
-    if (!ra.isEmpty() && !rd.isEmpty())
-      out.push({where: at.mdev(i), message: `${name}: APQN ${queueName(first(ra), first(rd))} is reserved for the host's drivers by apmask and aqmask`})
+    const ra = reserved.a(m.apm)
+    const rd = reserved.d(m.aqm)
+    if (ra !== undefined && rd !== undefined) out.push({where: at.mdev(i), message: `${name}: APQN ${queueName(ra, rd)} is reserved for the host's drivers by apmask and aqmask`})
     // EADDRINUSE: no APQN in two mdevs.
     if (!m.aqm.isEmpty()) {
       let shared: {a: number; d: number} | undefined
@@ -183,7 +213,7 @@ function mdevProblems(host: Host, at: Places, out: Problem[]): void {
     }
     const p = shadowProblem(bus, m, devices)
     if (p) out.push({where: at.mdev(i, 'guest_matrix'), message: `${name}: guest_matrix ${p}`})
-  })
+  }
 }
 
 /**
@@ -194,16 +224,20 @@ function mdevProblems(host: Host, at: Places, out: Problem[]): void {
  * with one that is not, and the probe and remove callbacks keep it so.
  */
 interface Devices {
-  apm: Mask
-  aqm: Mask
-  adm: Mask
-  cards: Mask
-  domains: Mask
+  /** The first bit of a mask outside each (see `outside`). */
+  apm: (m: Mask) => number | undefined
+  aqm: (m: Mask) => number | undefined
+  adm: (m: Mask) => number | undefined
+  cards: (m: Mask) => number | undefined
+  domains: (m: Mask) => number | undefined
+  /** The first bit of a mask reserved by apmask (a) and aqmask (d). */
+  reserved: {a: (m: Mask) => number | undefined; d: (m: Mask) => number | undefined}
 }
 
 function shadowProblem(bus: ApBus, m: Mdev, devices: () => Devices): string | undefined {
   const s = m.shadow
   const notIn = (part: Mask, whole: Mask): number | undefined => {
+    if (part === whole) return undefined
     const o = part.andNot(whole)
     return o.isEmpty() ? undefined : first(o)
   }
@@ -213,16 +247,16 @@ function shadowProblem(bus: ApBus, m: Mdev, devices: () => Devices): string | un
   if ((x = notIn(s.adm, m.adm)) !== undefined) return `has control domain ${id4(x)}, which is not among the mdev's control domains`
   const noQci = bus.lpar.qci ? '' : ' (the LPAR has no QCI, so vfio_ap gives guests nothing)'
   const d = devices()
-  if ((x = notIn(s.apm, d.apm)) !== undefined) return `has adapter ${id2(x)}, which is not in the LPAR's configuration${noQci}`
-  if ((x = notIn(s.aqm, d.aqm)) !== undefined) return `has domain ${id4(x)}, which is not a usage domain of the LPAR${noQci}`
-  if ((x = notIn(s.adm, d.adm)) !== undefined) return `has control domain ${id4(x)}, which is not a control domain of the LPAR${noQci}`
+  if ((x = d.apm(s.apm)) !== undefined) return `has adapter ${id2(x)}, which is not in the LPAR's configuration${noQci}`
+  if ((x = d.aqm(s.aqm)) !== undefined) return `has domain ${id4(x)}, which is not a usage domain of the LPAR${noQci}`
+  if ((x = d.adm(s.adm)) !== undefined) return `has control domain ${id4(x)}, which is not a control domain of the LPAR${noQci}`
   if (s.apm.isEmpty() || s.aqm.isEmpty()) return undefined
-  if ((x = notIn(s.apm, d.cards)) !== undefined) return `has adapter ${id2(x)}, which has no card device (its queues do not exist)`
-  if ((x = notIn(s.aqm, d.domains)) !== undefined) return `has domain ${id4(x)}, which has no queue devices`
+  if ((x = d.cards(s.apm)) !== undefined) return `has adapter ${id2(x)}, which has no card device (its queues do not exist)`
+  if ((x = d.domains(s.aqm)) !== undefined) return `has domain ${id4(x)}, which has no queue devices`
   if (!bus.vfioLoaded) return `has queue ${queueName(first(s.apm), first(s.aqm))}, which is not bound to vfio_ap (vfio_ap is not loaded)`
-  const ra = s.apm.and(bus.rt.apmask)
-  const rd = s.aqm.and(bus.rt.aqmask)
-  if (!ra.isEmpty() && !rd.isEmpty()) return `has queue ${queueName(first(ra), first(rd))}, which is reserved for the host's drivers by apmask and aqmask`
+  const ra = d.reserved.a(s.apm)
+  const rd = d.reserved.d(s.aqm)
+  if (ra !== undefined && rd !== undefined) return `has queue ${queueName(ra, rd)}, which is reserved for the host's drivers by apmask and aqmask`
   for (const n of bus.rt.unbound) {
     const q = /^([0-9a-f]{2})\.([0-9a-f]{4})$/.exec(n)
     if (q && s.apm.has(parseInt(q[1], 16)) && s.aqm.has(parseInt(q[2], 16))) return `has queue ${n}, which is not bound to vfio_ap (runtime.unbound)`
