@@ -183,6 +183,15 @@ function trustedWorld(data: unknown): World | undefined {
   }
 }
 
+/** The world of data that keeps every rule, or undefined. */
+function checkedWorld(data: unknown): World | undefined {
+  try {
+    return worldFromData(data)
+  } catch {
+    return undefined
+  }
+}
+
 /** A world as read from a state file, with the JSON of its data (worldToData) as read, and what a write can copy from. */
 interface Loaded {
   world: World
@@ -217,12 +226,16 @@ async function loadedOf(r: {bytes?: Buffer; readonly text: string; stat: fs.Stat
     }
     return {world, json: cached.json, ...(prev && {prev})}
   }
-  const text = r.text
-  const data = cached && !cached.checked ? cached.data : await parseData(text, place.file)
+  // Another build's data is checked as the YAML would be; data that fails
+  // is no cache, and the YAML says what is wrong.
+  let world = cached && !cached.checked ? checkedWorld(cached.data) : undefined
+  if (world === undefined) {
+    const data = await parseData(r.text, place.file)
+    world = validated(place.file, () => worldFromData(data))
+  }
   // Only data that passed every check is cached: JSON has no NaN or
   // infinity (`.nan` would come back as null, a missing field), so a refused
   // text must never reach the cache, or its next read would not be refused.
-  const world = validated(place.file, () => worldFromData(data))
   const json = JSON.stringify(worldToData(world))
   await writeCache(place.real, sha, json, stat)
   return {world, json}

@@ -219,10 +219,12 @@ describe('the parse cache beside the state file', () => {
     const forge = (build: unknown) => writeFileSync(cache(f), JSON.stringify({...written, build, data: {...written.data, current: 'nohost'}}))
     forge(written.build)
     expect((await load(f)).current).toBe('nohost')
-    // ...checked as the YAML would be from another build (an older or a newer aplab), and replaced.
+    // ...checked as the YAML would be from another build (an older or a newer aplab): data
+    // that fails is no cache (the YAML is read, and says what is wrong if anything), and replaced.
     for (const other of ['another build', undefined]) {
       forge(other)
-      expect(await stateError(load(f))).toBe(`${f}: current: no host is named 'nohost'`)
+      expect((await load(f)).current).toBe('host0')
+      expect(JSON.parse(readFileSync(cache(f), 'utf8'))).toEqual(written)
     }
     writeFileSync(cache(f), JSON.stringify({...written, build: 'another build'}))
     expect((await load(f)).current).toBe('host0')
@@ -231,6 +233,20 @@ describe('the parse cache beside the state file', () => {
     forge(written.build)
     writeFileSync(f, readFileSync(f, 'utf8').replace('current: host0', 'current: nohost'))
     expect(await stateError(load(f))).toBe(`${f}: current: no host is named 'nohost'`)
+  })
+  it("data of this build's that is not what it writes (a hand on the cache) is no cache", async () => {
+    const f = join(tmp(), 'state.yaml')
+    await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
+    const written = JSON.parse(readFileSync(cache(f), 'utf8'))
+    const data = structuredClone(written.data)
+    data.hosts[0].runtime.mdevs = [{uuid: 5}]
+    // As this build would have written it (its data's size given), and as another would.
+    for (const size of [JSON.stringify(data).length, written.size]) {
+      writeFileSync(cache(f), JSON.stringify({...written, size, data}))
+      const w = await load(f)
+      expect(w.hosts[0].runtime.mdevs).toEqual([])
+      expect(w.hosts[0].runtime.apmask.has(1)).toBe(false)
+    }
   })
   it('a broken cache is no cache, and a hand edit with a mistake is still reported', async () => {
     const f = join(tmp(), 'state.yaml')
