@@ -363,7 +363,7 @@ function readRuntime(r: Reader, bootedWith: string): Runtime {
     counters,
     mdevs: r.has('mdevs') ? readMdevs(r) : [],
     // Absent when it is what booting the command line gives.
-    cioIgnore: r.has('cio_ignore') ? cioIgnore(r) : bootBlacklist(parseCmdline(r.has('cmdline') ? r.str('cmdline') : bootedWith)),
+    cioIgnore: r.has('cio_ignore') ? cioIgnore(r) : bootList(r.has('cmdline') ? r.str('cmdline') : bootedWith).map(([a, b]): [number, number] => [a, b]),
     bootTime: r.optInt('boot_time', 0, Number.MAX_SAFE_INTEGER, 0),
     dmesg: r.strings('dmesg').map((l, i) => {
       const m = /^(\d+) (.*)$/s.exec(l)
@@ -371,6 +371,21 @@ function readRuntime(r: Reader, bootedWith: string): Runtime {
       return {t: Number(m![1]), msg: m![2]}
     }),
   }
+}
+
+/**
+ * The CCW blacklist that booting a command line gives, once per command
+ * line (a hundred guests boot the same one); never to be changed: the
+ * model gets a copy.
+ */
+const BOOT_LISTS = new Map<string, Runtime['cioIgnore']>()
+function bootList(cmdline: string): Runtime['cioIgnore'] {
+  let list = BOOT_LISTS.get(cmdline)
+  if (list === undefined) {
+    if (BOOT_LISTS.size > 64) BOOT_LISTS.clear()
+    BOOT_LISTS.set(cmdline, (list = bootBlacklist(parseCmdline(cmdline))))
+  }
+  return list
 }
 
 function cioIgnore(r: Reader): Runtime['cioIgnore'] {
@@ -612,7 +627,7 @@ function runtimeData(rt: Runtime, bootedWith: string): Obj {
     unbound: [...rt.unbound].sort(),
     counters: sortedRecord(rt.counters, (c) => ({...c})),
     mdevs: rt.mdevs.map(mdevData),
-    ...(sameBlacklist(rt.cioIgnore, bootBlacklist(parseCmdline(rt.cmdline))) ? {} : {cio_ignore: blacklistText(rt.cioIgnore)}),
+    ...(sameBlacklist(rt.cioIgnore, bootList(rt.cmdline)) ? {} : {cio_ignore: blacklistText(rt.cioIgnore)}),
     boot_time: rt.bootTime,
     dmesg: rt.dmesg.map((l) => `${Math.round(l.t)} ${l.msg}`),
   }
