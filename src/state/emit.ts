@@ -9,6 +9,13 @@
 // not a safe integer, undefined, a key yaml would write as an explicit `?`
 // key) makes it give up, and the caller uses YAML.stringify. The test
 // (test/state/emit.test.ts) holds it to yaml's exact bytes.
+//
+// A mutation writes over the text it read (emitState with `prev`): the
+// text of every entry of a large or shallow collection whose data has not
+// changed is copied from there (the cache keeps where each one is), so a
+// change costs about what it changes and a walk over the data; the writer
+// also says what changed, for the store to tell whether a rule between
+// objects can have been touched.
 
 import type YAMLModule from 'yaml'
 
