@@ -467,9 +467,9 @@ export interface Session {
   save(): Promise<void>
 }
 
-// Kept on the global object: the oclif commands run from a bundle of their
-// own (scripts/build.mjs), with a second copy of this module. Whichever copy
-// makes a session, its journal (the session's own) serves both.
+// Kept on the global object, so that any copy of this module in a process
+// (the bundles share one, but a program may load dist/'s modules beside
+// them) serves the session one of them made, with its journal.
 const SESSION = Symbol.for('aplab.state.session')
 const holder = globalThis as {[SESSION]?: Session}
 const current = (): Session | undefined => holder[SESSION]
