@@ -3,8 +3,6 @@
 // same emulated /sys as `aplab sysfs write` (so the same permission check and
 // the same kernel code, log lines included), with the errors said in plain words.
 
-import {randomUUID} from 'node:crypto'
-
 import {AplabError, type Errno, KernelError, UsageError} from '../core/errors.js'
 import type {Host, Mdev} from '../core/model.js'
 import {MDEV_TYPE, findMdev} from '../core/vfio.js'
@@ -52,7 +50,8 @@ export function mdevOf(host: Host, uuid: string): Mdev {
 /** echo UUID > .../mdev_supported_types/vfio_ap-passthrough/create */
 export function create(host: Host, uuid?: string, uid = 0): string {
   requireVfioAp(host)
-  const u = uuid ?? randomUUID()
+  // Web Crypto's global: Node's crypto module is loaded only when a UUID is made.
+  const u = uuid ?? globalThis.crypto.randomUUID()
   sysfsWrite(host, uid, `create mdev ${u}`, CREATE_PATH, u + '\n')
   return findMdev(host, u)!.uuid
 }

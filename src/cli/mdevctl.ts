@@ -45,8 +45,8 @@ export async function runMdevctlTool(prog: MdevctlProg, argv: string[], env: Env
   const io = new Stdio(true) // Rust's stdout is line buffered, on a pipe too
   return asTool(prog, io, async () => {
     const {runMdevctl} = await import('../tools/mdevctl/main.js')
-    const {randomUUID} = await import('node:crypto')
-    const base = {prog, newUuid: () => randomUUID(), readJsonFile: await callerFile()}
+    // Web Crypto's global: Node's crypto module is loaded only when a UUID is made.
+    const base = {prog, newUuid: () => globalThis.crypto.randomUUID(), readJsonFile: await callerFile()}
     if (env.mdevctlRoot !== undefined) {
       const {RealSys} = await import('../tools/sys.js')
       const root = env.mdevctlRoot.replace(/\/+$/, '')
@@ -63,14 +63,9 @@ export async function runMdevctlTool(prog: MdevctlProg, argv: string[], env: Env
 
 /** mdevctl run by aplab itself on a host (aplab mdev start/stop, the boot's start-parent-mdevs). */
 export async function mdevctlOnHost(host: Host, argv: string[], uid = 0): Promise<{code: number; stderr: string}> {
-  const [{runMdevctl}, {hostVfs}, {hostCallout}, {randomUUID}] = await Promise.all([
-    import('../tools/mdevctl/main.js'),
-    import('../sysfs/host.js'),
-    import('../tools/apcheck.js'),
-    import('node:crypto'),
-  ])
+  const [{runMdevctl}, {hostVfs}, {hostCallout}] = await Promise.all([import('../tools/mdevctl/main.js'), import('../sysfs/host.js'), import('../tools/apcheck.js')])
   const vfs = hostVfs(host, uid)
   const io = new Stdio(true)
-  const code = runMdevctl(argv, {fs: vfs, root: '', prog: 'mdevctl', callout: hostCallout(vfs), newUuid: () => randomUUID()}, io)
+  const code = runMdevctl(argv, {fs: vfs, root: '', prog: 'mdevctl', callout: hostCallout(vfs), newUuid: () => globalThis.crypto.randomUUID()}, io)
   return {code, stderr: io.stderr}
 }

@@ -168,11 +168,11 @@ export async function virshTool(argv: readonly string[], env: Env): Promise<numb
 }
 
 async function virshInner(argv: readonly string[], env: Env): Promise<number> {
-  const [fs, store, {randomUUID}] = await Promise.all([import('node:fs'), import('../state/store.js'), import('node:crypto')])
+  const [fs, store] = await Promise.all([import('node:fs'), import('../state/store.js')])
   const r = await runVirsh(argv, {
     onWorld: async (mode, fn) => (mode === 'read' ? fn(await store.load(env.state)) : store.mutate(env.state, fn)),
     readFile: (p) => fs.readFileSync(p, 'utf8'),
-    newUuid: () => randomUUID(),
+    newUuid: () => globalThis.crypto.randomUUID(),
     defaultUri: process.env.LIBVIRT_DEFAULT_URI,
     host: env.host,
     uid: env.uid,

@@ -12,6 +12,7 @@ import {settleGuests} from '../core/guest.js'
 import {UNRULED, worldProblems} from '../core/invariants.js'
 import {preset} from '../core/presets.js'
 import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, removeDirs, replaceFile, whyOn} from './files.js'
+import {textHash} from './hash.js'
 import {Journal, copyData, restoreObject} from './journal.js'
 import type {Emitted, Previous, Spans} from './emit.js'
 import {STATE_VERSION, SchemaError, migrate, readWorld, worldFromData, worldToData} from './schema.js'
@@ -88,7 +89,7 @@ export async function parse(text: string, file: string): Promise<World> {
 /**
  * Parsing YAML costs a new process more than the rest of a typical call, so
  * the data of the last text read or written is kept beside the state file
- * as JSON, with the SHA-256 of that text, the schema version and the build
+ * as JSON, with a hash of that text (state/hash.ts), the schema version and the build
  * of aplab that wrote it. It is used only when the text on disk has the same
  * hash, so a hand edit is always parsed (and checked) as YAML. It has the
  * state's mode and owner, and is trusted only when it is a regular file of
@@ -102,10 +103,9 @@ export async function parse(text: string, file: string): Promise<World> {
  */
 const cachePath = (real: string): string => path.join(path.dirname(real), `.${path.basename(real)}.cache`)
 
-/** The SHA-256 of a text, or of its bytes as read (the same for any text in UTF-8). */
+/** The hash of a text, or of its bytes as read (the same for any text in UTF-8): state/hash.ts. */
 async function digest(text: string | Buffer): Promise<string> {
-  const {createHash} = await import('node:crypto')
-  return createHash('sha256').update(text).digest('hex')
+  return textHash(text)
 }
 
 let build: string | undefined
@@ -135,7 +135,7 @@ function buildId(): string {
  * (state/emit.ts) when this build wrote the text.
  */
 const cacheHead = (sha: string, size: number): string =>
-  `{"schema":${STATE_VERSION},"build":${JSON.stringify(buildId())},"sha256":"${sha}","size":${size},"data":`
+  `{"schema":${STATE_VERSION},"build":${JSON.stringify(buildId())},"hash":"${sha}","size":${size},"data":`
 
 /** What the cache holds for a text: its data, the data's JSON, and whether this build checked it (and wrote the text: its spans). */
 interface Cached {
@@ -149,9 +149,9 @@ function cachedData(real: string, sha: string, stat: fs.Stats): Cached | undefin
   const raw = readOwn(cachePath(real), stat.uid, 2 * MAX_STATE_BYTES)
   if (raw === null) return undefined
   try {
-    const c = JSON.parse(raw) as {schema?: unknown; build?: unknown; sha256?: unknown; size?: unknown; data?: unknown; spans?: unknown}
+    const c = JSON.parse(raw) as {schema?: unknown; build?: unknown; hash?: unknown; size?: unknown; data?: unknown; spans?: unknown}
     // Data of another schema version (another aplab wrote it) is not this one's to read.
-    if (c.schema !== STATE_VERSION || c.sha256 !== sha || c.data === undefined) return undefined
+    if (c.schema !== STATE_VERSION || c.hash !== sha || c.data === undefined) return undefined
     const size = typeof c.size === 'number' ? c.size : -1
     const head = cacheHead(sha, size)
     const end = head.length + size

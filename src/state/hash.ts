@@ -1,0 +1,53 @@
+// The hash that ties the state's cache to the text it was made from.
+//
+// It tells whether the state file still holds the text the cache was made
+// from: a hand edit must never be read through the cache. It need not stand
+// up to an adversary (whoever can write the state can write its cache, which
+// is trusted only when it belongs to the state's owner), only to chance, so a
+// 64-bit hash with the text's length beside it does. SHA-256 did the same
+// job, but loading Node's crypto module cost a call of a drop-in more than
+// the rest of reading a default host's state.
+//
+// Two lanes of MurmurHash3's x86 32-bit mixing with different seeds, over
+// the bytes read four at a time in the machine's byte order (a cache made on
+// a machine of the other order is simply no cache), each finished with fmix32.
+
+const C1 = 0xcc9e2d51
+const C2 = 0x1b873593
+
+function lane(words: Uint32Array, tail: Uint8Array, length: number, seed: number): number {
+  let h = seed
+  for (let i = 0; i < words.length; i++) {
+    let k = Math.imul(words[i], C1)
+    k = (k << 15) | (k >>> 17)
+    h ^= Math.imul(k, C2)
+    h = (h << 13) | (h >>> 19)
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0
+  }
+  let k = 0
+  for (let i = tail.length - 1; i >= 0; i--) k = (k << 8) | tail[i]
+  if (tail.length > 0) {
+    k = Math.imul(k, C1)
+    k = (k << 15) | (k >>> 17)
+    h ^= Math.imul(k, C2)
+  }
+  h ^= length
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+/** The hash of a text's UTF-8 bytes (or of the bytes as read), as 16 hex digits. */
+export function textHash(text: string | Uint8Array): string {
+  let bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text
+  const whole = bytes.length & ~3
+  // A Uint32Array over the bytes needs them aligned to 4: a Buffer from Node's pool may not be.
+  if (bytes.byteOffset % 4 !== 0) bytes = Uint8Array.prototype.slice.call(bytes)
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, whole / 4)
+  const tail = bytes.subarray(whole)
+  const hex = (n: number): string => n.toString(16).padStart(8, '0')
+  return hex(lane(words, tail, bytes.length, 0x9747b28c)) + hex(lane(words, tail, bytes.length, 0x5bd1e995))
+}
