@@ -116,7 +116,8 @@ export function emit(io: Stdio): void {
 
 /**
  * isatty(fd), without loading Node's tty module (and with it its
- * networking) for what cannot be a terminal: files, pipes, sockets.
+ * networking) for what cannot be a terminal: files, pipes, sockets,
+ * /dev/null.
  */
 export function isTerminal(fd: number): boolean {
   return (terminal[fd] ??= terminalNow(fd))
@@ -127,7 +128,10 @@ const terminal: Record<number, boolean> = {}
 
 function terminalNow(fd: number): boolean {
   try {
-    if (!fs.fstatSync(fd).isCharacterDevice()) return false
+    const st = fs.fstatSync(fd)
+    if (!st.isCharacterDevice()) return false
+    // Linux's memory devices (major 1: /dev/null, /dev/zero, /dev/full...) are never terminals.
+    if (process.platform === 'linux' && ((st.rdev >>> 8) & 0xfff) === 1 && st.rdev < 2 ** 32) return false
   } catch {
     return false
   }
