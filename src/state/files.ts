@@ -204,10 +204,31 @@ export function readOwn(file: string, uid: number, max: number): string | null {
   }
 }
 
+/**
+ * Twelve unpredictable bytes as base64url, for the names of temporaries and
+ * of the lock's stage: from the kernel's random source, as a C program reads
+ * it (Node's crypto module costs a short call more than all of its work),
+ * else from Node's crypto.
+ */
+export async function randomToken(): Promise<string> {
+  const buf = Buffer.alloc(12)
+  try {
+    const fd = fs.openSync('/dev/urandom', O_RDONLY)
+    try {
+      if (fs.readSync(fd, buf, 0, 12, null) === 12) return buf.toString('base64url')
+    } finally {
+      fs.closeSync(fd)
+    }
+  } catch {
+    // no /dev/urandom: Node's crypto
+  }
+  const {randomBytes} = await import('node:crypto')
+  return randomBytes(12).toString('base64url')
+}
+
 /** An unpredictable name for a temporary beside `file`. */
 async function tempName(file: string): Promise<string> {
-  const {randomBytes} = await import('node:crypto')
-  return path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(12).toString('base64url')}.tmp`)
+  return path.join(path.dirname(file), `.${path.basename(file)}.${await randomToken()}.tmp`)
 }
 
 export interface WriteOptions {

@@ -19,6 +19,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
+import {randomToken} from './files.js'
+
 /** How long a lock without a readable owner record must stay unchanged to be stale. */
 export const GRACE_MS = 10_000
 /** After how long waiting for one live holder a waiter says so (once). */
@@ -176,9 +178,8 @@ function sweep(lockDir: string, token: string, graceOver: (key: string, mtimeMs:
  * caller names them.
  */
 export async function acquire(real: string, opts: LockOptions = {}): Promise<Held> {
-  const {randomBytes} = await import('node:crypto')
   const lockDir = `${real}.lock`
-  const token = randomBytes(12).toString('base64url')
+  const token = await randomToken()
   const recordName = `owner.${token}`
   const staged = `${lockDir}.${token}`
   const record = JSON.stringify(self()) + '\n'
