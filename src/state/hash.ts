@@ -15,15 +15,20 @@
 const C1 = 0xcc9e2d51
 const C2 = 0x1b873593
 
-function lane(words: Uint32Array, tail: Uint8Array, length: number, seed: number): number {
-  let h = seed
-  for (let i = 0; i < words.length; i++) {
-    let k = Math.imul(words[i], C1)
-    k = (k << 15) | (k >>> 17)
-    h ^= Math.imul(k, C2)
-    h = (h << 13) | (h >>> 19)
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0
-  }
+const S1 = 0x9747b28c
+const S2 = 0x5bd1e995
+
+/** MurmurHash3's block step: the word mixed into h. */
+function mix(h: number, word: number): number {
+  let k = Math.imul(word, C1)
+  k = (k << 15) | (k >>> 17)
+  h ^= Math.imul(k, C2)
+  h = (h << 13) | (h >>> 19)
+  return (Math.imul(h, 5) + 0xe6546b64) | 0
+}
+
+/** MurmurHash3's tail and finish. */
+function finish(h: number, tail: Uint8Array, length: number): number {
   let k = 0
   for (let i = tail.length - 1; i >= 0; i--) k = (k << 8) | tail[i]
   if (tail.length > 0) {
@@ -48,6 +53,13 @@ export function textHash(text: string | Uint8Array): string {
   if (bytes.byteOffset % 4 !== 0) bytes = Uint8Array.prototype.slice.call(bytes)
   const words = new Uint32Array(bytes.buffer, bytes.byteOffset, whole / 4)
   const tail = bytes.subarray(whole)
+  // Both lanes in one pass over the words.
+  let h1 = S1
+  let h2 = S2
+  for (let i = 0; i < words.length; i++) {
+    h1 = mix(h1, words[i])
+    h2 = mix(h2, words[i])
+  }
   const hex = (n: number): string => n.toString(16).padStart(8, '0')
-  return hex(lane(words, tail, bytes.length, 0x9747b28c)) + hex(lane(words, tail, bytes.length, 0x5bd1e995))
+  return hex(finish(h1, tail, bytes.length)) + hex(finish(h2, tail, bytes.length))
 }
