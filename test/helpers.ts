@@ -6,7 +6,9 @@ import {join} from 'node:path'
 
 import {KernelError} from '../src/core/errors.js'
 import type {Host, World} from '../src/core/model.js'
-import {parse, serialize} from '../src/state/store.js'
+import {modprobe} from '../src/core/modules.js'
+import {preset} from '../src/core/presets.js'
+import {newWorld, parse, serialize} from '../src/state/store.js'
 import {hostVfs} from '../src/sysfs/host.js'
 import {runChzcrypt} from '../src/tools/chzcrypt.js'
 import {Stdio} from '../src/tools/libc.js'
@@ -54,4 +56,23 @@ export function errno(f: () => unknown): string {
     throw e
   }
   return 'ok'
+}
+
+/** A max host (256 x 256) with vfio_ap loaded and both masks cleared: every APQN free for mdevs. */
+export function maxWorldForMdevs(): {world: World; host: Host} {
+  const world = newWorld('max')
+  const h = world.hosts[0]
+  modprobe(h, 'vfio_ap', false, 0)
+  hostVfs(h, 0).write('/sys/bus/ap/apmask', '0x' + '0'.repeat(64) + '\n')
+  hostVfs(h, 0).write('/sys/bus/ap/aqmask', '0x' + '0'.repeat(64) + '\n')
+  return {world, host: h}
+}
+
+/** The kernel documentation's host with adapters 5 and 6 and domains 4 and 0x47 given to vfio_ap. */
+export function docHostWithVfioQueues(): Host {
+  const h = preset('vfio-ap-doc').build('h')
+  const v = hostVfs(h)
+  v.write('/sys/bus/ap/apmask', '-5,-6\n')
+  v.write('/sys/bus/ap/aqmask', '-4,-0x47\n')
+  return h
 }

@@ -9,12 +9,11 @@ import {describe, expect, it} from 'vitest'
 import {create, change} from '../../src/cli/mdev.js'
 import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
 import {start} from '../../src/cli/guest.js'
-import {modprobe} from '../../src/core/modules.js'
 import {PRESETS} from '../../src/core/presets.js'
 import {type Spans, emitState, emitYaml} from '../../src/state/emit.js'
 import {worldToData} from '../../src/state/schema.js'
 import {newWorld} from '../../src/state/store.js'
-import {hostVfs} from '../../src/sysfs/host.js'
+import {maxWorldForMdevs} from '../helpers.js'
 
 const yaml = (data: unknown): string => YAML.stringify(data, {lineWidth: 0})
 
@@ -30,11 +29,7 @@ describe('emitYaml', () => {
   })
 
   it('writes a max host with defined and started mdevs and running guests as yaml does', async () => {
-    const world = newWorld('max')
-    const host = world.hosts[0]
-    modprobe(host, 'vfio_ap', false, 0)
-    hostVfs(host, 0).write('/sys/bus/ap/apmask', '0x' + '0'.repeat(64) + '\n')
-    hostVfs(host, 0).write('/sys/bus/ap/aqmask', '0x' + '0'.repeat(64) + '\n')
+    const {world, host} = maxWorldForMdevs()
     for (let i = 0; i < 40; i++) {
       const uuid = create(host, `b16b0000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`)
       change(host, uuid, {adapter: [String(i % 256)], domain: [String(i >> 3)], 'control-domain': [String(i >> 3)]}, false)

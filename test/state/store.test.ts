@@ -17,6 +17,7 @@ import {PRESETS} from '../../src/core/presets.js'
 import {readWorld, worldToData} from '../../src/state/schema.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {echo} from '../../src/sysfs/shell.js'
+import {maxWorldForMdevs} from '../helpers.js'
 
 const made: string[] = []
 const tmp = () => {
@@ -262,11 +263,7 @@ const uuid = (i: number) => `b16b0000-0000-4000-8000-${i.toString(16).padStart(1
 
 /** A max host with 40 mdevs defined and started and 20 guests running. */
 async function largeWorld() {
-  const world = newWorld('max')
-  const host = world.hosts[0]
-  modprobe(host, 'vfio_ap', false, 0)
-  hostVfs(host, 0).write('/sys/bus/ap/apmask', '0x' + '0'.repeat(64) + '\n')
-  hostVfs(host, 0).write('/sys/bus/ap/aqmask', '0x' + '0'.repeat(64) + '\n')
+  const {world, host} = maxWorldForMdevs()
   for (let i = 0; i < 40; i++) {
     create(host, uuid(i))
     change(host, uuid(i), {adapter: [String(i)], domain: [String(i >> 3)], 'control-domain': [String(i >> 3)]}, false)

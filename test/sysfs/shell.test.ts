@@ -4,18 +4,12 @@
 import {describe, expect, it} from 'vitest'
 
 import type {Host} from '../../src/core/model.js'
-import {preset} from '../../src/core/presets.js'
 import {mdevUuidFromSysfsdev} from '../../src/core/qemu/devices.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {cat, echo, ls, readlink} from '../../src/sysfs/shell.js'
+import {docHostWithVfioQueues} from '../helpers.js'
 
-function host(): Host {
-  const h = preset('vfio-ap-doc').build('h')
-  const v = hostVfs(h)
-  v.write('/sys/bus/ap/apmask', '-5,-6\n')
-  v.write('/sys/bus/ap/aqmask', '-4,-0x47\n')
-  return h
-}
+const host = (): Host => docHostWithVfioQueues()
 
 describe('.. after a symbolic link', () => {
   it('cat: the parent of the link target (the card), not of the link', () => {

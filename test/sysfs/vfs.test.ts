@@ -10,13 +10,13 @@ import {describe, expect, it} from 'vitest'
 
 import {KernelError} from '../../src/core/errors.js'
 import type {Host} from '../../src/core/model.js'
-import {preset} from '../../src/core/presets.js'
 import {exportHost} from '../../src/sysfs/export.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {type Vfs, type VfsDir, kernfsHash, kernfsOrder} from '../../src/sysfs/vfs.js'
 import {Stdio} from '../../src/tools/libc.js'
 import {queueShaped, runLszcrypt} from '../../src/tools/lszcrypt.js'
 import {RealSys} from '../../src/tools/sys.js'
+import {docHostWithVfioQueues} from '../helpers.js'
 
 function errno(fn: () => unknown): string | undefined {
   try {
@@ -27,13 +27,7 @@ function errno(fn: () => unknown): string | undefined {
   return undefined
 }
 
-function host(): Host {
-  const h = preset('vfio-ap-doc').build('h')
-  const v = hostVfs(h)
-  v.write('/sys/bus/ap/apmask', '-5,-6\n')
-  v.write('/sys/bus/ap/aqmask', '-4,-0x47\n')
-  return h
-}
+const host = (): Host => docHostWithVfioQueues()
 
 /** Every entry of `path` read through an open directory and through its path, recursively (links not entered). */
 function compare(v: Vfs, d: VfsDir, path: string, depth: number): number {
