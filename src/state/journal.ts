@@ -63,41 +63,37 @@ const ARRAY = Array.prototype as unknown as Record<PropertyKey, unknown>
 const isIndex = (k: PropertyKey): k is string => typeof k === 'string' && k.length > 0 && k.length < 11 && /^(0|[1-9][0-9]*)$/.test(k)
 
 /**
- * A deep copy of plain data: its objects (with their prototype, Object's or
- * none) and arrays copied, anything else (masks) shared. The constructor
- * test is the fast path; data with a `constructor` key of its own is looked
- * at through its prototype.
+ * Keep what `root` and every plain object and array below it hold, by
+ * identity: the function returned puts each of them back as it was, in
+ * place, and with it which objects hold which. Undo entries made before the
+ * snapshot (the journal's, on those very objects) then apply to the objects
+ * the state holds again. Masks and other class instances are values, kept
+ * as they are.
  */
-export function copyData<T>(v: T): T {
-  if (typeof v !== 'object' || v === null) return v
-  const c = (v as {constructor?: unknown}).constructor
-  if (c === Object) return copyObject(v as Obj, false) as T
-  if (c === Array) return copyArray(v as unknown[]) as T
-  if (typeof c === 'function') return v
-  if (Array.isArray(v)) return copyArray(v) as T
-  const p = Object.getPrototypeOf(v)
-  return p === Object.prototype || p === null ? (copyObject(v as Obj, p === null) as T) : v
-}
-
-function copyObject(x: Obj, bare: boolean): Obj {
-  const o = bare ? Object.assign(Object.create(null) as Obj, x) : {...x}
-  for (const k in o) {
-    const v = o[k]
-    if (typeof v === 'object' && v !== null) o[k] = copyData(v)
+export function snapshotInPlace(root: object): () => void {
+  const kept: Array<[Obj | unknown[], Obj | unknown[]]> = []
+  const seen = new Set<object>()
+  const walk = (v: unknown): void => {
+    if (typeof v !== 'object' || v === null || seen.has(v)) return
+    const p = Object.getPrototypeOf(v)
+    if (!Array.isArray(v) && p !== Object.prototype && p !== null) return
+    seen.add(v)
+    if (Array.isArray(v)) {
+      kept.push([v, v.slice()])
+      for (const x of v) walk(x)
+    } else {
+      kept.push([v as Obj, Object.assign(Object.create(p) as Obj, v)])
+      for (const k in v as Obj) walk((v as Obj)[k])
+    }
   }
-  return o
-}
-
-function copyArray(a: unknown[]): unknown[] {
-  const r = a.slice()
-  for (let i = 0; i < r.length; i++) {
-    const v = r[i]
-    if (typeof v === 'object' && v !== null) r[i] = copyData(v)
+  walk(root)
+  return () => {
+    for (const [target, content] of kept)
+      if (Array.isArray(target)) target.splice(0, target.length, ...(content as unknown[]))
+      else restoreObject(target, content)
   }
-  return r
 }
 
-/** Put an object's own keys back as a copy of it has them (in its order). */
 export function restoreObject(target: object, copy: object): void {
   const t = target as Obj
   for (const k of Reflect.ownKeys(t)) delete t[k]

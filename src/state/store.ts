@@ -13,7 +13,7 @@ import {UNRULED, worldProblems} from '../core/invariants.js'
 import {preset} from '../core/presets.js'
 import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, removeDirs, replaceFile, whyOn} from './files.js'
 import {textHash} from './hash.js'
-import {Journal, copyData, restoreObject} from './journal.js'
+import {Journal, snapshotInPlace} from './journal.js'
 import type {Emitted, Previous, Spans} from './emit.js'
 import {STATE_VERSION, SchemaError, migrate, readWorld, worldFromData, worldToData} from './schema.js'
 
@@ -541,10 +541,13 @@ async function sessionMutate<T>(s: Session, change: (w: World) => T | Promise<T>
  * it to writing nothing else).
  */
 function settleInSession(s: Session): void {
-  const kept: Array<[object, object]> = []
-  for (const h of s.world.hosts) for (const g of h.guests) if (g.running) kept.push([g.runtime, copyData(g.runtime)])
-  if (kept.length === 0) return
-  s.journal.onUndo(() => kept.forEach(([rt, copy]) => restoreObject(rt, copy)))
+  // Kept in place, by identity: undoing the line then puts these objects
+  // back as settling found them, and the change's own undo entries (made
+  // before, on the same objects) take them back to before the change.
+  const restores: Array<() => void> = []
+  for (const h of s.world.hosts) for (const g of h.guests) if (g.running) restores.push(snapshotInPlace(g.runtime))
+  if (restores.length === 0) return
+  s.journal.onUndo(() => restores.forEach((r) => r()))
   settleGuests(s.world)
 }
 

@@ -327,4 +327,23 @@ describe('settling the guests of a state in memory', () => {
     expect(text(world)).toBe(before)
     expect(world.hosts[0].guests[0].runtime.offline).toContain('card05')
   })
+
+  it("undoes a failed line's own change of a running guest's kernel, settled after it (guest exec chzcrypt)", async () => {
+    const {world} = await withGuest()
+    const s = store.memorySession(FILE, world)
+    const before = text(world)
+    const status = await store.inSession(s, async () => {
+      // What `aplab guest exec g1 -- chzcrypt -d 5 99` does before it fails on card 0x99.
+      await store.mutate(FILE, (w) => {
+        const rt = w.hosts[0].guests[0].runtime
+        rt.offline.push('05.0004')
+        rt.counters['05.0004'] = {requests: 2}
+      })
+      expect(world.hosts[0].guests[0].runtime.offline).toContain('05.0004')
+      return 1
+    })
+    expect(status).toBe(1)
+    expect(world.hosts[0].guests[0].runtime.offline).not.toContain('05.0004')
+    expect(text(world)).toBe(before)
+  })
 })
