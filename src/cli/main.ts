@@ -128,14 +128,33 @@ export async function aplabMain(argv: string[]): Promise<void> {
   }
 }
 
-/** The id (words joined by `:`) of the command the leading words name, when they name one. */
-function commandId(args: string[], commands: Record<string, unknown>): string | undefined {
-  for (let k = Math.min(args.length, 3); k > 0; k--) {
-    const words = args.slice(0, k)
-    if (words.some((w) => w.startsWith('-'))) continue
-    if (Object.hasOwn(commands, words.join(':'))) return words.join(':')
+/**
+ * The id (words joined by `:`) of the command the leading words name, as
+ * oclif reads it (its help/util.js collateSpacedCmdIDFromArgs): known words
+ * of a command or topic are taken, and so is any further plain word while the
+ * command so far takes no arguments (`host list extra` names no command).
+ * Undefined when that is no command (oclif then says so).
+ */
+function commandId(args: string[], commands: Record<string, {strict?: boolean; args?: object}>): string | undefined {
+  const usable = new Set<string>()
+  for (const id of Object.keys(commands)) {
+    const parts = id.split(':')
+    for (let k = 1; k <= parts.length; k++) usable.add(parts.slice(0, k).join(':'))
   }
-  return undefined
+  const takesArgs = (id: string): boolean => {
+    const c = Object.hasOwn(commands, id) ? commands[id] : undefined
+    return Boolean(c && (c.strict === false || Object.keys(c.args ?? {}).length > 0))
+  }
+  let final: string[] = []
+  if (args.length === 1) final = [args[0]]
+  else
+    for (const a of args) {
+      if (usable.has([...final, a].join(':'))) final.push(a)
+      else if (a.includes('=') || a.startsWith('-') || (final.length > 0 && takesArgs(final.join(':')))) break
+      else final.push(a)
+    }
+  const id = final.join(':')
+  return id && Object.hasOwn(commands, id) ? id : undefined
 }
 
 /**

@@ -19,6 +19,16 @@ describe.concurrent('aplab: command lines it cannot run', () => {
     expect([n.exitCode, n.stderr]).toEqual([1, "aplab: command 'frobnicate' not found\nTry 'aplab --help' for more information.\n"])
   })
 
+  it("words after a command that takes no arguments are read as oclif reads them: part of the command's name", async () => {
+    const r = await run(['host', 'list', 'extra'])
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([1, '', "aplab: command 'host list extra' not found\nTry 'aplab --help' for more information.\n"])
+    const g = await run(['guest', 'list', 'a', 'b'])
+    expect([g.exitCode, g.stderr]).toEqual([1, "aplab: command 'guest list a' not found\nTry 'aplab --help' for more information.\n"])
+    // A command that takes arguments stops the name: the word is its argument.
+    const m = await run(['mdev', 'show', 'nosuch', 'extra'])
+    expect([m.exitCode, m.stderr]).toEqual([1, "aplab: Unexpected argument: extra\nTry 'aplab mdev show --help' for more information.\n"])
+  })
+
   it('a global flag without its value says so', async () => {
     const r = await run(['--state'])
     expect([r.exitCode, r.stdout, r.stderr]).toEqual([1, '', "aplab: Flag --state expects a value\nTry 'aplab --help' for more information.\n"])
