@@ -102,6 +102,13 @@ writeFileSync(
   "// oclif's explicit command table: the commands bundle as bin/bundles.cjs loaded it.\nmodule.exports = require('../bin/bundles.cjs').load('commands')\n",
 )
 
+// This build's stamp (src/state/store.ts buildId): the state's cache trusts
+// only data that a build with the same stamp checked and wrote.
+{
+  const {randomUUID} = await import('node:crypto')
+  writeFileSync(join(root, 'dist/build-id'), randomUUID() + '\n')
+}
+
 // V8's code caches of the bundles (bin/bundles.cjs), one per role (a binary,
 // or drop-ins that run the same code): made by running the role's common
 // commands once, in one batch, so that its cache holds the functions they

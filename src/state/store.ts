@@ -110,18 +110,29 @@ async function digest(text: string | Buffer): Promise<string> {
 
 let build: string | undefined
 /**
- * This build of aplab: the directory its code runs from, dist/ for the
- * bundles and for the modules below it alike, by device, inode and time,
- * which every build and every install makes anew. Empty (no trust) where
- * that cannot be told.
+ * This build of aplab: the stamp scripts/build.mjs writes into dist/
+ * (dist/build-id, new at every build), with the time and size of the file
+ * this code runs from (dist/main.cjs, or dist/state/store.js), so that code
+ * compiled again or copied over an install is another build even where the
+ * stamp stayed. Without a stamp (the sources run by the tests), the
+ * directory's device, inode and time. Empty (no trust) where none of that
+ * can be told.
  */
 function buildId(): string {
   if (build === undefined) {
     try {
-      let dir = path.dirname(fileURLToPath(import.meta.url))
+      const file = fileURLToPath(import.meta.url)
+      let dir = path.dirname(file)
       if (path.basename(path.dirname(dir)) === 'dist') dir = path.dirname(dir)
-      const st = fs.statSync(dir, {bigint: true})
-      build = `${st.dev}.${st.ino}.${st.mtimeNs}`
+      const code = fs.statSync(file, {bigint: true})
+      let stamp: string
+      try {
+        stamp = fs.readFileSync(path.join(dir, 'build-id'), 'utf8').trim()
+      } catch {
+        const st = fs.statSync(dir, {bigint: true})
+        stamp = `${st.dev}.${st.ino}.${st.mtimeNs}`
+      }
+      build = stamp && `${stamp}.${code.mtimeNs}.${code.size}`
     } catch {
       build = ''
     }
