@@ -22,6 +22,26 @@ const scripts = []
 const writing = /^write:([a-z0-9-]+)$/.exec(process.env.APLAB_CODE_CACHE ?? '')
 let role = writing ? writing[1] : 'aplab'
 
+/**
+ * The code cache of a bundle for this role, unless the bundle is newer than
+ * it: V8 checks a cache against the length of the source only, and a bundle
+ * changed in place (patched, or compiled again without its caches) must not
+ * run the code of the one before.
+ */
+function cacheOf(file) {
+  let fd
+  try {
+    fd = fs.openSync(`${file}.${role}.v8cache`, 'r')
+    const cache = fs.fstatSync(fd)
+    if (cache.mtimeMs < fs.statSync(file).mtimeMs) return undefined
+    return fs.readFileSync(fd)
+  } catch {
+    return undefined // no cache: compile
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd)
+  }
+}
+
 /** The exports of dist/NAME.cjs, compiled once per process. */
 function load(name) {
   const known = loaded.get(name)
@@ -29,12 +49,7 @@ function load(name) {
   const file = path.join(dist, `${name}.cjs`)
   const source = fs.readFileSync(file, 'utf8')
   let cachedData
-  if (!writing)
-    try {
-      cachedData = fs.readFileSync(`${file}.${role}.v8cache`)
-    } catch {
-      // no cache: compile
-    }
+  if (!writing) cachedData = cacheOf(file)
   // The file is a function expression (scripts/build.mjs): compiled as it is.
   const script = new vm.Script(source, {
     filename: file,
@@ -51,8 +66,13 @@ if (writing)
   process.on('exit', () => {
     for (const {file, script} of scripts) {
       const temp = `${file}.${role}.v8cache.${process.pid}`
-      fs.writeFileSync(temp, script.createCachedData())
-      fs.renameSync(temp, `${file}.${role}.v8cache`)
+      try {
+        fs.writeFileSync(temp, script.createCachedData())
+        fs.renameSync(temp, `${file}.${role}.v8cache`)
+      } catch {
+        // a package directory this process may not write: no cache
+        fs.rmSync(temp, {force: true})
+      }
     }
   })
 

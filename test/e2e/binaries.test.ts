@@ -160,6 +160,18 @@ describe.concurrent('drop-in binaries', () => {
     for (const f of caches) rmSync(join(app, 'dist', f))
     expect(await outputs(app)).toEqual(want)
   })
+
+  it('a bundle changed in place after its code caches runs as it now is, not as the caches remember it', async () => {
+    const s = sandbox()
+    const app = join(s.dir, 'app')
+    for (const f of ['bin', 'dist', 'package.json', 'oclif.manifest.json']) cpSync(join(ROOT, f), join(app, f), {recursive: true, preserveTimestamps: true})
+    const hostList = () => execa(join(app, 'bin', 'aplab.js'), ['host', 'list'], {reject: false, env: {APLAB_STATE: s.state}})
+    expect((await hostList()).stdout).toContain('ADAPTERS')
+    // The same length: V8 alone would take the cache for this text.
+    const bundle = join(app, 'dist', 'commands.cjs')
+    writeFileSync(bundle, readFileSync(bundle, 'utf8').replace('ADAPTERS', 'ADAPTORS'))
+    expect((await hostList()).stdout).toContain('ADAPTORS')
+  })
 })
 
 describe.concurrent('aplab mdev, modprobe, dmesg', () => {
