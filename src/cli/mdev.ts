@@ -10,6 +10,7 @@ import {hostVfs} from '../sysfs/host.js'
 import {readVfioApConfig} from '../tools/zdev/libap.js'
 import {refusal} from './refuse.js'
 import type {MdevInfo} from '../views/mdev.js'
+import {newUuid} from './uuid.js'
 
 const WHY: Partial<Record<Errno, string>> = {
   EADDRNOTAVAIL: 'an APQN it would add is reserved for the host by apmask and aqmask',
@@ -50,8 +51,7 @@ export function mdevOf(host: Host, uuid: string): Mdev {
 /** echo UUID > .../mdev_supported_types/vfio_ap-passthrough/create */
 export function create(host: Host, uuid?: string, uid = 0): string {
   requireVfioAp(host)
-  // Web Crypto's global: Node's crypto module is loaded only when a UUID is made.
-  const u = uuid ?? globalThis.crypto.randomUUID()
+  const u = uuid ?? newUuid()
   sysfsWrite(host, uid, `create mdev ${u}`, CREATE_PATH, u + '\n')
   return findMdev(host, u)!.uuid
 }

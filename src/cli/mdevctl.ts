@@ -7,6 +7,7 @@ import {Stdio} from '../tools/libc.js'
 import type {CalloutResult, MdevctlEnv} from '../tools/mdevctl/environment.js'
 import {asTool, onHost} from './dropin.js'
 import type {Env} from './env.js'
+import {newUuid} from './uuid.js'
 
 export type MdevctlProg = 'mdevctl' | 'lsmdev'
 
@@ -45,8 +46,7 @@ export async function runMdevctlTool(prog: MdevctlProg, argv: string[], env: Env
   const io = new Stdio(true) // Rust's stdout is line buffered, on a pipe too
   return asTool(prog, io, async () => {
     const {runMdevctl} = await import('../tools/mdevctl/main.js')
-    // Web Crypto's global: Node's crypto module is loaded only when a UUID is made.
-    const base = {prog, newUuid: () => globalThis.crypto.randomUUID(), readJsonFile: await callerFile()}
+    const base = {prog, newUuid, readJsonFile: await callerFile()}
     if (env.mdevctlRoot !== undefined) {
       const {RealSys} = await import('../tools/sys.js')
       const root = env.mdevctlRoot.replace(/\/+$/, '')
@@ -66,6 +66,6 @@ export async function mdevctlOnHost(host: Host, argv: string[], uid = 0): Promis
   const [{runMdevctl}, {hostVfs}, {hostCallout}] = await Promise.all([import('../tools/mdevctl/main.js'), import('../sysfs/host.js'), import('../tools/apcheck.js')])
   const vfs = hostVfs(host, uid)
   const io = new Stdio(true)
-  const code = runMdevctl(argv, {fs: vfs, root: '', prog: 'mdevctl', callout: hostCallout(vfs), newUuid: () => globalThis.crypto.randomUUID()}, io)
+  const code = runMdevctl(argv, {fs: vfs, root: '', prog: 'mdevctl', callout: hostCallout(vfs), newUuid}, io)
   return {code, stderr: io.stderr}
 }

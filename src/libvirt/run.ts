@@ -8,6 +8,7 @@ import {ROOT_UID} from '../core/perm.js'
 import {VirError, VirshFailure} from './errors.js'
 import {COMMANDS, type VirshEnv, readOnlyCommand, runCommand} from './virsh.js'
 import {parseCommand} from './vshparse.js'
+import {newUuid} from '../cli/uuid.js'
 
 /** The libvirt release virsh reports (`virsh --version`). */
 export const LIBVIRT_VERSION = '11.6.0'
@@ -172,7 +173,7 @@ async function virshInner(argv: readonly string[], env: Env): Promise<number> {
   const r = await runVirsh(argv, {
     onWorld: async (mode, fn) => (mode === 'read' ? fn(await store.load(env.state)) : store.mutate(env.state, fn)),
     readFile: (p) => fs.readFileSync(p, 'utf8'),
-    newUuid: () => globalThis.crypto.randomUUID(),
+    newUuid,
     defaultUri: process.env.LIBVIRT_DEFAULT_URI,
     host: env.host,
     uid: env.uid,
