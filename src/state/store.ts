@@ -361,7 +361,16 @@ async function withLock<T>(file: string, fn: (place: Place, guard: Guard) => Pro
   const {acquire} = await import('./lock.js')
   let held: Awaited<ReturnType<typeof acquire>>
   try {
-    held = await acquire(place.real, {onWait: (m) => process.stderr.write(`${progName()}: ${m}\n`), makeDir: make})
+    // The notice goes straight to descriptor 2, as the tools' output does (cli/env.ts): a
+    // closed standard error costs the notice, never the command.
+    const notice = (m: string): void => {
+      try {
+        fs.writeSync(2, `${progName()}: ${m}\n`)
+      } catch {
+        // nowhere to say it
+      }
+    }
+    held = await acquire(place.real, {onWait: notice, makeDir: make})
   } catch (e) {
     removeDirs(created)
     if (e instanceof StateError) throw e
