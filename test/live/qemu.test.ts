@@ -141,6 +141,17 @@ describe('qemu-system-s390x drop-in', () => {
     expect(await guestList(s)).toContain(`g2     host0  running   (no id)   ${U}  1\n`)
   })
 
+  it('aplab qemu-system-s390x -daemonize runs the daemon as the drop-in does', async () => {
+    const s = await labHost()
+    const pidfile = join(s.dir, 'qemu.pid')
+    const r = await s.run('aplab', ['qemu-system-s390x', '-name', 'guest=g1', '-cpu', CPU, '-device', `vfio-ap,sysfsdev=${SYSFSDEV},id=hostdev0`, '-daemonize', '-pidfile', pidfile])
+    expect(r).toEqual({stdout: '', stderr: '', exitCode: 0})
+    const pid = Number(readFileSync(pidfile, 'utf8'))
+    expect(await guestList(s)).toContain(`g1     host0  running  hostdev0  ${U}  1\n`)
+    process.kill(pid, 'SIGKILL')
+    await gone(pid)
+  })
+
   it('a command that ends the guest (aplab guest stop) ends its process, as killing QEMU would', async () => {
     const s = await labHost()
     const pidfile = join(s.dir, 'qemu.pid')

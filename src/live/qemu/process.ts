@@ -11,6 +11,7 @@ import * as net from 'node:net'
 import * as nodePath from 'node:path'
 
 import {type Env, errorMessage, pickHost} from '../../cli/env.js'
+import {packageRoot} from '../../cli/package.js'
 import {ERRNO, type Errno, ToolExit, strerror} from '../../core/errors.js'
 import {findGuest, hostCpuFacts, stopGuest} from '../../core/guest.js'
 import type {Guest, GuestProcess} from '../../core/model.js'
@@ -399,7 +400,8 @@ function jsonSplitter(): (chunk: string) => string[] {
 /** -daemonize: a detached child runs the guest; this process waits until it runs (or failed) and says so. */
 function launchDaemon(argv: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [process.argv[1], ...argv], {
+    // The drop-in by its own file: this process may be \`aplab qemu-system-s390x\`.
+    const child = spawn(process.execPath, [nodePath.join(packageRoot(), 'bin', 'qemu-system-s390x.js'), ...argv], {
       detached: true,
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
       env: {...process.env, [DAEMON_ENV]: '1'},
