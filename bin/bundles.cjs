@@ -71,7 +71,11 @@ if (writing)
         fs.renameSync(temp, `${file}.${role}.v8cache`)
       } catch {
         // a package directory this process may not write: no cache
-        fs.rmSync(temp, {force: true})
+        try {
+          fs.rmSync(temp, {force: true})
+        } catch {
+          // nothing was made
+        }
       }
     }
   })
