@@ -1,7 +1,8 @@
 // Entry points of the binaries. The mirrored tools are dispatched directly,
 // without loading oclif: each call is a new process and scripts make many of
 // them, so `lszcrypt`, `aplab lszcrypt` and friends start as fast as Node
-// allows. Every other `aplab` command goes through oclif.
+// allows. A plainly named `aplab` command runs its class at once (src/cli/
+// base.ts parses its line); oclif runs help, --version and the rest.
 
 import {type DropIn, runDropIn} from './dropin.js'
 import {errorMessage, processEnv, stdStreams, writeDescriptors, writeOut} from './env.js'
@@ -93,7 +94,6 @@ export async function aplabMain(argv: string[]): Promise<void> {
   // The command table and oclif come from one bundle (scripts/build.mjs), so
   // that oclif's own load of the explicit target finds the same classes.
   const table = await import('../commands.js')
-  let oclif: Awaited<ReturnType<typeof table.loadOclif>> | undefined
   try {
     // A command named plainly runs at once (its class parses its line, with
     // oclif's parser only when its own cannot say); help, --version and
@@ -104,7 +104,7 @@ export async function aplabMain(argv: string[]): Promise<void> {
       command.id = id
       await command.run(args.slice(id.split(':').length))
     } else {
-      oclif = await table.loadOclif()
+      const oclif = await table.loadOclif()
       oclifConfig ??= await oclif.Config.load(import.meta.url)
       await oclif.run(args, oclifConfig)
       await oclif.flush()
