@@ -109,24 +109,27 @@ export function normalize(path: string): string {
 /**
  * kernfs keeps directory entries ordered by a hash of their name, so readdir
  * on sysfs returns them in that order, not sorted. The kernel's
- * kernfs_name_hash (full_name_hash's 64-bit step, then hash_long) in
- * 32-bit halves: exact, and cheap enough to need no cache.
+ * kernfs_name_hash (full_name_hash's 64-bit step, in 16-bit limbs, then
+ * hash_long in 32-bit halves): exact, in small integers only.
  */
 export function kernfsHash(name: string): number {
-  let hi = 0
-  let lo = 0
+  let a0 = 0
+  let a1 = 0
+  let a2 = 0
+  let a3 = 0
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i) & 0xff
     // h = (h + (c << 4) + (c >> 4)) * 11, modulo 2^64
-    lo += (c << 4) + (c >> 4)
-    if (lo >= 0x100000000) {
-      lo -= 0x100000000
-      hi = (hi + 1) >>> 0
-    }
-    const m = lo * 11
-    lo = m >>> 0
-    hi = (Math.imul(hi, 11) + Math.floor(m / 0x100000000)) >>> 0
+    let t = (a0 + (c << 4) + (c >> 4)) * 11
+    a0 = t & 0xffff
+    t = a1 * 11 + (t >>> 16)
+    a1 = t & 0xffff
+    t = a2 * 11 + (t >>> 16)
+    a2 = t & 0xffff
+    a3 = (a3 * 11 + (t >>> 16)) & 0xffff
   }
+  const lo = ((a1 << 16) | a0) >>> 0
+  const hi = ((a3 << 16) | a2) >>> 0
   // bits 32..62 of h * 0x61c8864680b583eb modulo 2^64
   const l1 = lo >>> 16
   const l0 = lo & 0xffff
