@@ -37,6 +37,11 @@ describe.concurrent('a new user', () => {
   it('aplab --version names the version', async () => {
     const s = sandbox()
     expect(await s.ok('--version')).toMatch(new RegExp(`^aplab/${VERSION.replace(/\./g, '\\.')} linux-\\w+ node-v\\d+\\.\\d+\\.\\d+\\n$`))
+    // Answered without oclif: the very line oclif's configuration gives, extra words or not.
+    const {Config} = await import('@oclif/core')
+    const agent = (await Config.load(ROOT)).userAgent + '\n'
+    expect(await s.ok('--version')).toBe(agent)
+    expect(await s.ok('--version', 'extra')).toBe(agent)
     s.done()
   })
 
