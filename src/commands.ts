@@ -1,6 +1,6 @@
 // The explicit command table (oclif "explicit" strategy): ids use colons,
 // users type spaces. It also hands oclif to the dispatcher (src/cli/main.ts),
-// loaded only when it is needed (help, --version, what is not plainly a
+// loaded only when it is needed (help, what is not plainly a
 // command), so that both come from one bundle and oclif's own load of the
 // explicit target finds the same command classes.
 

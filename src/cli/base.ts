@@ -8,7 +8,7 @@
 // the commands use (parse, argv). A plain command line is parsed by
 // fastParse; any other goes to oclif's own parser, loaded then. The
 // dispatcher (src/cli/main.ts) runs a command through oclif's Config only for
-// help, --version and what is not plainly a command.
+// help and what is not plainly a command (--version is answered without it).
 
 import type {Interfaces} from '@oclif/core'
 

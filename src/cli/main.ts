@@ -2,7 +2,7 @@
 // without loading oclif: each call is a new process and scripts make many of
 // them, so `lszcrypt`, `aplab lszcrypt` and friends start as fast as Node
 // allows. A plainly named `aplab` command runs its class at once (src/cli/
-// base.ts parses its line); oclif runs help, --version and the rest.
+// base.ts parses its line); oclif runs help and the rest.
 
 import {type DropIn, runDropIn} from './dropin.js'
 import {errorMessage, processEnv, stdStreams, writeDescriptors, writeOut} from './env.js'
