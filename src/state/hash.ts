@@ -6,16 +6,11 @@
 // is trusted only when it belongs to the state's owner), only to chance, so a
 // 64-bit hash with the text's length beside it does. SHA-256 did the same
 // job, but loading Node's crypto module cost a call of a drop-in more than
-// the rest of reading a default host's state. Past LARGE bytes (a big host's
-// state: 830 KB for 1,000 mdevs) Node's SHA-256 is the cheaper again, its
-// module and all, so a large text is hashed with it: which one depends only
-// on the length, so the writer and the reader of a cache always agree.
+// the rest of reading a default host's state.
 //
 // Two lanes of MurmurHash3's x86 32-bit mixing with different seeds, over
 // the bytes read four at a time in the machine's byte order (a cache made on
 // a machine of the other order is simply no cache), each finished with fmix32.
-
-import {createRequire} from 'node:module'
 
 const C1 = 0xcc9e2d51
 const C2 = 0x1b873593
@@ -50,16 +45,9 @@ function finish(h: number, tail: Uint8Array, length: number): number {
   return h >>> 0
 }
 
-/** From this many bytes on, SHA-256 (measured for 830 KB: 3.4 ms, against 1.1 ms and 1.7 ms to load crypto). */
-export const LARGE = 512 * 1024
-
-/** The hash of a text's UTF-8 bytes (or of the bytes as read): 16 hex digits, or `sha256:` and 64 for a large text. */
+/** The hash of a text's UTF-8 bytes (or of the bytes as read), as 16 hex digits. */
 export function textHash(text: string | Uint8Array): string {
   let bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text
-  if (bytes.length >= LARGE) {
-    const {createHash} = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
-    return 'sha256:' + createHash('sha256').update(bytes).digest('hex')
-  }
   const whole = bytes.length & ~3
   // A Uint32Array over the bytes needs them aligned to 4: a Buffer from Node's pool may not be.
   if (bytes.byteOffset % 4 !== 0) bytes = Uint8Array.prototype.slice.call(bytes)
