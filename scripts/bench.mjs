@@ -45,6 +45,7 @@ function once(argv, env) {
 
 // [name, argv, proportional]: proportional output grows with the host by nature.
 let flip = 0
+let flop = 0
 const cases = [
   ['node -e 0', () => [node, '-e', '0']],
   ['lszcrypt -b', () => [node, tool('lszcrypt'), '-b']],
@@ -52,6 +53,8 @@ const cases = [
   ['aplab sysfs cat /sys/bus/ap/apmask', () => [node, aplab, 'sysfs', 'cat', '/sys/bus/ap/apmask']],
   ['aplab sysfs write /sys/bus/ap/aqmask -0xfe', () => [node, aplab, 'sysfs', 'write', '/sys/bus/ap/aqmask', '-0xfe']],
   ['mutation: sysfs write poll_timeout', () => [node, aplab, 'sysfs', 'write', '/sys/bus/ap/poll_timeout', String(250000 + (flip++ % 2) * 50000)]],
+  // Each call a change the kernel's rules read: the bit of domain 0xfe given to and taken from vfio_ap.
+  ['mutation the rules read: aqmask -0xfe, +0xfe', () => [node, aplab, 'sysfs', 'write', '/sys/bus/ap/aqmask', flop++ % 2 ? '+0xfe' : '-0xfe']],
   ['mdevctl list -u UUID', () => [node, tool('mdevctl'), 'list', '-u', UUID]],
   ['mdevctl list', () => [node, tool('mdevctl'), 'list'], true],
   ['lszdev -t ap', () => [node, tool('lszdev'), '-t', 'ap']],

@@ -291,10 +291,11 @@ function scanBool01(buf: string): number {
  * result changed are reprobed: explicit unbinds are forgotten and a queue that
  * leaves cex4queue loses its zcrypt state (a new zcrypt queue starts online).
  */
-export function reviseBindings(before: ApBus, after: ApBus): void {
+export function reviseBindings(before: ApBus, after: ApBus, only?: Scope): void {
   const rt = after.rt
-  for (const c of after.cardIds())
-    for (const d of after.domainIds()) {
+  const [cards, domains] = within(after, only)
+  for (const c of cards)
+    for (const d of domains) {
       const was = before.probeDriver(c, d)
       const now = after.probeDriver(c, d)
       if (was === now) continue
@@ -302,15 +303,30 @@ export function reviseBindings(before: ApBus, after: ApBus): void {
       setFlag(rt.unbound, q, false)
       if (was === 'cex4queue') setFlag(rt.offline, q, false)
     }
-  reportBindings(before, after)
+  reportBindings(before, after, only)
 }
 
-/** Tell the drivers about every queue whose effective driver differs between two views. */
-export function reportBindings(before: ApBus, after: ApBus): void {
+/**
+ * The queues a change can concern: those of some adapters, or of some
+ * domains (a mask write changes those of its changed bits and no other's).
+ */
+export interface Scope {
+  adapters?: number[]
+  domains?: number[]
+}
+
+function within(bus: ApBus, only?: Scope): [number[], number[]] {
+  const keep = (all: number[], some?: number[]): number[] => (some ? all.filter((x) => some.includes(x)) : all)
+  return [keep(bus.cardIds(), only?.adapters), keep(bus.domainIds(), only?.domains)]
+}
+
+/** Tell the drivers about every queue (of the scope) whose effective driver differs between two views. */
+export function reportBindings(before: ApBus, after: ApBus, only?: Scope): void {
   const hook = after.hooks.bindingChanged
   if (!hook) return
-  for (const c of after.cardIds())
-    for (const d of after.domainIds()) {
+  const [cards, domains] = within(after, only)
+  for (const c of cards)
+    for (const d of domains) {
       const was = before.hasQueue(c, d) ? before.queueDriver(c, d) : null
       const now = after.queueDriver(c, d)
       if (was !== now) hook(c, d, was, now)
@@ -334,7 +350,9 @@ export function writeMask(bus: ApBus, which: 'apmask' | 'aqmask', buf: string): 
   }
   const before = snapshot(bus)
   bus.rt[which] = next
-  reviseBindings(before, new ApBus(bus.lpar, bus.rt, bus.hooks))
+  // A queue's driver depends on its adapter's bit in apmask and its domain's in aqmask: only the changed bits' queues can change.
+  const changed = added.or(old.andNot(next)).bits()
+  reviseBindings(before, new ApBus(bus.lpar, bus.rt, bus.hooks), which === 'apmask' ? {adapters: changed} : {domains: changed})
 }
 
 export function writeDomain(bus: ApBus, buf: string): void {
