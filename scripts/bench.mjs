@@ -44,17 +44,18 @@ function once(argv, env) {
 }
 
 // [name, argv, proportional]: proportional output grows with the host by nature.
-let flip = 0
-let flop = 0
+// Per host, so that every call of a mutation changes what the one before it left.
+const flip = {default: 0, big: 0}
+const flop = {default: 0, big: 0}
 const cases = [
   ['node -e 0', () => [node, '-e', '0']],
   ['lszcrypt -b', () => [node, tool('lszcrypt'), '-b']],
   ['lszcrypt -V (all queues)', () => [node, tool('lszcrypt'), '-V'], true],
   ['aplab sysfs cat /sys/bus/ap/apmask', () => [node, aplab, 'sysfs', 'cat', '/sys/bus/ap/apmask']],
   ['aplab sysfs write /sys/bus/ap/aqmask -0xfe', () => [node, aplab, 'sysfs', 'write', '/sys/bus/ap/aqmask', '-0xfe']],
-  ['mutation: sysfs write poll_timeout', () => [node, aplab, 'sysfs', 'write', '/sys/bus/ap/poll_timeout', String(250000 + (flip++ % 2) * 50000)]],
+  ['mutation: sysfs write poll_timeout', (h) => [node, aplab, 'sysfs', 'write', '/sys/bus/ap/poll_timeout', String(250000 + (flip[h]++ % 2) * 50000)]],
   // Each call a change the kernel's rules read: the bit of domain 0xfe given to and taken from vfio_ap.
-  ['mutation the rules read: aqmask -0xfe, +0xfe', () => [node, aplab, 'sysfs', 'write', '/sys/bus/ap/aqmask', flop++ % 2 ? '+0xfe' : '-0xfe']],
+  ['mutation the rules read: aqmask -0xfe, +0xfe', (h) => [node, aplab, 'sysfs', 'write', '/sys/bus/ap/aqmask', flop[h]++ % 2 ? '+0xfe' : '-0xfe']],
   ['mdevctl list -u UUID', () => [node, tool('mdevctl'), 'list', '-u', UUID]],
   ['mdevctl list', () => [node, tool('mdevctl'), 'list'], true],
   ['lszdev -t ap', () => [node, tool('lszdev'), '-t', 'ap']],
@@ -69,7 +70,7 @@ const peaks = cases.map(() => ({default: 0, big: 0}))
 for (let i = 0; i < runs; i++)
   cases.forEach(([, argv], k) => {
     for (const h of ['default', 'big']) {
-      const r = once(argv(), envOf(states[h]))
+      const r = once(argv(h), envOf(states[h]))
       times[k][h].push(r.ms)
       if (r.rss !== null) peaks[k][h] = Math.max(peaks[k][h], r.rss)
     }
