@@ -32,6 +32,24 @@ const DIGIT_PLAIN = /^[0-9][A-Za-z0-9_./-]*$/
 const NOT_A_NUMBER = (s: string): boolean => !/^0[xXoO]/.test(s) && /[A-DF-Za-df-z]/.test(s)
 const CORE_WORDS = /^(?:true|True|TRUE|false|False|FALSE|null|Null|NULL)$/
 const plain = (s: string): boolean => s.length <= 1000 && (PLAIN.test(s) ? !CORE_WORDS.test(s) : DIGIT_PLAIN.test(s) && NOT_A_NUMBER(s))
+/** The integers and floats of the core schema (yaml's schema/core/int.js and float.js). */
+const CORE_NUMBER = [/^[-+]?[0-9]+$/, /^0x[0-9a-fA-F]+$/, /^0o[0-7]+$/, /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/, /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/]
+/**
+ * A string of digits, letters and `_./-` beginning with a digit (versions
+ * such as 8.1, queue names such as 00.0004) as yaml writes it, as a value or
+ * a key: plain, or in double quotes when it reads as a number of the core
+ * schema; undefined for any other string.
+ */
+/**
+ * Words of letters, digits and `_./=,!:+-` separated by single blanks (a
+ * kernel command line), not beginning with a punctuation mark other than
+ * `/`, with no `:` before a blank or at the end: yaml writes such a value
+ * plain (not a key: a key with blanks is yaml's to say).
+ */
+const SPACED = /^[A-Za-z0-9/][A-Za-z0-9_./=,!:+-]*(?: [A-Za-z0-9_./=,!:+-]+)+$/
+const spacedPlain = (s: string): boolean => s.length <= 1000 && SPACED.test(s) && !/:(?: |$)/.test(s)
+const digitText = (s: string): string | undefined =>
+  s.length <= 1000 && DIGIT_PLAIN.test(s) ? (CORE_NUMBER.some((r) => r.test(s)) ? `"${s}"` : s) : undefined
 /** A hexadecimal integer of the core schema: yaml quotes it so that it reads back as a string. */
 const HEX = /^0x[0-9a-fA-F]+$/
 /**
@@ -104,8 +122,11 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
     if (v) return v
     // yaml writes a string with a line like a document marker by its depth.
     if (MARKER.test(s)) throw new GiveUp()
+    const digits = digitText(s)
     if (plain(s)) v = {head: s, lines: []}
+    else if (digits !== undefined) v = {head: digits, lines: []}
     else if (HEX.test(s)) v = {head: `"${s}"`, lines: []}
+    else if (spacedPlain(s)) v = {head: s, lines: []}
     else if (s.includes('\n') && BLOCK.test(s)) v = {head: '|-', lines: s.split('\n').map((l) => (l === '' ? '' : '  ' + l))}
     else {
       const t = Y.stringify({k: s}, {lineWidth: 0})
@@ -122,7 +143,9 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
     let k = keys.get(s)
     if (k !== undefined) return k
     if (MARKER.test(s)) throw new GiveUp()
+    const digits = digitText(s)
     if (plain(s)) k = s
+    else if (digits !== undefined) k = digits
     else {
       const t = Y.stringify({[s]: null}, {lineWidth: 0})
       if (!t.endsWith(': null\n') || t.startsWith('? ')) throw new GiveUp()

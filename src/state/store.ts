@@ -48,7 +48,20 @@ export async function serialize(w: World): Promise<string> {
  * spans the next write copies from), or yaml's where that one cannot say.
  */
 async function dataText(data: unknown, prev?: Previous): Promise<{text: string; spans?: Spans; emitted?: Emitted}> {
-  const [{default: YAML}, {emitState}] = await Promise.all([import('yaml'), import('./emit.js')])
+  const {emitState} = await import('./emit.js')
+  // yaml is loaded only for a string the writer cannot say itself (most states have none):
+  // the writer is first run without it, and again with it when it asked.
+  const needsYaml = new Error('yaml')
+  const noYaml = {stringify: () => {
+    throw needsYaml
+  }} as unknown as Parameters<typeof emitState>[1]
+  try {
+    const e = emitState(data, noYaml, HEADER, prev)
+    if (e) return {text: e.text, spans: e.spans, emitted: e}
+  } catch (err) {
+    if (err !== needsYaml) throw err
+  }
+  const {default: YAML} = await import('yaml')
   const e = emitState(data, YAML, HEADER, prev)
   return e ? {text: e.text, spans: e.spans, emitted: e} : {text: HEADER + YAML.stringify(data, {lineWidth: 0})}
 }

@@ -19,7 +19,7 @@ const yaml = (data: unknown): string => YAML.stringify(data, {lineWidth: 0})
 
 /** Strings made of what makes yaml quote, escape, fold or block a scalar. */
 function awkwardLeaf(): fc.Arbitrary<string> {
-  return fc.string({unit: fc.constantFrom(...'aZ09_./-: #\n\t\'"{}[],&*!|>%@`?~\\\x07é-'.split(''), 'true', 'null', '0x1f', '1e5', '---', '...', ' '), maxLength: 12})
+  return fc.string({unit: fc.constantFrom(...'aZ09_./-: #\n\t\'"{}[],&*!|>%@`?~\\\x07é-=+'.split(''), 'true', 'null', '0x1f', '1e5', '---', '...', ' ', '8.1', '00.0004', '0o17', '.5', 'e3'), maxLength: 12})
 }
 
 describe('emitYaml', () => {
