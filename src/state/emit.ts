@@ -23,23 +23,22 @@ type Yaml = typeof YAMLModule
 
 /**
  * Strings yaml writes as they are: letters, digits and `_./-`, beginning
- * with a letter or `/`, or with a digit when the string cannot be a number
- * of the core schema; and no word of the core schema.
+ * with a letter or `/`, and no word of the core schema.
  */
 const PLAIN = /^[A-Za-z/][A-Za-z0-9_./-]*$/
-const DIGIT_PLAIN = /^[0-9][A-Za-z0-9_./-]*$/
-/** Not 0x… or 0o…, and a letter other than e: no integer or float of the core schema. */
-const NOT_A_NUMBER = (s: string): boolean => !/^0[xXoO]/.test(s) && /[A-DF-Za-df-z]/.test(s)
 const CORE_WORDS = /^(?:true|True|TRUE|false|False|FALSE|null|Null|NULL)$/
-const plain = (s: string): boolean => s.length <= 1000 && (PLAIN.test(s) ? !CORE_WORDS.test(s) : DIGIT_PLAIN.test(s) && NOT_A_NUMBER(s))
+const plain = (s: string): boolean => s.length <= 1000 && PLAIN.test(s) && !CORE_WORDS.test(s)
+const DIGIT_PLAIN = /^[0-9][A-Za-z0-9_./-]*$/
 /** The integers and floats of the core schema (yaml's schema/core/int.js and float.js). */
 const CORE_NUMBER = [/^[-+]?[0-9]+$/, /^0x[0-9a-fA-F]+$/, /^0o[0-7]+$/, /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/, /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/]
 /**
  * A string of digits, letters and `_./-` beginning with a digit (versions
- * such as 8.1, queue names such as 00.0004) as yaml writes it, as a value or
- * a key: plain, or in double quotes when it reads as a number of the core
- * schema; undefined for any other string.
+ * such as 8.1, queue names such as 00.0004, masks such as 0x0f) as yaml
+ * writes it, as a value or a key: plain, or in double quotes when it reads
+ * as a number of the core schema; undefined for any other string.
  */
+const digitText = (s: string): string | undefined =>
+  s.length <= 1000 && DIGIT_PLAIN.test(s) ? (CORE_NUMBER.some((r) => r.test(s)) ? `"${s}"` : s) : undefined
 /**
  * Words of letters, digits and `_./=,!:+-` separated by single blanks (a
  * kernel command line), not beginning with a punctuation mark other than
@@ -48,10 +47,6 @@ const CORE_NUMBER = [/^[-+]?[0-9]+$/, /^0x[0-9a-fA-F]+$/, /^0o[0-7]+$/, /^[-+]?(
  */
 const SPACED = /^[A-Za-z0-9/][A-Za-z0-9_./=,!:+-]*(?: [A-Za-z0-9_./=,!:+-]+)+$/
 const spacedPlain = (s: string): boolean => s.length <= 1000 && SPACED.test(s) && !/:(?: |$)/.test(s)
-const digitText = (s: string): string | undefined =>
-  s.length <= 1000 && DIGIT_PLAIN.test(s) ? (CORE_NUMBER.some((r) => r.test(s)) ? `"${s}"` : s) : undefined
-/** A hexadecimal integer of the core schema: yaml quotes it so that it reads back as a string. */
-const HEX = /^0x[0-9a-fA-F]+$/
 /**
  * Text of several lines that yaml writes as a literal block with strip
  * chomping (`|-`) and no indentation indicator: printable ASCII, not
@@ -125,7 +120,6 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
     const digits = digitText(s)
     if (plain(s)) v = {head: s, lines: []}
     else if (digits !== undefined) v = {head: digits, lines: []}
-    else if (HEX.test(s)) v = {head: `"${s}"`, lines: []}
     else if (spacedPlain(s)) v = {head: s, lines: []}
     else if (s.includes('\n') && BLOCK.test(s)) v = {head: '|-', lines: s.split('\n').map((l) => (l === '' ? '' : '  ' + l))}
     else {

@@ -116,10 +116,6 @@ export async function parse(text: string, file: string): Promise<World> {
  */
 const cachePath = (real: string): string => path.join(path.dirname(real), `.${path.basename(real)}.cache`)
 
-/** The hash of a text, or of its bytes as read (the same for any text in UTF-8): state/hash.ts. */
-async function digest(text: string | Buffer): Promise<string> {
-  return textHash(text)
-}
 
 let build: string | undefined
 /**
@@ -232,7 +228,7 @@ async function worldOf(text: string, place: Place, stat: fs.Stats): Promise<Worl
 /** worldOf of a file as read (its text decoded only when needed), with the JSON of the data as read. */
 async function loadedOf(r: {bytes?: Buffer; readonly text: string; stat: fs.Stats}, place: Place): Promise<Loaded> {
   const {stat} = r
-  const sha = await digest(r.bytes ?? r.text)
+  const sha = textHash(r.bytes ?? r.text)
   const cached = cachedData(place.real, sha, stat)
   // Checked by this build before it was written: the fields are read (the
   // mdevs without their checks), the rules between objects are known to
@@ -324,7 +320,7 @@ async function writeText(place: Place, {text, spans}: {text: string; spans?: Spa
   } catch (e) {
     throw new StateError(place.file, `cannot write the state: ${whyOn(e, path.dirname(place.real))}`)
   }
-  await writeCache(place.real, await digest(bytes), json, st, spans)
+  await writeCache(place.real, textHash(bytes), json, st, spans)
 }
 
 /** Refuse to write a world that breaks one of the kernel's rules between objects: what is written must load again. */
