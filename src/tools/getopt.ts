@@ -20,6 +20,9 @@ export interface OptDef {
   val?: number
 }
 
+/** An option of a table: its getopt key, short letter, long name, and whether it takes a value. */
+export const opt = (key: string, short?: string, long?: string, arg: OptDef['arg'] = 'none'): OptDef => ({key, short, long, arg})
+
 export type GetoptEvent =
   | {kind: 'opt'; key: string; arg?: string}
   /**

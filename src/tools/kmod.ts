@@ -7,7 +7,7 @@
 import {ToolExit} from '../core/errors.js'
 import {BUILTIN, KERNEL_RELEASE, LOADABLE, ZCRYPT, modprobe, vfioApUsers} from '../core/modules.js'
 import type {Host} from '../core/model.js'
-import {type OptDef, getoptLong, getoptMessage} from './getopt.js'
+import {type OptDef, getoptLong, getoptMessage, opt as o} from './getopt.js'
 
 /** What a drop-in run prints and its exit status. */
 export interface KmodResult {
@@ -22,9 +22,6 @@ export const KMOD_VERSION = 'kmod version 34\n+ZSTD +XZ +ZLIB +LIBCRYPTO -EXPERI
 const KO_PATH: Record<string, string> = {vfio_ap: `/lib/modules/${KERNEL_RELEASE}/kernel/drivers/s390/crypto/vfio_ap.ko.xz`}
 /** Module sizes as /sys/module/NAME/coresize gives them on an s390x 6.15 kernel (illustrative, fixed). */
 const SIZE: Record<string, number> = {zcrypt: 151552, zcrypt_cex4: 57344, vfio_ap: 65536}
-
-
-const o = (key: string, short?: string, long?: string, arg: OptDef['arg'] = 'none'): OptDef => ({key, short, long, arg})
 
 const MODPROBE_OPTS: OptDef[] = [
   o('a', 'a', 'all'),

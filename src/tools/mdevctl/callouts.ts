@@ -91,6 +91,16 @@ export class Callout {
     }
   }
 
+  /** The entries of a callout or notifier directory; null when it is no directory or cannot be read (skipped, as mdevctl does). */
+  private entries(dir: string): string[] | null {
+    if (!this.t.fs.isDir(dir)) return null
+    try {
+      return this.t.fs.readdir(dir)
+    } catch {
+      return null
+    }
+  }
+
   private printErr(o: Output, path: string): void {
     if (o.stderr) this.t.out.err(`${basename(path)}: ${o.stderr}`)
   }
@@ -112,13 +122,8 @@ export class Callout {
       throw this.failure(this.script.path, o.code)
     }
     for (const dir of this.t.calloutDirs) {
-      if (!this.t.fs.isDir(dir)) continue
-      let names: string[]
-      try {
-        names = this.t.fs.readdir(dir)
-      } catch {
-        continue
-      }
+      const names = this.entries(dir)
+      if (!names) continue
       const paths = names.map((n) => `${dir}/${n}`).sort(byteOrder)
       for (const p of paths) {
         let o: Output
@@ -155,13 +160,8 @@ export class Callout {
 
   private notify(action: Action): void {
     for (const dir of this.t.notifierDirs) {
-      if (!this.t.fs.isDir(dir)) continue
-      let names: string[]
-      try {
-        names = this.t.fs.readdir(dir)
-      } catch {
-        continue
-      }
+      const names = this.entries(dir)
+      if (!names) continue
       for (const n of names)
         try {
           this.invokeScript(`${dir}/${n}`, 'notify', action, null)
