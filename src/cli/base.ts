@@ -28,7 +28,6 @@ const isExit = (e: unknown): boolean => (e as {code?: unknown})?.code === 'EEXIT
 
 export abstract class BaseCommand {
   // The statics oclif's Command has (lib/command.js), read by its manifest and help.
-  static _base = 'aplab'
   static aliases: string[] = []
   static args: Interfaces.ArgInput = {}
   static baseFlags: Interfaces.FlagInput

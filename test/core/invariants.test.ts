@@ -64,19 +64,24 @@ describe('what keeps the rules', () => {
   })
 })
 
+/**
+ * A state file of `text` is refused by load with the file and the rule named,
+ * the problem is also the first worldProblems finds on the world as read, and
+ * the file is left as it was.
+ */
+async function refusedOnLoad(text: string, e: {where: string; message: string}): Promise<void> {
+  const file = join(tmp(), 'state.yaml')
+  writeFileSync(file, text)
+  const err = await load(file).catch((x: unknown) => x)
+  expect(err).toBeInstanceOf(StateError)
+  expect((err as StateError).message).toBe(`${file}: ${e.where}: ${e.message}`)
+  const YAML = await import('yaml')
+  expect(worldProblems(readWorld(YAML.parse(text)))[0]).toEqual({where: e.where, message: e.message})
+  expect(readFileSync(file, 'utf8')).toBe(text)
+}
+
 describe('a hand edit that breaks a rule is refused by load', () => {
-  it.each(EDITS)('$rule', async (e) => {
-    const file = join(tmp(), 'state.yaml')
-    const text = edited(e)
-    writeFileSync(file, text)
-    const err = await load(file).catch((x: unknown) => x)
-    expect(err).toBeInstanceOf(StateError)
-    expect((err as StateError).message).toBe(`${file}: ${e.where}: ${e.message}`)
-    // The problem is also the first worldProblems finds on the world as read.
-    const YAML = await import('yaml')
-    expect(worldProblems(readWorld(YAML.parse(text)))[0]).toEqual({where: e.where, message: e.message})
-    expect(readFileSync(file, 'utf8')).toBe(text)
-  })
+  it.each(EDITS)('$rule', async (e) => refusedOnLoad(edited(e), e))
 
   it('the unedited fixture loads', async () => {
     expect((await parse(twoGuests(), TWO_GUESTS)).hosts[0].guests).toHaveLength(2)
@@ -247,17 +252,7 @@ describe('libvirt: a hand edit of the domains that breaks a rule is refused by l
     expect(worldProblems(w)).toEqual([])
   })
 
-  it.each(LIBVIRT_EDITS)('$rule', async (e) => {
-    const file = join(tmp(), 'state.yaml')
-    const text = e.edit(libvirtDomains())
-    writeFileSync(file, text)
-    const err = await load(file).catch((x: unknown) => x)
-    expect(err).toBeInstanceOf(StateError)
-    expect((err as StateError).message).toBe(`${file}: ${e.where}: ${e.message}`)
-    const YAML = await import('yaml')
-    expect(worldProblems(readWorld(YAML.parse(text)))[0]).toEqual({where: e.where, message: e.message})
-    expect(readFileSync(file, 'utf8')).toBe(text)
-  })
+  it.each(LIBVIRT_EDITS)('$rule', async (e) => refusedOnLoad(e.edit(libvirtDomains()), e))
 
   it('two running domains with one id', async () => {
     const w = await parse(libvirtDomains(), LIBVIRT_DOMAINS)
