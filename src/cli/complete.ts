@@ -9,6 +9,8 @@ import {readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {writeOut} from './env.js'
+
 interface ManifestFlag {
   name: string
   char?: string | null
@@ -156,7 +158,7 @@ compdef _aplab aplab
 export async function completeMain(words: string[]): Promise<void> {
   try {
     const out = await complete(words.length ? words : [''])
-    if (out.length) process.stdout.write(out.join('\n') + '\n')
+    if (out.length) writeOut(1, out.join('\n') + '\n')
   } catch {
     // A completion never prints an error into the user's command line.
   }

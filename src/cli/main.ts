@@ -23,8 +23,8 @@ export async function binMain(name: string, argv: string[]): Promise<void> {
 }
 
 export async function dropInMain(tool: DropIn | MdevctlProg | ZdevProg | HostTool | 'virsh' | 'qemu-system-s390x', argv: string[]): Promise<void> {
-  // These write with Node's streams; the mirrored tools through env.ts emit.
-  if (tool === 'virsh' || tool === 'qemu-system-s390x') stdStreams()
+  // QEMU's monitor talks through Node's streams; every other tool writes through env.ts writeOut.
+  if (tool === 'qemu-system-s390x') stdStreams()
   let code: number
   try {
     const env = processEnv()

@@ -1,7 +1,7 @@
 // The virsh drop-in's main: global options, the connection (which host of
 // the state `-c URI` names), one command, and virsh's output frame.
 
-import type {Env} from '../cli/env.js'
+import {type Env, writeOut} from '../cli/env.js'
 import {AplabError} from '../core/errors.js'
 import type {Host, World} from '../core/model.js'
 import {ROOT_UID} from '../core/perm.js'
@@ -163,7 +163,7 @@ export async function virshTool(argv: readonly string[], env: Env): Promise<numb
     return await virshInner(argv, env)
   } catch (e) {
     if (!(e instanceof AplabError)) throw e
-    process.stderr.write(`virsh: ${e.message}\n`)
+    writeOut(2, `virsh: ${e.message}\n`)
     return e.exitCode
   }
 }
@@ -179,8 +179,8 @@ async function virshInner(argv: readonly string[], env: Env): Promise<number> {
     uid: env.uid,
   })
   const split = r.split ?? r.stdout.length
-  process.stdout.write(r.stdout.slice(0, split))
-  process.stderr.write(r.stderr)
-  process.stdout.write(r.stdout.slice(split))
+  if (split > 0) writeOut(1, r.stdout.slice(0, split))
+  if (r.stderr) writeOut(2, r.stderr)
+  if (r.stdout.length > split) writeOut(1, r.stdout.slice(split))
   return r.code
 }
