@@ -4,6 +4,8 @@
 // and autostart definitions, export/import/apply, and the common answers
 // for the other device types on a host without such devices.
 
+import {createHash} from 'node:crypto'
+
 import {beforeEach, describe, expect, it} from 'vitest'
 
 import {Mask} from '../../src/core/mask.js'
@@ -757,6 +759,12 @@ describe('--list-attributes, --help-attribute, --list-types (§1.10)', () => {
     const lh = lsz('--help').stdout
     expect(lh).toContain('  --ipldev               Select device used for IPL/boot\n')
     expect(lh).toContain('      --pairs            Produce output in KEY="VALUE" format\n      --shell            Produces KEY="VALUE" format usable as shell variables\n')
+    // All of it: what s390-tools 2.43.0 prints is its zdev/src/chzdev_usage.txt and lszdev_usage.txt
+    // (printf of the text the Makefile makes a C string of), whose SHA-256 and length at tag v2.43.0
+    // (f85c8ebb) these are.
+    const sha = (t: string) => createHash('sha256').update(t).digest('hex')
+    expect([sha(h.stdout), Buffer.byteLength(h.stdout), h.stderr, h.code]).toEqual(['98d6bfb3f7bb814b81cd0d6bc90b60a16f9193b98c10dc26a12de8fd121b2a92', 3240, '', 0])
+    expect([sha(lh), Buffer.byteLength(lh)]).toEqual(['a2ec6053dc8e03b52f418ebe3b437d7ee3e99ec00c6f46b8e27421d61a0d6873', 2441])
     check(chz('--version'), 'chzdev version 2.43.0-build-20260625\n')
     check(chz('--bogus-first-is-error', '--help'), '', "chzdev: Unrecognized option '--bogus-first-is-error'\nUse 'chzdev --help' for more information\n", 1)
     expect(lsz('-h').stdout.startsWith('Usage: lszdev [TYPE] [DEVICE] [SELECTION] [ACTION] [OPTIONS]\n')).toBe(true)
