@@ -63,7 +63,9 @@ const cases = [
   ['aplab mdev list', () => [node, aplab, 'mdev', 'list'], true],
   ['aplab guest list', () => [node, aplab, 'guest', 'list'], true],
   ['virsh list --all', () => [node, tool('virsh'), 'list', '--all'], true],
-  ['aplab --help (oclif)', () => [node, aplab, '--help']],
+  ['aplab --help', () => [node, aplab, '--help']],
+  ['aplab mdev assign --help', () => [node, aplab, 'mdev', 'assign', '--help']],
+  ['aplab hw adapter (a topic alone)', () => [node, aplab, 'hw', 'adapter']],
 ]
 const times = cases.map(() => ({default: [], big: []}))
 const peaks = cases.map(() => ({default: 0, big: 0}))

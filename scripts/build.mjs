@@ -3,7 +3,7 @@
 import {execFileSync, spawnSync} from 'node:child_process'
 import {rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, resolve} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 rmSync(join(root, 'dist'), {recursive: true, force: true})
@@ -52,20 +52,26 @@ const elsewhere = (pattern, bundle) => ({
     b.onLoad({filter: /.*/, namespace: 'bundle'}, (a) => ({contents: `module.exports = require('../bin/bundles.cjs').load(${JSON.stringify(a.path)})`, loader: 'js'}))
   },
 })
-const toMain = [elsewhere(/^\.\.\/commands\.js$/, 'commands'), elsewhere(/^\.\.\/libvirt\/run\.js$/, 'libvirt')]
+const toMain = [elsewhere(/^\.\.\/commands\.js$/, 'commands'), elsewhere(/^\.\.\/libvirt\/run\.js$/, 'libvirt'), elsewhere(/^\.\/oclif-help\.js$/, 'help')]
 /** The modules (paths from the root) an entry's bundle holds, with the modules each imports. */
 async function modulesOf(entry, plugins = []) {
   const r = await build({...common, entryPoints: [entry], outfile: join(root, 'dist/graph.cjs'), write: false, metafile: true, plugins})
   return new Map(Object.entries(r.metafile.inputs).map(([p, i]) => [p, i.imports.map((x) => x.path)]))
 }
 const mainModules = await modulesOf('src/cli/main.ts', toMain)
-const others = await Promise.all([modulesOf('src/commands.ts'), modulesOf('src/libvirt/run.ts')])
+const others = await Promise.all([modulesOf('src/commands.ts'), modulesOf('src/libvirt/run.ts'), modulesOf('src/cli/oclif-help.ts')])
 // Taken from main: what main has and another bundle imports from one of its own modules.
 const shared = [
   ...new Set(others.flatMap((m) => [...m].filter(([p]) => !mainModules.has(p)).flatMap(([, imports]) => imports.filter((i) => i.startsWith('src/') && mainModules.has(i))))),
 ].sort()
+// The dispatcher tells a command's words from a topic's without loading the
+// command table (src/cli/main.ts commandId): the table's ids and whether each
+// takes arguments, from the table tsc has just compiled.
+const {COMMANDS} = await import(pathToFileURL(join(root, 'dist/commands.js')).href)
+const {commandShapes} = await import(pathToFileURL(join(root, 'dist/cli/main.js')).href)
 await build({
   ...common,
+  define: {...common.define, __APLAB_COMMANDS: JSON.stringify(commandShapes(COMMANDS))},
   stdin: {
     contents: [
       "export * from './src/cli/main.ts'",
@@ -95,6 +101,7 @@ const fromMain = {
 }
 await build({...common, entryPoints: ['src/commands.ts'], outfile: join(root, 'dist/commands.cjs'), plugins: [fromMain]})
 await build({...common, entryPoints: ['src/libvirt/run.ts'], outfile: join(root, 'dist/libvirt.cjs'), plugins: [fromMain]})
+await build({...common, entryPoints: ['src/cli/oclif-help.ts'], outfile: join(root, 'dist/help.cjs'), plugins: [fromMain]})
 // The target oclif loads (package.json oclif.commands), with require for a
 // .cjs file: the command table of the instance the dispatcher loaded.
 writeFileSync(
@@ -130,6 +137,7 @@ writeFileSync(
       'aplab sysfs write /sys/bus/ap/apmask -5,-6', 'aplab sysfs write /sys/bus/ap/aqmask -4,-0xab',
       `aplab mdev create -u ${U}`, `aplab mdev assign ${U} --adapter 5 --domain 4`, 'aplab mdev list', `aplab mdev show ${U}`,
       'aplab host list', 'aplab host show', 'aplab guest list', 'aplab hw adapter add 7', 'aplab state check', 'aplab matrix',
+      'aplab --help', 'aplab mdev create --help', 'aplab mdev',
     ],
   }
   // A line that fails still warms what it ran: the status is not the point.

@@ -93,14 +93,25 @@ export async function aplabMain(argv: string[]): Promise<void> {
   if (args[0] === 'help') args.push(...args.splice(0, args.length).slice(1), '--help')
   // oclif's debug output (DEBUG=oclif:*) is not aplab's to print.
   delete process.env.DEBUG
-  // The command table and oclif come from one bundle (scripts/build.mjs), so
-  // that oclif's own load of the explicit target finds the same classes.
-  const table = await import('../commands.js')
+  // What oclif's run answers with help (its helpAddition): no words, or --help before any `--`.
+  const helpFlag = args.length === 0 || args.slice(0, (args.indexOf('--') + 1 || args.length + 1) - 1).includes('--help')
+  let table: typeof import('../commands.js') | undefined
   try {
+    // Help is oclif's Help class over the manifest (oclif-help.ts), without
+    // oclif's Config or the command classes, wherever that gives oclif's text.
+    if (helpFlag && (await (await import('./oclif-help.js')).helpHere(args))) return
     // A command named plainly runs at once (its class parses its line, with
     // oclif's parser only when its own cannot say); help, --version and
-    // anything that is not plainly a command go through oclif's run.
-    const id = args.some((a) => ['--help', '-h', '--version'].includes(a)) ? undefined : commandId(args, table.COMMANDS)
+    // anything that is not plainly a command go through oclif's run, a
+    // topic alone (oclif's help of it) through oclif-help.ts where it can.
+    // The bundle knows the command ids (the build's __APLAB_COMMANDS), so
+    // that the table is loaded only for a command it will run.
+    const shapes = typeof __APLAB_COMMANDS === 'object' ? __APLAB_COMMANDS : commandShapes((table = await import('../commands.js')).COMMANDS)
+    const id = args.some((a) => ['--help', '-h', '--version'].includes(a)) ? undefined : commandId(args, shapes)
+    if (!id && !helpFlag && (await (await import('./oclif-help.js')).topicHere(args))) return
+    // The command table and oclif come from one bundle (scripts/build.mjs), so
+    // that oclif's own load of the explicit target finds the same classes.
+    table ??= await import('../commands.js')
     if (id) {
       const command = table.COMMANDS[id as keyof typeof table.COMMANDS]
       command.id = id
@@ -121,6 +132,7 @@ export async function aplabMain(argv: string[]): Promise<void> {
       let msg = err.message.split('\n')[0]
       if (/^command \S+ not found\.?$/i.test(msg)) {
         const {unknownCommand} = await import('./suggest.js')
+        table ??= await import('../commands.js')
         const u = unknownCommand(args, Object.keys(table.COMMANDS))
         msg = `command '${u.typed}' not found` + (u.suggestion ? `\nDid you mean '${u.suggestion}'?` : '')
       }
@@ -130,6 +142,17 @@ export async function aplabMain(argv: string[]): Promise<void> {
   }
 }
 
+/** Each command's id, and whether it takes arguments (a non-strict command takes any). */
+export type CommandShapes = Record<string, boolean>
+
+/** The build puts the command table's shapes here (scripts/build.mjs); unset outside the bundle. */
+declare const __APLAB_COMMANDS: CommandShapes | undefined
+
+/** The shapes of a command table. */
+export function commandShapes(commands: Record<string, {strict?: boolean; args?: object}>): CommandShapes {
+  return Object.fromEntries(Object.entries(commands).map(([id, c]) => [id, c.strict === false || Object.keys(c.args ?? {}).length > 0]))
+}
+
 /**
  * The id (words joined by `:`) of the command the leading words name, as
  * oclif reads it (its help/util.js collateSpacedCmdIDFromArgs): known words
@@ -137,16 +160,13 @@ export async function aplabMain(argv: string[]): Promise<void> {
  * command so far takes no arguments (`host list extra` names no command).
  * Undefined when that is no command (oclif then says so).
  */
-function commandId(args: string[], commands: Record<string, {strict?: boolean; args?: object}>): string | undefined {
+function commandId(args: string[], commands: CommandShapes): string | undefined {
   const usable = new Set<string>()
   for (const id of Object.keys(commands)) {
     const parts = id.split(':')
     for (let k = 1; k <= parts.length; k++) usable.add(parts.slice(0, k).join(':'))
   }
-  const takesArgs = (id: string): boolean => {
-    const c = Object.hasOwn(commands, id) ? commands[id] : undefined
-    return Boolean(c && (c.strict === false || Object.keys(c.args ?? {}).length > 0))
-  }
+  const takesArgs = (id: string): boolean => Object.hasOwn(commands, id) && commands[id]
   let final: string[] = []
   if (args.length === 1) final = [args[0]]
   else
