@@ -7,7 +7,7 @@
 // terminal, a long batch draws a progress bar on standard error.
 
 import {UsageError} from '../core/errors.js'
-import {errorMessage, processEnv} from './env.js'
+import {beforeChildOutput, errorMessage, processEnv} from './env.js'
 
 export interface BatchFlags {
   keepGoing: boolean
@@ -145,11 +145,14 @@ async function progressBar(total: number, on: boolean, times?: {delay: number; i
   if (!wantsBar(process.stderr, false)) return undefined
   const bar = new ProgressBar(process.stderr, {total, ...times})
   const unhook = eraseBeforeOutput(bar, process.stdout.isTTY ? [process.stdout, process.stderr] : [process.stderr])
+  // A line's child process (aplab demo's steps, aplab shell) writes to the terminal itself.
+  const unhookChildren = beforeChildOutput(() => bar.erase())
   return {
     update: (done, failed) => bar.update(done, failed),
     end: () => {
       bar.erase()
       unhook()
+      unhookChildren()
     },
   }
 }

@@ -10,6 +10,7 @@ import {join} from 'node:path'
 
 import {AplabError} from '../core/errors.js'
 import {shQuote} from '../views/shell.js'
+import {handOverTerminal} from './env.js'
 import {packageRoot} from './package.js'
 
 const CPU = 'host,ap=on,apqci=on,apft=on,apqi=on'
@@ -106,6 +107,7 @@ export async function playDemo(io: DemoIo, bin = binDir()): Promise<number> {
       if (i > 0 && io.waitEnter) await io.waitEnter()
       io.write(io.command('$ ' + argv.map(shq).join(' ')) + '\n')
       const [prog, ...args] = argv
+      handOverTerminal()
       const r = spawnSync(process.execPath, [join(bin, `${prog}.js`), ...args], {
         env,
         stdio: ['ignore', step.keep ? 'pipe' : 'inherit', 'inherit'],

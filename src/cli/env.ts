@@ -109,6 +109,24 @@ export function writeOut(fd: 1 | 2, data: string | Buffer): void {
   else stdStreams()[fd === 1 ? 'stdout' : 'stderr'].write(data)
 }
 
+/** What must be done before a child process writes to this process's terminal (aplab batch's progress bar erased). */
+const handOvers = new Set<() => void>()
+
+/** Run `fn` whenever a child process is about to get the terminal; undone by the function returned. */
+export function beforeChildOutput(fn: () => void): () => void {
+  handOvers.add(fn)
+  return () => void handOvers.delete(fn)
+}
+
+/**
+ * Called just before a child process that inherits standard output or error
+ * is started: what this process drew on the terminal that is not output of
+ * its own (a progress bar) is taken off, as it is before its own output.
+ */
+export function handOverTerminal(): void {
+  for (const fn of handOvers) fn()
+}
+
 /** Write what a tool printed, in the order a C program's streams would deliver it (raw bytes as bytes). */
 export function emit(io: Stdio): void {
   for (const c of io.drain()) writeOut(c.fd === 1 ? 1 : 2, cBytes(c.text))

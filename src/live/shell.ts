@@ -13,6 +13,7 @@ import * as path from 'node:path'
 import {AplabError} from '../core/errors.js'
 import {shQuote} from '../views/shell.js'
 import {fuseMissing} from './mount.js'
+import {handOverTerminal} from '../cli/env.js'
 import {packageRoot} from '../cli/package.js'
 
 /** What the namespace side needs to know (passed in the environment as JSON). */
@@ -60,6 +61,7 @@ export async function runShell(state: string, host: string | undefined, cmd: str
   const args = [...(root ? [] : ['--user', '--map-root-user']), '--mount', '--propagation', 'private', '--', process.execPath, inner]
   try {
     return await new Promise<number>((resolve, reject) => {
+      handOverTerminal()
       const child = spawn('unshare', args, {stdio: 'inherit', env: {...process.env, [CONFIG_VAR]: JSON.stringify(config)}})
       // Like a shell waiting for its child: the terminal's signals are the child's to act on.
       const ignore = (): void => undefined

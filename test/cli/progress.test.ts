@@ -12,6 +12,7 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {ERASE, ProgressBar, wantsBar} from '../../src/cli/progress.js'
+import {NO_SHELL} from '../live/helpers.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const made: string[] = []
@@ -125,11 +126,8 @@ describe('aplab batch on a terminal', () => {
   })
 
   const python = spawnSync('python3', ['-c', 'import pty, fcntl, termios'], {stdio: 'ignore'}).status === 0
-  it.skipIf(!python)('on a pseudo-terminal prints the same bytes once the bar is taken out, and none of the bar with --no-progress', () => {
-    const dir = tempDir()
-    const file = join(dir, 'script')
-    // About a second of quick lines, so that the bar is drawn on most machines; the checks hold whether it is or not.
-    writeFileSync(file, script + 'aplab sysfs cat /sys/bus/ap/apmask\n'.repeat(10000))
+  /** The batch binary on a pseudo-terminal of 72 columns (python3's pty): all it wrote there. */
+  function onPty(file: string, state: string, args: string[] = []): string {
     const pty = [
       'import os, pty, sys, struct, fcntl, termios',
       'pid, fd = pty.fork()',
@@ -145,16 +143,38 @@ describe('aplab batch on a terminal', () => {
       'os.waitpid(pid, 0)',
       'sys.stdout.buffer.write(out)',
     ].join('\n')
-    const run = (args: string[]) => {
-      const state = join(dir, `${args.length}.yaml`)
-      const e = {...process.env, APLAB_STATE: state, APLAB_HOST: '', APLAB_UID: '', TERM: 'xterm', NO_COLOR: '1'}
-      return spawnSync('python3', ['-c', pty, process.execPath, join(ROOT, 'bin', 'aplab.js'), 'batch', '--keep-going', ...args, file], {env: e, encoding: 'latin1', maxBuffer: 1 << 26}).stdout
-    }
+    const e = {...process.env, APLAB_STATE: state, APLAB_HOST: '', APLAB_UID: '', TERM: 'xterm', NO_COLOR: '1'}
+    return spawnSync('python3', ['-c', pty, process.execPath, join(ROOT, 'bin', 'aplab.js'), 'batch', '--keep-going', ...args, file], {env: e, encoding: 'latin1', maxBuffer: 1 << 26}).stdout
+  }
+  /** Every drawing of the bar is erased before any other byte reaches the terminal. */
+  const erasedFirst = (screen: string): void => {
+    for (const [i, part] of screen.split(/(?=aplab batch: \[)/).entries()) if (i > 0) expect(part).toMatch(/^aplab batch: \[[# ]*\] \d+\/\d+ lines(, \d+ failed)?\r\x1b\[K/)
+  }
+
+  it.skipIf(!python)('on a pseudo-terminal prints the same bytes once the bar is taken out, and none of the bar with --no-progress', () => {
+    const dir = tempDir()
+    const file = join(dir, 'script')
+    // About a second of quick lines, so that the bar is drawn on most machines; the checks hold whether it is or not.
+    writeFileSync(file, script + 'aplab sysfs cat /sys/bus/ap/apmask\n'.repeat(10000))
+    const run = (args: string[]) => onPty(file, join(dir, `${args.length}.yaml`), args)
     const onTerminal = run([])
     const quiet = run(['--no-progress'])
     expect(quiet).not.toContain(ERASE)
     expect(quiet).not.toContain('aplab batch: [')
     expect(withoutBar(onTerminal)).toBe(quiet)
     expect(onTerminal.endsWith('\r\n')).toBe(true)
+    erasedFirst(onTerminal)
+  })
+
+  it.skipIf(!python || NO_SHELL !== null)(`erases the bar before a line's child process writes to the terminal${NO_SHELL ? ` (skipped: ${NO_SHELL})` : ''}`, () => {
+    const dir = tempDir()
+    const file = join(dir, 'script')
+    // The bar is due after the slow line (its delay and interval past), and the
+    // next line's first output is its child's: aplab shell runs the command.
+    writeFileSync(file, script + 'aplab sysfs cat /sys/bus/ap/apmask\n'.repeat(3000) + 'aplab shell -- sleep 1\n' + "aplab shell -- printf 'CHILD\\n'\n")
+    const screen = onPty(file, join(dir, 'state.yaml'))
+    expect(screen).toContain('aplab batch: [')
+    expect(screen).toContain('CHILD')
+    erasedFirst(screen)
   })
 })
