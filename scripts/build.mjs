@@ -116,6 +116,13 @@ writeFileSync(
   writeFileSync(join(root, 'dist/build-id'), randomUUID() + '\n')
 }
 
+// oclif's manifest, before the code caches: help reads it (src/cli/oclif-help.ts),
+// and the warm-up runs help.
+const {Plugin} = await import('@oclif/core')
+const plugin = new Plugin({root, type: 'core', isRoot: true, ignoreManifest: true, errorOnManifestCreate: true})
+await plugin.load()
+writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify(plugin.manifest, null, 2) + '\n')
+
 // V8's code caches of the bundles (bin/bundles.cjs), one per role (a binary,
 // or drop-ins that run the same code): made by running the role's common
 // commands once, in one batch, so that its cache holds the functions they
@@ -156,8 +163,3 @@ writeFileSync(
     rmSync(dir, {recursive: true, force: true})
   }
 }
-
-const {Plugin} = await import('@oclif/core')
-const plugin = new Plugin({root, type: 'core', isRoot: true, ignoreManifest: true, errorOnManifestCreate: true})
-await plugin.load()
-writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify(plugin.manifest, null, 2) + '\n')

@@ -94,7 +94,8 @@ export async function aplabMain(argv: string[]): Promise<void> {
   // oclif's debug output (DEBUG=oclif:*) is not aplab's to print.
   delete process.env.DEBUG
   // What oclif's run answers with help (its helpAddition): no words, or --help before any `--`.
-  const helpFlag = args.length === 0 || args.slice(0, (args.indexOf('--') + 1 || args.length + 1) - 1).includes('--help')
+  const end = args.indexOf('--')
+  const helpFlag = args.length === 0 || (end < 0 ? args : args.slice(0, end)).includes('--help')
   let table: typeof import('../commands.js') | undefined
   try {
     // Help is oclif's Help class over the manifest (oclif-help.ts), without
