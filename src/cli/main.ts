@@ -93,9 +93,10 @@ export async function aplabMain(argv: string[]): Promise<void> {
   if (args[0] === 'help') args.push(...args.splice(0, args.length).slice(1), '--help')
   // oclif's debug output (DEBUG=oclif:*) is not aplab's to print.
   delete process.env.DEBUG
-  // What oclif's run answers with help (its helpAddition): no words, or --help before any `--`.
+  // What oclif's run answers with help (its helpAddition): no words, or a help flag before
+  // any `--`: --help, and -h (package.json's oclif.additionalHelpFlags).
   const end = args.indexOf('--')
-  const helpFlag = args.length === 0 || (end < 0 ? args : args.slice(0, end)).includes('--help')
+  const helpFlag = args.length === 0 || (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h')
   let table: typeof import('../commands.js') | undefined
   try {
     // Help is oclif's Help class over the manifest (oclif-help.ts), without

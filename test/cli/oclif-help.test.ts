@@ -83,10 +83,16 @@ function same(lines: string[][], extra: Env = {}): void {
 const roots = [[], ['--help'], ['help']]
 const topics = [['mdev'], ['hw'], ['hw', 'adapter'], ['hw', 'adapter', '--x'], ['guest', '--help'], ['help', 'hw', 'domain'], ['state']]
 const missing = [['help', 'bogus'], ['bogus', '--help'], ['mdev', 'create', 'extra', '--help']]
+// -h is a help flag too (package.json oclif.additionalHelpFlags), but not after `--`.
+const short = [['-h'], ['mdev', '-h'], ['mdev', 'assign', '-h'], ['hw', 'adapter', 'add', '-h', 'x'], ['-h', 'guest', 'list']]
 
 describe.concurrent("aplab's help is oclif's, byte for byte", () => {
   it('the root, every command (COMMAND --help), the topics and what is no command', () => {
-    same([...roots, ...ids.map((id) => [...words(id), '--help']), ...topics, ...missing])
+    same([...roots, ...ids.map((id) => [...words(id), '--help']), ...topics, ...missing, ...short])
+  })
+
+  it('after `--`, -h and --help are the command\'s', () => {
+    for (const flag of ['-h', '--help']) expect(aplab(['guest', 'exec', 'g', '--', flag], {})).toEqual({stdout: '', stderr: expect.stringMatching(/^aplab: no guest named 'g'/), exit: 1})
   })
 
   it('`help COMMAND` and `--help` before the command words', () => {
