@@ -119,6 +119,22 @@ describe.concurrent('a hand edit that breaks a rule: every command refuses, nami
 })
 
 describe('aplab import', () => {
+  it('over a host that runs guests is refused; over one whose guests are stopped, it keeps their definitions', async () => {
+    const s = sandbox(twoGuests())
+    const root = join(s.dir, 'root')
+    expect((await s.run('aplab', ['export', root])).exitCode).toBe(0)
+    const before = readFileSync(s.state)
+    const r = await s.run('aplab', ['import', root])
+    expect([r.stdout, r.stderr, r.exitCode]).toEqual(['', "aplab: host 'h0' runs guests: ga, gb (stop or migrate them first)\n", 1])
+    expect(readFileSync(s.state).equals(before)).toBe(true)
+    for (const g of ['ga', 'gb']) expect((await s.run('aplab', ['guest', 'stop', g])).exitCode).toBe(0)
+    expect((await s.run('aplab', ['import', root])).exitCode).toBe(0)
+    const list = await s.run('aplab', ['guest', 'list', '--json'])
+    expect((JSON.parse(list.stdout) as Array<{name: string; state: string}>).map((g) => [g.name, g.state])).toEqual([['ga', 'shut off'], ['gb', 'shut off']])
+    expect((await s.run('aplab', ['state', 'check'])).stdout).toBe(`${s.state}: ok\n`)
+    expect((await s.run('aplab', ['guest', 'start', 'ga'])).exitCode).toBe(0)
+  })
+
   it('a tree that breaks a rule is refused with its file named, and the state is left alone', async () => {
     const s = sandbox(twoGuests())
     const root = join(s.dir, 'root')
