@@ -20,7 +20,13 @@ export type NodeCap =
   | {type: 'ap_card'; adapter: number}
   | {type: 'ap_queue'; adapter: number; domain: number}
   | {type: 'ap_matrix'; typeName: string; deviceApi: string; available: number}
-  | {type: 'mdev'; uuid: string; mdevType: string; attrs: Array<[string, string]>; group: number}
+  | {type: 'mdev'; uuid: string; active: MdevConfig | null; defined: MdevConfig | null; group: number}
+
+/** An mdev's configuration as mdevctl reports it: the running device's (active) or its definition. */
+export interface MdevConfig {
+  mdevType: string
+  attrs: Array<[string, string]>
+}
 
 export interface NodeDev {
   name: string
@@ -45,7 +51,10 @@ const TYPE_DIR = `${MATRIX}/mdev_supported_types/vfio_ap-passthrough`
 /** nodeDeviceGenerateName: mdev_<uuid>_<parent address>, non-alphanumerics as '_'. */
 export const mdevName = (uuid: string): string => `mdev_${uuid}_matrix`.replace(/[^A-Za-z0-9]/g, '_')
 
-/** mdevctl as libvirt runs it: exit code, stdout and stderr. */
+/**
+ * mdevctl as libvirt runs it (nodeDeviceGetMdevctlCommand: options as
+ * --name=value pairs): exit code, stdout and stderr.
+ */
 export function mdevctl(host: Host, argv: string[], json?: string, newUuid?: () => string): {code: number; stdout: string; stderr: string} {
   const vfs = hostVfs(host)
   const io = new Stdio(true)
@@ -60,19 +69,21 @@ export function mdevctl(host: Host, argv: string[], json?: string, newUuid?: () 
   return {code, stdout: io.stdout, stderr: io.stderr}
 }
 
-interface Defined {
+interface Listed extends MdevConfig {
   uuid: string
-  mdevType: string
   start: string
-  attrs: Array<[string, string]>
 }
 
-/** `mdevctl list --defined --dumpjson`, the mdevs of parent matrix. */
-function definedMdevs(host: Host): Defined[] {
-  const r = mdevctl(host, ['list', '--defined', '--dumpjson'])
+/**
+ * `mdevctl list [--defined] --dumpjson`, the mdevs of parent matrix: what
+ * nodeDeviceUpdateMediatedDevices reads into each mdev's defined and active
+ * configuration.
+ */
+function listedMdevs(host: Host, defined: boolean): Listed[] {
+  const r = mdevctl(host, ['list', '--dumpjson', ...(defined ? ['--defined'] : [])])
   if (r.code !== 0 || r.stdout.trim() === '') return []
   const data = JSON.parse(r.stdout) as Array<Record<string, Array<Record<string, {mdev_type?: string; start?: string; attrs?: Array<Record<string, string>>}>>>>
-  const out: Defined[] = []
+  const out: Listed[] = []
   for (const parent of data)
     for (const dev of parent.matrix ?? [])
       for (const [uuid, c] of Object.entries(dev))
@@ -93,7 +104,8 @@ const driverOf = (host: Host, path: string): string | undefined => {
 /** Every node device of the host that libvirt shows for AP, active and defined. */
 export function nodeDevices(host: Host): NodeDev[] {
   const v = hostVfs(host)
-  const devs: NodeDev[] = [{name: 'computer', parent: null, cap: {type: 'system'}, active: true, persistent: false, autostart: false}]
+  // udevSetupSystemDev: active, persistent and autostarted.
+  const devs: NodeDev[] = [{name: 'computer', parent: null, cap: {type: 'system'}, active: true, persistent: true, autostart: true}]
   const base = (name: string, parent: string, path: string, cap: NodeCap): NodeDev => {
     const driver = driverOf(host, path)
     return {name, parent, path, ...(driver ? {driver} : {}), cap, active: true, persistent: false, autostart: false}
@@ -121,17 +133,21 @@ export function nodeDevices(host: Host): NodeDev[] {
         available: Number((v.readOrNull(`${TYPE_DIR}/available_instances`) ?? '0').trim()),
       }),
     )
-  const defined = definedMdevs(host)
+  const defined = listedMdevs(host, true)
+  const running = listedMdevs(host, false)
+  const config = (c: Listed | undefined): MdevConfig | null => (c ? {mdevType: c.mdevType, attrs: c.attrs} : null)
   const seen = new Set<string>()
   for (const m of host.runtime.mdevs) {
     const d = defined.find((x) => x.uuid === m.uuid)
     seen.add(m.uuid)
+    // udev gives the type (the mdev_type link), mdevctl the running device's attributes.
+    const active = config(running.find((x) => x.uuid === m.uuid)) ?? {mdevType: 'vfio_ap-passthrough', attrs: []}
     devs.push({
       name: mdevName(m.uuid),
       parent: 'ap_matrix',
       path: `${MATRIX}/${m.uuid}`,
       driver: 'vfio_mdev',
-      cap: {type: 'mdev', uuid: m.uuid, mdevType: 'vfio_ap-passthrough', attrs: d?.attrs ?? [], group: m.group},
+      cap: {type: 'mdev', uuid: m.uuid, active, defined: config(d), group: m.group},
       active: true,
       persistent: d !== undefined,
       autostart: d?.start === 'auto',
@@ -142,7 +158,7 @@ export function nodeDevices(host: Host): NodeDev[] {
       devs.push({
         name: mdevName(d.uuid),
         parent: matrix ? 'ap_matrix' : 'computer',
-        cap: {type: 'mdev', uuid: d.uuid, mdevType: d.mdevType, attrs: d.attrs, group: 0},
+        cap: {type: 'mdev', uuid: d.uuid, active: null, defined: config(d), group: 0},
         active: false,
         persistent: true,
         autostart: d.start === 'auto',
@@ -202,7 +218,11 @@ export function treeText(devs: readonly NodeDev[]): string {
 
 const hex = (n: number, w: number): string => '0x' + n.toString(16).padStart(w, '0')
 
-/** nodedev-dumpxml (virNodeDeviceDefFormat). */
+/**
+ * nodedev-dumpxml (virNodeDeviceDefFormat). The inactive form (--inactive,
+ * or any device that is not active) has no path, devnode or driver, and an
+ * mdev's defined configuration instead of its running one.
+ */
 export function nodeDevXml(d: NodeDev, inactive: boolean): string {
   const kids: Out[] = [textEl('name', d.name)]
   const live = d.active && !inactive
@@ -210,29 +230,40 @@ export function nodeDevXml(d: NodeDev, inactive: boolean): string {
   if (d.parent) kids.push(textEl('parent', d.parent))
   if (live && d.driver) kids.push(el('driver', [], [textEl('name', d.driver)]))
   const c = d.cap
-  if (c.type === 'system') kids.push(el('capability', [['type', 'system']], [el('hardware', [], [textEl('vendor', 'IBM')])]))
+  if (c.type === 'system')
+    // No DMI data on s390x (udevGetDMIData is x86 only): a zero UUID and an empty firmware element.
+    kids.push({name: 'capability', attrs: [['type', 'system']], children: [el('hardware', [], [textEl('uuid', ZERO_UUID)]), EMPTY_FIRMWARE]})
   else if (c.type === 'ap_card') kids.push(el('capability', [['type', 'ap_card']], [textEl('ap-adapter', hex(c.adapter, 2))]))
   else if (c.type === 'ap_queue') kids.push(el('capability', [['type', 'ap_queue']], [textEl('ap-adapter', hex(c.adapter, 2)), textEl('ap-domain', hex(c.domain, 4))]))
   else if (c.type === 'ap_matrix')
     kids.push(
       el('capability', [['type', 'ap_matrix']], [
         el('capability', [['type', 'mdev_types']], [
-          el('type', [['id', 'vfio_ap-passthrough']], [textEl('name', c.typeName), textEl('deviceAPI', c.deviceApi), textEl('availableInstances', c.available)]),
+          el('type', [['id', 'vfio_ap-passthrough']], [
+            ...(c.typeName ? [textEl('name', c.typeName)] : []),
+            textEl('deviceAPI', c.deviceApi),
+            textEl('availableInstances', c.available),
+          ]),
         ]),
       ]),
     )
-  else
+  else {
+    const conf = (live ? c.active : c.defined) ?? {mdevType: 'vfio_ap-passthrough', attrs: []}
     kids.push(
       el('capability', [['type', 'mdev']], [
-        el('type', [['id', c.mdevType]]),
+        el('type', [['id', conf.mdevType]]),
         textEl('uuid', c.uuid),
         textEl('parent_addr', 'matrix'),
-        el('iommuGroup', [['number', live ? c.group : 0]]),
-        ...c.attrs.map(([n, v]) => el('attr', [['name', n], ['value', v]])),
+        el('iommuGroup', [['number', c.group]]),
+        ...conf.attrs.map(([n, v]): Out => ({name: 'attr', attrs: [['name', n], ['value', v]], raw: true})),
       ]),
     )
+  }
   return formatXml(el('device', [], kids))
 }
+
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000'
+const EMPTY_FIRMWARE: Out = {name: 'firmware', open: true}
 
 // ---------------------------------------------------------------------------
 // Definitions (virNodeDeviceDefParse, nodeDeviceDefValidateMdev)
@@ -242,7 +273,6 @@ export interface MdevDef {
   uuid: string | null
   mdevType: string
   attrs: Array<[string, string]>
-  autostart: boolean
 }
 
 export function parseNodeDevXml(host: Host, text: string): MdevDef {
@@ -267,18 +297,21 @@ export function parseNodeDevXml(host: Host, text: string): MdevDef {
     if (a.attrs.name === undefined || a.attrs.value === undefined) throw new VirError('XML_ERROR', `mdev attribute missing name or value`)
     return [a.attrs.name, a.attrs.value]
   })
-  const start = child(root, 'start')?.attrs.type
   const parent = child(root, 'parent')?.text.trim()
   if (!parent) throw new VirError('CONFIG_UNSUPPORTED', 'missing parent device')
   const p = nodeDevices(host).find((d) => d.name === parent)
   if (!p) throw new VirError('CONFIG_UNSUPPORTED', `invalid parent device '${parent}'`)
   if (p.cap.type !== 'ap_matrix') throw new VirError('PARSE_FAILED', `Unable to find address for parent device '${parent}'`)
-  return {parent, uuid, mdevType, attrs, autostart: start === 'auto'}
+  return {parent, uuid, mdevType, attrs}
 }
 
-/** nodeDeviceDefToMdevctlConfig: the JSON libvirt hands mdevctl. */
+/**
+ * nodeDeviceDefToMdevctlConfig: the JSON libvirt hands mdevctl. A parsed
+ * definition is never autostarted (the XML has no such element; autostart
+ * is virNodeDeviceSetAutostart's), so a redefinition makes it manual again.
+ */
 export function mdevctlJson(d: MdevDef): string {
-  return JSON.stringify({mdev_type: d.mdevType, start: d.autostart ? 'auto' : 'manual', ...(d.attrs.length ? {attrs: d.attrs.map(([n, v]) => ({[n]: v}))} : {})})
+  return JSON.stringify({mdev_type: d.mdevType, start: 'manual', ...(d.attrs.length ? {attrs: d.attrs.map(([n, v]) => ({[n]: v}))} : {})})
 }
 
 const mdevctlError = (r: {stderr: string}): string => r.stderr.replace(/\n+$/, '') || 'Unknown error'
@@ -288,11 +321,11 @@ export function defineMdev(host: Host, text: string, newUuid: () => string): str
   const d = parseNodeDevXml(host, text)
   const existing = d.uuid ? nodeDevices(host).find((x) => x.cap.type === 'mdev' && x.cap.uuid === d.uuid && x.persistent) : undefined
   if (existing) {
-    const r = mdevctl(host, ['modify', '--uuid', d.uuid!, '--defined', '--jsonfile', '/dev/stdin'], mdevctlJson(d))
+    const r = mdevctl(host, ['modify', '--parent=matrix', '--jsonfile=/dev/stdin', `--uuid=${d.uuid}`, '--defined'], mdevctlJson(d))
     if (r.code !== 0) throw new VirError('INTERNAL_ERROR', `Unable to modify mediated device: ${mdevctlError(r)}`)
     return existing.name
   }
-  const r = mdevctl(host, ['define', '--parent', 'matrix', '--jsonfile', '/dev/stdin', ...(d.uuid ? ['--uuid', d.uuid] : [])], mdevctlJson(d), newUuid)
+  const r = mdevctl(host, ['define', '--parent=matrix', '--jsonfile=/dev/stdin', ...(d.uuid ? [`--uuid=${d.uuid}`] : [])], mdevctlJson(d), newUuid)
   if (r.code !== 0) throw new VirError('INTERNAL_ERROR', `Unable to define mediated device: ${mdevctlError(r)}`)
   return mdevName(d.uuid ?? r.stdout.trim())
 }
@@ -300,7 +333,7 @@ export function defineMdev(host: Host, text: string, newUuid: () => string): str
 /** nodedev-create: a transient mdev, started at once. */
 export function createMdev(host: Host, text: string, newUuid: () => string): string {
   const d = parseNodeDevXml(host, text)
-  const r = mdevctl(host, ['start', '--parent', 'matrix', '--jsonfile', '/dev/stdin', ...(d.uuid ? ['--uuid', d.uuid] : [])], mdevctlJson(d), newUuid)
+  const r = mdevctl(host, ['start', '--parent=matrix', '--jsonfile=/dev/stdin', ...(d.uuid ? [`--uuid=${d.uuid}`] : [])], mdevctlJson(d), newUuid)
   if (r.code !== 0) throw new VirError('INTERNAL_ERROR', `Unable to start mediated device: ${mdevctlError(r)}`)
   return mdevName(d.uuid ?? r.stdout.trim())
 }
@@ -313,7 +346,7 @@ const asMdev = (d: NodeDev, code: 'CONFIG_UNSUPPORTED' | 'OPERATION_UNSUPPORTED'
 export function startMdev(host: Host, d: NodeDev): void {
   if (d.active) throw new VirError('OPERATION_INVALID', 'Device is already active')
   const c = asMdev(d, 'CONFIG_UNSUPPORTED')
-  const r = mdevctl(host, ['start', '--uuid', c.uuid])
+  const r = mdevctl(host, ['start', `--uuid=${c.uuid}`])
   if (r.code !== 0) throw new VirError('INTERNAL_ERROR', `Unable to create mediated device: ${mdevctlError(r)}`)
 }
 
@@ -322,14 +355,14 @@ export function destroyMdev(host: Host, d: NodeDev): void {
   if (!d.active) throw new VirError('OPERATION_INVALID', `Device '${d.name}' is not active`)
   const m = findMdev(host, c.uuid)
   if (m && attachedGuest(host, m.uuid)) throw new VirError('INTERNAL_ERROR', `Unable to destroy '${d.name}': device in use`)
-  const r = mdevctl(host, ['stop', '--uuid', c.uuid])
+  const r = mdevctl(host, ['stop', `--uuid=${c.uuid}`])
   if (r.code !== 0) throw new VirError('INTERNAL_ERROR', `Unable to destroy '${d.name}': ${mdevctlError(r)}`)
 }
 
 export function undefineMdev(host: Host, d: NodeDev): void {
   const c = asMdev(d, 'CONFIG_UNSUPPORTED')
   if (!d.persistent) throw new VirError('OPERATION_INVALID', `Node device '${d.name}' is not defined`)
-  const r = mdevctl(host, ['undefine', '--uuid', c.uuid])
+  const r = mdevctl(host, ['undefine', `--uuid=${c.uuid}`])
   if (r.code !== 0) throw new VirError('INTERNAL_ERROR', `Unable to undefine mediated device: ${mdevctlError(r)}`)
 }
 

@@ -322,7 +322,8 @@ function nodedev(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
     if (tree && (capArg !== undefined || inactive)) throw new VirshFailure(['Option --tree is incompatible with --cap and --inactive'])
     let caps: string[] | null = null
     if (capArg !== undefined) {
-      caps = capArg.split(',').map((c) => c.trim())
+      // vshStringToArray: split at commas (",," is a literal comma), nothing trimmed.
+      caps = capArg.split(/(?<!,),(?!,)/).map((c) => c.replace(/,,/g, ','))
       if (caps.some((c) => !nd.CAP_NAMES.includes(c))) throw new VirshFailure(['Invalid capability type'])
     }
     const devs = nd.listNodeDevices(h, {caps, which: all ? 'all' : inactive ? 'inactive' : 'active'})

@@ -219,6 +219,10 @@ export interface Out {
   attrs?: Array<[string, string | number | undefined]>
   text?: string
   children?: Out[]
+  /** Start and end tag even without children (an element libvirt writes as two literal lines). */
+  open?: boolean
+  /** Attribute values as they are (printed with virBufferAsprintf, not escaped). */
+  raw?: boolean
 }
 
 export const el = (name: string, attrs: Out['attrs'] = [], children: Out[] = []): Out => ({name, attrs, children})
@@ -229,11 +233,11 @@ export function formatXml(root: Out, indent = 0): string {
   const pad = ' '.repeat(indent)
   const attrs = (root.attrs ?? [])
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => ` ${k}='${escAttr(String(v))}'`)
+    .map(([k, v]) => ` ${k}='${root.raw ? String(v) : escAttr(String(v))}'`)
     .join('')
   if (root.text !== undefined) return `${pad}<${root.name}${attrs}>${escText(root.text)}</${root.name}>\n`
   const kids = root.children ?? []
-  if (kids.length === 0) return `${pad}<${root.name}${attrs}/>\n`
+  if (kids.length === 0 && !root.open) return `${pad}<${root.name}${attrs}/>\n`
   return `${pad}<${root.name}${attrs}>\n${kids.map((k) => formatXml(k, indent + 2)).join('')}${pad}</${root.name}>\n`
 }
 

@@ -64,16 +64,100 @@ describe('golden outputs', () => {
     )
     l.files['m.xml'] = mdevXml()
     await l.ok('nodedev-define', 'm.xml')
-    const inactive = `<device>\n  <name>${WN}</name>\n  <parent>ap_matrix</parent>\n  <capability type='mdev'>\n    <type id='vfio_ap-passthrough'/>\n    <uuid>${W}</uuid>\n    <parent_addr>matrix</parent_addr>\n    <iommuGroup number='0'/>\n    <attr name='assign_adapter' value='0x05'/>\n    <attr name='assign_domain' value='0x0047'/>\n    <attr name='assign_control_domain' value='0x0047'/>\n  </capability>\n</device>\n\n`
-    expect(await l.ok('nodedev-dumpxml', WN)).toBe(inactive)
+    // Defined, not started: the definition's attributes as written, no path, no driver, group 0.
+    expect(await l.ok('nodedev-dumpxml', WN)).toBe(`<device>
+  <name>${WN}</name>
+  <parent>ap_matrix</parent>
+  <capability type='mdev'>
+    <type id='vfio_ap-passthrough'/>
+    <uuid>${W}</uuid>
+    <parent_addr>matrix</parent_addr>
+    <iommuGroup number='0'/>
+    <attr name='assign_adapter' value='0x05'/>
+    <attr name='assign_domain' value='0x0047'/>
+    <attr name='assign_control_domain' value='0x0047'/>
+  </capability>
+</device>
+
+`)
     await l.ok('nodedev-start', WN)
-    expect(await l.ok('nodedev-dumpxml', WN)).toBe(
-      inactive
-        .replace('  <parent>', `  <path>/sys/devices/vfio_ap/matrix/${W}</path>\n  <parent>`)
-        .replace('</parent>\n', '</parent>\n  <driver>\n    <name>vfio_mdev</name>\n  </driver>\n')
-        .replace("number='0'", "number='1'"),
-    )
-    expect(await l.ok('nodedev-dumpxml', '--inactive', WN)).toBe(inactive)
+    // Started: the running device's attributes, as \`mdevctl list --dumpjson\` reports them (ap-check's get-attributes).
+    expect(await l.ok('nodedev-dumpxml', WN)).toBe(`<device>
+  <name>${WN}</name>
+  <path>/sys/devices/vfio_ap/matrix/${W}</path>
+  <parent>ap_matrix</parent>
+  <driver>
+    <name>vfio_mdev</name>
+  </driver>
+  <capability type='mdev'>
+    <type id='vfio_ap-passthrough'/>
+    <uuid>${W}</uuid>
+    <parent_addr>matrix</parent_addr>
+    <iommuGroup number='1'/>
+    <attr name='assign_adapter' value='5'/>
+    <attr name='assign_domain' value='71'/>
+    <attr name='assign_control_domain' value='71'/>
+  </capability>
+</device>
+
+`)
+    // --inactive of the running device: its definition, but the IOMMU group the device has.
+    expect(await l.ok('nodedev-dumpxml', '--inactive', WN)).toBe(`<device>
+  <name>${WN}</name>
+  <parent>ap_matrix</parent>
+  <capability type='mdev'>
+    <type id='vfio_ap-passthrough'/>
+    <uuid>${W}</uuid>
+    <parent_addr>matrix</parent_addr>
+    <iommuGroup number='1'/>
+    <attr name='assign_adapter' value='0x05'/>
+    <attr name='assign_domain' value='0x0047'/>
+    <attr name='assign_control_domain' value='0x0047'/>
+  </capability>
+</device>
+
+`)
+    // An mdev made through sysfs, unknown to mdevctl's definitions: what it runs with.
+    expect(await l.ok('nodedev-dumpxml', UN)).toBe(`<device>
+  <name>${UN}</name>
+  <path>/sys/devices/vfio_ap/matrix/${U}</path>
+  <parent>ap_matrix</parent>
+  <driver>
+    <name>vfio_mdev</name>
+  </driver>
+  <capability type='mdev'>
+    <type id='vfio_ap-passthrough'/>
+    <uuid>${U}</uuid>
+    <parent_addr>matrix</parent_addr>
+    <iommuGroup number='0'/>
+    <attr name='assign_adapter' value='5'/>
+    <attr name='assign_adapter' value='6'/>
+    <attr name='assign_domain' value='4'/>
+    <attr name='assign_domain' value='171'/>
+  </capability>
+</device>
+
+`)
+  })
+
+  it('the root device: no DMI data on s390x, persistent and autostarted', async () => {
+    const l = await Lab.create()
+    expect(await l.ok('nodedev-dumpxml', 'computer')).toBe(`<device>
+  <name>computer</name>
+  <capability type='system'>
+    <hardware>
+      <uuid>00000000-0000-0000-0000-000000000000</uuid>
+    </hardware>
+    <firmware>
+    </firmware>
+  </capability>
+</device>
+
+`)
+    expect(await l.ok('nodedev-info', 'computer')).toBe('Name:           computer\nParent:         \nActive:         yes\nPersistent:     yes\nAutostart:      yes\n\n')
+    expect(await l.ok('nodedev-info', 'ap_05_0004')).toBe('Name:           ap_05_0004\nParent:         ap_card05\nActive:         yes\nPersistent:     no\nAutostart:      no\n\n')
+    expect(await l.ok('nodedev-info', 'ap_matrix')).toBe('Name:           ap_matrix\nParent:         computer\nActive:         yes\nPersistent:     no\nAutostart:      no\n\n')
+    expect(await l.ok('-q', 'nodedev-info', UN)).toBe(`Name:           ${UN}\nParent:         ap_matrix\nActive:         yes\nPersistent:     no\nAutostart:      no\n`)
   })
 })
 
@@ -97,7 +181,27 @@ describe('mdevs through libvirt and mdevctl', () => {
     await reboot(w.hosts[0], w)
     await l.save(w)
     expect(await l.ok('nodedev-info', WN)).toBe(`Name:           ${WN}\nParent:         ap_matrix\nActive:         yes\nPersistent:     yes\nAutostart:      yes\n\n`)
-    expect(await l.ok('nodedev-dumpxml', WN)).toContain("    <attr name='assign_adapter' value='0x0a'/>\n")
+    // Started at boot from the definition: mdevctl reports the running attributes in decimal.
+    expect(await l.ok('nodedev-dumpxml', WN)).toBe(`<device>
+  <name>${WN}</name>
+  <path>/sys/devices/vfio_ap/matrix/${W}</path>
+  <parent>ap_matrix</parent>
+  <driver>
+    <name>vfio_mdev</name>
+  </driver>
+  <capability type='mdev'>
+    <type id='vfio_ap-passthrough'/>
+    <uuid>${W}</uuid>
+    <parent_addr>matrix</parent_addr>
+    <iommuGroup number='0'/>
+    <attr name='assign_adapter' value='0'/>
+    <attr name='assign_adapter' value='10'/>
+    <attr name='assign_domain' value='1'/>
+    <attr name='assign_control_domain' value='1'/>
+  </capability>
+</device>
+
+`)
     const g = (await l.world()).hosts[0].runtime.mdevs.find((m) => m.uuid === W)!
     expect(g.apm.bits()).toEqual([0x00, 0x0a])
     expect(g.aqm.bits()).toEqual([0x01])
@@ -111,11 +215,11 @@ describe('mdevs through libvirt and mdevctl', () => {
     expect(await l.ok('nodedev-info', UN)).toBe(`Name:           ${UN}\nParent:         ap_matrix\nActive:         yes\nPersistent:     yes\nAutostart:      yes\n\n`)
     l.files['t.xml'] = mdevXml()
     expect(await l.ok('nodedev-create', 't.xml')).toBe(`Node device ${WN} created from t.xml\n\n`)
-    expect(await l.ok('nodedev-info', WN)).toContain('Persistent:     no\n')
+    expect(await l.ok('nodedev-info', WN)).toBe(`Name:           ${WN}\nParent:         ap_matrix\nActive:         yes\nPersistent:     no\nAutostart:      no\n\n`)
     expect(await l.ok('nodedev-destroy', WN)).toBe(`Destroyed node device '${WN}'\n\n`)
     expect(await l.ok('nodedev-list', '--all', '--cap', 'mdev')).toBe(`${UN}\n\n`)
     expect(await l.ok('nodedev-undefine', UN)).toBe(`Undefined node device '${UN}'\n\n`)
-    expect(await l.ok('nodedev-info', UN)).toContain('Active:         yes\nPersistent:     no\n')
+    expect(await l.ok('nodedev-info', UN)).toBe(`Name:           ${UN}\nParent:         ap_matrix\nActive:         yes\nPersistent:     no\nAutostart:      no\n\n`)
     expect(mdevctlOut(await l.world(), 'list', '-d')).toBe('')
   })
 
@@ -131,6 +235,8 @@ describe('mdevs through libvirt and mdevctl', () => {
     await refused(['nodedev-list', '--all', '--inactive'], FAIL('error: Option --all is incompatible with --inactive\n'))
     await refused(['nodedev-list', '--tree', '--cap', 'mdev'], FAIL('error: Option --tree is incompatible with --cap and --inactive\n'))
     await refused(['nodedev-list', '--cap', 'frob'], FAIL('error: Invalid capability type\n'))
+    // vshStringToArray trims nothing.
+    await refused(['nodedev-list', '--cap', 'ap_card, mdev'], FAIL('error: Invalid capability type\n'))
     await refused(['nodedev-start', UN], FAIL(`error: Failed to start device ${UN}\nerror: Requested operation is not valid: Device is already active\n`))
     await refused(['nodedev-undefine', UN], FAIL(`error: Failed to undefine node device '${UN}'\nerror: Requested operation is not valid: Node device '${UN}' is not defined\n`))
     await refused(
@@ -164,6 +270,18 @@ describe('mdevs through libvirt and mdevctl', () => {
     l.files['m.xml'] = mdevXml()
     await l.ok('nodedev-define', 'm.xml')
     await refused(['nodedev-destroy', WN], FAIL(`error: Failed to destroy node device '${WN}'\nerror: Requested operation is not valid: Device '${WN}' is not active\n`))
+  })
+
+  it('the XML has no autostart: a <start> element is ignored, and redefining makes a device manual again', async () => {
+    const l = await Lab.create()
+    l.files['s.xml'] = mdevXml().replace("    <type id='vfio_ap-passthrough'/>\n", "    <type id='vfio_ap-passthrough'/>\n    <start type='auto'/>\n")
+    await l.ok('nodedev-define', 's.xml')
+    expect(mdevctlOut(await l.world(), 'list', '-d')).toBe(`${W} matrix vfio_ap-passthrough manual\n`)
+    await l.ok('nodedev-autostart', WN)
+    expect(mdevctlOut(await l.world(), 'list', '-d')).toBe(`${W} matrix vfio_ap-passthrough auto\n`)
+    expect(await l.ok('nodedev-define', 's.xml')).toBe(`Node device '${WN}' defined from 's.xml'\n\n`)
+    expect(mdevctlOut(await l.world(), 'list', '-d')).toBe(`${W} matrix vfio_ap-passthrough manual\n`)
+    expect(await l.ok('nodedev-info', WN)).toBe(`Name:           ${WN}\nParent:         ap_matrix\nActive:         no\nPersistent:     yes\nAutostart:      no\n\n`)
   })
 
   it('an mdev a running guest holds cannot be destroyed', async () => {
