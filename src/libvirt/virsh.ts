@@ -186,6 +186,8 @@ function dominfo(env: VirshEnv, d: LibvirtDomain, io: VirshOut): void {
   line('OS Type:', 'hvm')
   line('State:', STATE_WORD(h, d))
   line('CPU(s):', String(def.vcpus))
+  // virDomainGetInfo's cpuTime, printed when not 0: a running domain's QEMU process has used CPU.
+  if (active) line('CPU time:', `${(drv.cpuTime(h, d) / 1e9).toFixed(1)}s`)
   line('Max memory:', `${def.memory} KiB`)
   line('Used memory:', `${def.currentMemory} KiB`)
   line('Persistent:', d.config !== null ? 'yes' : 'no')

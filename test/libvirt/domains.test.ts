@@ -6,6 +6,7 @@ import {describe, expect, it} from 'vitest'
 import {start as guestStart, migrate as guestMigrate} from '../../src/cli/guest.js'
 import {reboot} from '../../src/cli/host.js'
 import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
+import {now, setClock} from '../../src/core/clock.js'
 import {worldProblems} from '../../src/core/invariants.js'
 import {Lab, U, V, domainXml, hostdevXml} from './lab.js'
 
@@ -99,10 +100,15 @@ describe('golden outputs', () => {
 
   it('dominfo and domstate', async () => {
     const l = await running()
+    // Running: its CPU time (an idle guest's: 1.5 s of each vCPU to boot, then 0.5 % of each).
     expect(await l.ok('dominfo', 'guest1')).toBe(
       'Id:             1\nName:           guest1\nUUID:           6a9e3c1e-0b8f-4b57-9d0f-1f7f7c2d6e11\nOS Type:        hvm\nState:          running\n' +
-        'CPU(s):         2\nMax memory:     2097152 KiB\nUsed memory:    2097152 KiB\nPersistent:     yes\nAutostart:      disable\nManaged save:   no\n\n',
+        'CPU(s):         2\nCPU time:       3.0s\nMax memory:     2097152 KiB\nUsed memory:    2097152 KiB\nPersistent:     yes\nAutostart:      disable\nManaged save:   no\n\n',
     )
+    const booted = now()
+    setClock(() => booted + 1_000_000)
+    expect((await l.ok('dominfo', 'guest1')).split('\n')[6]).toBe('CPU time:       13.0s')
+    setClock(() => booted)
     expect(await l.ok('domstate', 'guest1')).toBe('running\n\n')
     expect(await l.ok('domstate', '--reason', 'guest1')).toBe('running (booted)\n\n')
     await l.ok('destroy', 'guest1')
@@ -156,7 +162,7 @@ describe('life cycle', () => {
     await l.ok('undefine', 'guest1')
     expect(await l.ok('dominfo', 'guest1')).toBe(
       'Id:             1\nName:           guest1\nUUID:           6a9e3c1e-0b8f-4b57-9d0f-1f7f7c2d6e11\nOS Type:        hvm\nState:          running\n' +
-        'CPU(s):         2\nMax memory:     2097152 KiB\nUsed memory:    2097152 KiB\nPersistent:     no\nAutostart:      disable\nManaged save:   no\n\n',
+        'CPU(s):         2\nCPU time:       3.0s\nMax memory:     2097152 KiB\nUsed memory:    2097152 KiB\nPersistent:     no\nAutostart:      disable\nManaged save:   no\n\n',
     )
     expect(await l.virsh('autostart', 'guest1')).toEqual(
       FAIL("error: Failed to mark domain 'guest1' as autostarted\nerror: Requested operation is not valid: cannot set autostart for transient domain\n"),
