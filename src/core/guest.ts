@@ -5,7 +5,7 @@
 // core says which refusal it is.
 
 import {ApBus} from './apbus.js'
-import {klog} from './dmesg.js'
+import {KERN_WARNING, klog} from './dmesg.js'
 import {AplabError} from './errors.js'
 import {boot} from './host.js'
 import {Mask} from './mask.js'
@@ -138,7 +138,7 @@ export function bootGuest(host: Host, g: Guest): void {
   g.runtime = boot(guestLpar(host, g), {cmdline: GUEST_CMDLINE, files: {}})
   if (!g.features.ap) {
     g.runtime.dmesg = []
-    klog(g.runtime, NO_AP)
+    klog(g.runtime, KERN_WARNING, NO_AP)
   }
 }
 

@@ -4,7 +4,7 @@
 import {ApBus, loadModule, writeMask} from './apbus.js'
 import {bootBlacklist} from './cio.js'
 import {now} from './clock.js'
-import {klog} from './dmesg.js'
+import {KERN_NOTICE, KERN_WARNING, LOG_DAEMON, klog} from './dmesg.js'
 import {Mask, kstrtoul, parseMaskWrite} from './mask.js'
 import type {Host, Lpar, Persistent, Runtime} from './model.js'
 import {type UdevEvent, runRules} from './udev.js'
@@ -71,7 +71,7 @@ export function boot(lpar: Lpar, persistent: Persistent): Runtime {
     bootTime: now(),
     dmesg: [],
   }
-  rt.cioIgnore = bootBlacklist(parseCmdline(persistent.cmdline), (msg) => klog(rt, msg))
+  rt.cioIgnore = bootBlacklist(parseCmdline(persistent.cmdline), (msg) => klog(rt, KERN_WARNING, msg))
   let pollThread = false
   for (const [name, val] of parseCmdline(persistent.cmdline)) {
     switch (name) {
@@ -106,7 +106,7 @@ export function boot(lpar: Lpar, persistent: Persistent): Runtime {
   }
   const bus = new ApBus(lpar, rt)
   if (rt.domain < -1 || rt.domain > bus.maxDomainId || (rt.domain >= 0 && !rt.aqmask.has(rt.domain))) {
-    klog(rt, `ap: ${rt.domain} is not a valid cryptographic domain`)
+    klog(rt, KERN_WARNING, `ap: ${rt.domain} is not a valid cryptographic domain`)
     rt.domain = -1
   }
   if (rt.domain < 0) rt.domain = bus.selectDomain()
@@ -122,7 +122,8 @@ export function boot(lpar: Lpar, persistent: Persistent): Runtime {
     }
   }
   for (const m of modulesToLoad(persistent))
-    if (!load(m)) klog(rt, `systemd-modules-load[1]: Failed to insert module '${m}': No such device`)
+    // systemd's module_load_and_warn logs ENODEV at LOG_NOTICE, to /dev/kmsg as facility daemon.
+    if (!load(m)) klog(rt, KERN_NOTICE, `systemd-modules-load[1]: Failed to insert module '${m}': No such device`, LOG_DAEMON)
   applyUdevRules(host, load)
   return rt
 }

@@ -90,9 +90,14 @@ export interface Mdev {
   group: number
 }
 
-/** One kernel log line; `t` is microseconds since boot. */
+/**
+ * One kernel log record: `t` is microseconds since boot, `level` syslog's
+ * priority (0 emerg .. 7 debug, the printk's), `facility` syslog's (0 kern).
+ */
 export interface LogLine {
   t: number
+  level: number
+  facility: number
   msg: string
 }
 

@@ -3,7 +3,7 @@
 // and how binding changes and mask changes affect them.
 
 import {ApBus, type BusHooks, type QueueDriver, loadModule, unloadModule} from './apbus.js'
-import {klog} from './dmesg.js'
+import {KERN_INFO, KERN_NOTICE, KERN_WARNING, klog} from './dmesg.js'
 import {KernelError} from './errors.js'
 import {Mask, kstrtoul, parseHexMask} from './mask.js'
 import {type Guest, type Host, type Mdev, hex2, hex4} from './model.js'
@@ -127,7 +127,7 @@ export function writeRemove(host: Host, uuid: string, buf: string): void {
 export function removeMdev(host: Host, uuid: string): void {
   const g = attachedGuest(host, uuid)
   if (g) {
-    klog(host.runtime, `${prefix(uuid)}Relaying device request to user (#0)`)
+    klog(host.runtime, KERN_NOTICE, `${prefix(uuid)}Relaying device request to user (#0)`)
     g.device = null
   }
   host.runtime.mdevs = host.runtime.mdevs.filter((m) => m.uuid !== uuid)
@@ -162,7 +162,7 @@ function validateMatrix(host: Host, bus: ApBus, m: Mdev, apm: Mask, aqm: Mask): 
     const sd = aqm.and(other.aqm).bits()
     if (sa.length === 0 || sd.length === 0) continue
     for (const a of sa)
-      for (const d of sd) klog(host.runtime, `${prefix(m.uuid)}Userspace may not assign queue ${apqn(a, d)} to mdev: already assigned to ${other.uuid}`)
+      for (const d of sd) klog(host.runtime, KERN_WARNING, `${prefix(m.uuid)}Userspace may not assign queue ${apqn(a, d)} to mdev: already assigned to ${other.uuid}`)
     throw new KernelError('EADDRINUSE')
   }
 }
@@ -260,7 +260,7 @@ export function checkNotInUse(host: Host, apm: Mask, aqm: Mask): void {
     const sa = apm.and(m.apm).bits()
     const sd = aqm.and(m.aqm).bits()
     if (sa.length === 0 || sd.length === 0) continue
-    for (const a of sa) for (const d of sd) klog(host.runtime, `${prefix(m.uuid)}Can not reserve queue ${apqn(a, d)} for host driver: in use by mdev`)
+    for (const a of sa) for (const d of sd) klog(host.runtime, KERN_WARNING, `${prefix(m.uuid)}Can not reserve queue ${apqn(a, d)} for host driver: in use by mdev`)
     throw new KernelError('EBUSY')
   }
 }
@@ -272,7 +272,7 @@ export function loadVfioAp(host: Host): void {
   if (host.runtime.modules.includes('vfio_ap')) return
   // Without QCI the matrix device has no configuration info: the limits are 63/15.
   loadModule(hostBus(host), 'vfio_ap')
-  klog(host.runtime, 'vfio_ap matrix: MDEV: Registered')
+  klog(host.runtime, KERN_INFO, 'vfio_ap matrix: MDEV: Registered')
 }
 
 /** modprobe -r vfio_ap: the mdevs go with the module. */
@@ -280,5 +280,5 @@ export function unloadVfioAp(host: Host): void {
   if (!host.runtime.modules.includes('vfio_ap')) return
   host.runtime.mdevs = []
   unloadModule(hostBus(host), 'vfio_ap')
-  klog(host.runtime, 'vfio_ap matrix: MDEV: Unregistering')
+  klog(host.runtime, KERN_INFO, 'vfio_ap matrix: MDEV: Unregistering')
 }

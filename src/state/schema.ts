@@ -2,6 +2,7 @@
 // validation that names the field that is wrong.
 
 import {blacklistFromText, blacklistText, bootBlacklist} from '../core/cio.js'
+import {LOG_NFACILITIES, originOf} from '../core/dmesg.js'
 import {parseCmdline} from '../core/host.js'
 import {worldProblems} from '../core/invariants.js'
 import {parseTypeName, typeName} from '../core/lpar.js'
@@ -17,6 +18,7 @@ import {
   type QciFeature,
   type QueueCounters,
   type QueueHw,
+  type LogLine,
   type Runtime,
   type World,
   AP_FEATURES,
@@ -365,12 +367,24 @@ function readRuntime(r: Reader, bootedWith: string): Runtime {
     // Absent when it is what booting the command line gives.
     cioIgnore: r.has('cio_ignore') ? cioIgnore(r) : bootList(r.has('cmdline') ? r.str('cmdline') : bootedWith).map(([a, b]): [number, number] => [a, b]),
     bootTime: r.optInt('boot_time', 0, Number.MAX_SAFE_INTEGER, 0),
-    dmesg: r.strings('dmesg').map((l, i) => {
-      const m = /^(\d+) (.*)$/s.exec(l)
-      if (!m || !Number.isSafeInteger(Number(m[1]))) r.fail(`dmesg[${i}]`, 'expected microseconds since boot, a blank and the message')
-      return {t: Number(m![1]), msg: m![2]}
-    }),
+    dmesg: r.strings('dmesg').map((l, i) => logLine(r, l, i)),
   }
+}
+
+/**
+ * A kernel log record, `<PRI>MICROS TEXT`: PRI is syslog's priority,
+ * facility * 8 + level (`<4>` a kernel warning), as /dev/kmsg and `dmesg -r`
+ * write it. A record without `<PRI>` (written before aplab kept levels)
+ * reads as the level its text is logged at (originOf).
+ */
+function logLine(r: Reader, l: string, i: number): LogLine {
+  const m = /^(?:<([^>]*)>)?(\d+) (.*)$/s.exec(l)
+  if (!m || !Number.isSafeInteger(Number(m[2]))) r.fail(`dmesg[${i}]`, 'expected <priority>, microseconds since boot, a blank and the message')
+  const [, pri, t, msg] = m!
+  if (pri === undefined) return {t: Number(t), ...originOf(msg), msg}
+  if (!/^\d{1,3}$/.test(pri) || Number(pri) >= LOG_NFACILITIES * 8)
+    r.fail(`dmesg[${i}]`, `'<${pri}>' is not a priority: expected <facility * 8 + level>, 0 to ${LOG_NFACILITIES * 8 - 1} (<4> a kernel warning, <6> kernel info)`)
+  return {t: Number(t), level: Number(pri) & 7, facility: Number(pri) >> 3, msg}
 }
 
 /**
@@ -629,7 +643,7 @@ function runtimeData(rt: Runtime, bootedWith: string): Obj {
     mdevs: rt.mdevs.map(mdevData),
     ...(sameBlacklist(rt.cioIgnore, bootList(rt.cmdline)) ? {} : {cio_ignore: blacklistText(rt.cioIgnore)}),
     boot_time: rt.bootTime,
-    dmesg: rt.dmesg.map((l) => `${Math.round(l.t)} ${l.msg}`),
+    dmesg: rt.dmesg.map((l) => `<${l.facility * 8 + l.level}>${Math.round(l.t)} ${l.msg}`),
   }
 }
 

@@ -5,7 +5,7 @@
 import type {LogLine} from '../core/model.js'
 import {type OptDef, getoptLong, getoptMessage, opt as o} from './getopt.js'
 import {capable} from '../core/perm.js'
-import {dmesgJson, dmesgText} from '../views/dmesg.js'
+import {FACILITY_NAMES, LEVEL_NAMES, type TimeFormat, dmesgOutput} from '../views/dmesg.js'
 
 export const DMESG_VERSION = 'dmesg from util-linux 2.38.1\n'
 
@@ -63,37 +63,78 @@ export interface DmesgResult {
 const TRY = "Try 'dmesg --help' for more information.\n"
 const fail = (stderr: string): DmesgResult => ({stdout: '', stderr, code: 1, clear: false})
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
-const p2 = (n: number): string => String(n).padStart(2, '0')
+/**
+ * dmesg's groups of mutually exclusive options (its excl[], in its order):
+ * a second option of a group ends it, naming the group's long options.
+ */
+const EXCL: readonly string[][] = [['C', 'D', 'E', 'c', 'n', 'r'], ['H', 'r'], ['L', 'r'], ['S', 'w'], ['T', 'r'], ['d', 'r'], ['e', 'r'], ['r', 'x'], ['r', 't']]
 
-/** asctime(3) of a local time, as -T prints it: `Sun Dec  6 22:56:41 2026`. */
-function ctime(d: Date): string {
-  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2)} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())} ${d.getFullYear()}`
-}
+const LONG_MAX = 9223372036854775807n
 
-/** ISO 8601 with microseconds after a comma and the local offset: `2026-12-06T22:56:41,000000+00:00`. */
-function iso(d: Date, us: number): string {
-  const off = -d.getTimezoneOffset()
-  const sign = off < 0 ? '-' : '+'
-  const a = Math.abs(off)
-  return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}T${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())},${String(us).padStart(6, '0')}${sign}${p2(Math.floor(a / 60))}:${p2(a % 60)}`
+/**
+ * string_to_bitarray with parse_level or parse_facility: a comma list of
+ * names (any case) or numbers. An empty item fails without a word; an
+ * unknown one names the list from that item on, as dmesg does.
+ */
+function parseList(list: string, names: readonly string[], what: 'level' | 'facility'): Set<number> | string {
+  const bits = new Set<number>()
+  let begin = -1
+  for (let p = 0; p < list.length; p++) {
+    if (begin < 0) begin = p
+    let end = -1
+    if (list[p] === ',') end = p
+    if (p + 1 === list.length) end = p + 1
+    if (end < 0) continue
+    if (end <= begin) return ''
+    const item = list.slice(begin, end)
+    const rest = list.slice(begin)
+    let bit = -1
+    if (/^[0-9]/.test(item)) {
+      // strtol over the item's digits: the whole item must be them, in range.
+      const digits = /^[0-9]+/.exec(item)![0]
+      if (BigInt(digits) > LONG_MAX) return `dmesg: failed to parse ${what} '${rest}': Numerical result out of range\n`
+      if (digits.length === item.length && Number(digits) < names.length) bit = Number(digits)
+    } else {
+      // strncasecmp: ASCII letters in either case.
+      const lower = item.replace(/[A-Z]/g, (c) => c.toLowerCase())
+      bit = names.indexOf(lower)
+    }
+    if (bit < 0) return `dmesg: unknown ${what} '${rest}'\n`
+    bits.add(bit)
+    begin = -1
+  }
+  return bits
 }
 
 /**
- * dmesg on the host's ring buffer: `[seconds.micros] text` by default,
- * -t/--notime, -T/--ctime and --time-format ctime|notime|iso; -C clears,
- * -c prints then clears, -J prints JSON. Without CAP_SYSLOG (any user but
- * root) clearing fails with EPERM; reading is everyone's (dmesg_restrict=0).
+ * dmesg on a ring buffer: the records in the time format asked for (the
+ * default `[seconds.micros]`, -t, -T, -d, -e, -H, --time-format), -x's
+ * decoded facility and level, -r's raw priority, -J's JSON, filtered by
+ * -l, -f, -k, -u. -C clears, -c prints then clears. Without CAP_SYSLOG (any
+ * user but root) clearing fails with EPERM; reading is everyone's
+ * (dmesg_restrict=0).
  */
 export function runDmesg(argv: string[], log: LogLine[], bootTime: number, uid: number): DmesgResult {
-  let format: 'default' | 'notime' | 'ctime' | 'iso' = 'default'
+  let time: TimeFormat = 'time'
   let clear = false
   let read = true
   let json = false
+  let delta = false
+  let raw = false
+  let decode = false
+  let noescape = false
+  let forcePrefix = false
+  let levels: Set<number> | undefined
+  let facilities: Set<number> | undefined
+  const excl: Array<string | undefined> = EXCL.map(() => undefined)
   const g = getoptLong(argv, OPTS)
   for (const ev of g.events) {
     if (ev.kind !== 'opt') return fail(getoptMessage('dmesg', ev, OPTS) + TRY)
+    for (const [e, group] of EXCL.entries()) {
+      if (!group.includes(ev.key)) continue
+      if (excl[e] === undefined) excl[e] = ev.key
+      else if (excl[e] !== ev.key) return fail(`dmesg: mutually exclusive arguments:${group.map((k) => ` --${OPTS.find((d) => d.key === k)!.long}`).join('')}\n`)
+    }
     switch (ev.key) {
       case 'h':
         return {stdout: DMESG_HELP, stderr: '', code: 0, clear: false}
@@ -105,46 +146,83 @@ export function runDmesg(argv: string[], log: LogLine[], bootTime: number, uid: 
         break
       case 'c':
         clear = true
+        read = true
         break
-      case 't':
-        format = 'notime'
+      case 'd':
+        delta = true
         break
-      case 'T':
-        format = 'ctime'
+      case 'e':
+      case 'H':
+        // -H also pages and colours on a terminal, which the emulation does not (see -L).
+        time = 'reltime'
         break
-      case 'time-format':
-        if (ev.arg === 'ctime' || ev.arg === 'notime' || ev.arg === 'iso') format = ev.arg
-        else if (ev.arg === 'delta' || ev.arg === 'reltime') return fail(`dmesg: the emulated host's dmesg does not implement --time-format ${ev.arg}\n`)
-        else return fail(`dmesg: unknown time format: ${ev.arg}\n`)
+      case 'f':
+      case 'l': {
+        const bits = ev.key === 'l' ? parseList(ev.arg!, LEVEL_NAMES, 'level') : parseList(ev.arg!, FACILITY_NAMES, 'facility')
+        if (typeof bits === 'string') return fail(bits)
+        if (ev.key === 'l') levels = new Set([...(levels ?? []), ...bits])
+        else facilities = new Set([...(facilities ?? []), ...bits])
+        break
+      }
+      case 'k':
+        facilities = new Set([...(facilities ?? []), 0])
+        break
+      case 'u':
+        // Every facility but kern.
+        facilities = new Set([...(facilities ?? []), ...[...FACILITY_NAMES.keys()].slice(1)])
         break
       case 'J':
         json = true
         break
-      case 'k':
+      case 'r':
+        raw = true
+        break
+      case 'x':
+        decode = true
+        break
+      case 'noescape':
+        noescape = true
+        break
+      case 'p':
+        forcePrefix = true
+        break
+      case 't':
+        time = 'notime'
+        break
+      case 'T':
+        time = 'ctime'
+        break
+      case 'time-format':
+        if (ev.arg === 'notime' || ev.arg === 'ctime' || ev.arg === 'delta' || ev.arg === 'reltime' || ev.arg === 'iso') time = ev.arg
+        else return fail(`dmesg: unknown time format: ${ev.arg}\n`)
+        break
       case 'P':
       case 'L':
-      case 'noescape':
-      case 'p':
+        // Colours and the pager (dmesg's on a terminal) are not emulated: the output is what a pipe gets.
         break
       default:
         return fail(`dmesg: the emulated host's dmesg does not implement --${OPTS.find((d) => d.key === ev.key)?.long}\n`)
     }
   }
   if (g.operands.length > 0) return fail(`dmesg: bad usage\n${TRY}`)
+  let stderr = ''
+  if (json) {
+    time = 'time'
+    delta = false
+    forcePrefix = false
+    raw = false
+    noescape = true
+  }
+  if (delta) {
+    if (time === 'ctime') time = 'ctime-delta'
+    else if (time === 'time') time = 'time-delta'
+    else if (time === 'iso') stderr = 'dmesg: --show-delta is ignored when used together with iso8601 time format\n'
+    else time = 'delta'
+  }
   // kernel.dmesg_restrict=0 (RHEL's and SLES's default): everyone may read; clearing needs CAP_SYSLOG.
-  if (clear && !capable(uid, 'CAP_SYSLOG')) return fail(`dmesg: ${read ? 'read' : 'clear'} kernel buffer failed: Operation not permitted\n`)
-  if (!read) return {stdout: '', stderr: '', code: 0, clear}
-  let stdout: string
-  if (json) stdout = dmesgJson(log)
-  else if (format === 'default') stdout = dmesgText(log)
-  else
-    stdout = log
-      .map((l) => {
-        // Boot time plus the record's microseconds since boot, on the wall clock.
-        const at = Math.round(bootTime * 1000 + l.t)
-        const when = new Date(Math.floor(at / 1e6) * 1000)
-        return format === 'notime' ? `${l.msg}\n` : format === 'ctime' ? `[${ctime(when)}] ${l.msg}\n` : `${iso(when, at % 1e6)} ${l.msg}\n`
-      })
-      .join('')
-  return {stdout, stderr: '', code: 0, clear}
+  if (!read) return capable(uid, 'CAP_SYSLOG') ? {stdout: '', stderr, code: 0, clear} : fail(`${stderr}dmesg: clear kernel buffer failed: Operation not permitted\n`)
+  const stdout = dmesgOutput(log, {time, raw, decode, json, noescape, forcePrefix, levels, facilities, bootTime})
+  // -c reads /dev/kmsg (anyone may), then clears with syslog(2), which needs CAP_SYSLOG.
+  if (clear && !capable(uid, 'CAP_SYSLOG')) return {stdout, stderr: `${stderr}dmesg: clear kernel buffer failed: Operation not permitted\n`, code: 1, clear: false}
+  return {stdout, stderr, code: 0, clear}
 }

@@ -89,6 +89,16 @@ describe('boot', () => {
     expect(rt.aqmask.bits()).toEqual([1])
   })
 
+  it("the kernel's complaints about its parameters are pr_warn's: kernel warnings", () => {
+    const h = preset('default').build('h')
+    const rt = boot(h.lpar, {cmdline: 'cio_ignore=0.0.12345,0.0.0010-0.0.0001 ap.domain=300', files: {}})
+    expect(rt.dmesg.map((l) => [l.facility, l.level, l.msg])).toEqual([
+      [0, 4, 'cio: 0.0.12345 is not a valid device for the cio_ignore kernel parameter'],
+      [0, 4, 'cio: 0.0.0010 to 0.0.0001 is not a valid range for cio_ignore'],
+      [0, 4, 'ap: 300 is not a valid cryptographic domain'],
+    ])
+  })
+
   it('a mask parameter the kernel cannot parse leaves that mask all zero', () => {
     const h = preset('default').build('h')
     const rt = boot(h.lpar, {cmdline: 'ap.apmask=0xzz ap.aqmask=+1-3', files: {}})
@@ -176,7 +186,7 @@ describe('reboot', () => {
       `ap-check: APQN 5.4 already in use by ${U1}\n` +
         `[2026-12-02T08:00:00Z WARN  mdevctl] Script '"/usr/lib/mdevctl/scripts.d/callouts/ap-check"' failed with status '255'\n`,
     )
-    expect(h.runtime.dmesg[0].msg).toBe('vfio_ap matrix: MDEV: Registered')
+    expect(h.runtime.dmesg[0]).toMatchObject({level: 6, facility: 0, msg: 'vfio_ap matrix: MDEV: Registered'})
     expect(mdevctl(h, 'list').stdout).toBe(`${U1} matrix vfio_ap-passthrough auto (defined)\n`)
   })
 })

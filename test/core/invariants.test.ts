@@ -278,7 +278,7 @@ describe('fields no rule reads (UNRULED: a change of only these is written unche
     for (const h of w.hosts) {
       Object.assign(h.runtime, {configTime: 120, pollThread: !h.runtime.pollThread, pollTimeout: 1, scans: h.runtime.scans + 7, bootTime: 1})
       h.runtime.counters = {'05.0004': {requests: 3}, card05: {requests: 9}}
-      h.runtime.dmesg = [...h.runtime.dmesg, {t: 5, msg: 'x'}]
+      h.runtime.dmesg = [...h.runtime.dmesg, {t: 5, level: 3, facility: 0, msg: 'x'}]
       h.persistent = {cmdline: 'ap.apmask=0xffff', files: {'/etc/mdevctl.d/matrix/x': '{}'}}
     }
     expect(show(w)).toEqual(before)

@@ -90,7 +90,7 @@ describe.concurrent('a new user', () => {
     expect(JSON.parse(await s.ok('guest', 'show', 'g1', '--json'))).toMatchObject({name: 'g1', apqns: ['05.00ab'], control_domains: ['00ab']})
     expect(await s.ok('guest', 'show', 'g1')).toContain('apqns:           05.00ab\ncontrol domains: 00ab\n')
     const log = JSON.parse(await s.ok('dmesg', '--json'))
-    expect(log.dmesg[0]).toEqual({time: expect.any(Number), msg: 'vfio_ap matrix: MDEV: Registered'})
+    expect(log.dmesg[0]).toEqual({pri: 6, time: expect.any(Number), msg: 'vfio_ap matrix: MDEV: Registered'})
     expect(await s.ok('dmesg', '-J')).toBe(await s.ok('dmesg', '--json'))
     s.done()
   })
