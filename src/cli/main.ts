@@ -87,10 +87,11 @@ export async function aplabMain(argv: string[]): Promise<void> {
     const parsed = parseBatchArgs(args.slice(1))
     if (parsed) return batchMain(parsed.file, parsed.flags)
   }
-  // oclif answers --version (first on the line) with its user agent; the same line without it.
-  if (args[0] === '--version') return writeOut(1, (await import('./version.js')).userAgent() + '\n')
   // `aplab help [COMMAND ...]` is `aplab [COMMAND ...] --help`, as in git and gh.
   if (args[0] === 'help') args.push(...args.splice(0, args.length).slice(1), '--help')
+  // oclif answers --version (first on the line, before any help flag: `help --version`
+  // too) with its user agent; the same line without it.
+  if (args[0] === '--version') return writeOut(1, (await import('./version.js')).userAgent() + '\n')
   // oclif's debug output (DEBUG=oclif:*) is not aplab's to print.
   delete process.env.DEBUG
   // What oclif's run answers with help (its helpAddition): no words, or a help flag before

@@ -95,6 +95,10 @@ describe.concurrent("aplab's help is oclif's, byte for byte", () => {
     for (const flag of ['-h', '--help']) expect(aplab(['guest', 'exec', 'g', '--', flag], {})).toEqual({stdout: '', stderr: expect.stringMatching(/^aplab: no guest named 'g'/), exit: 1})
   })
 
+  it('`help --version` is `--version --help`: the version, as oclif answers a line that starts with --version', () => {
+    same([['help', '--version'], ['help', '--version', 'mdev']])
+  })
+
   it('`help COMMAND` and `--help` before the command words', () => {
     same(ids.filter((_, i) => i % 4 === 0).flatMap((id) => [['help', ...words(id)], ['--help', ...words(id)]]))
   })
