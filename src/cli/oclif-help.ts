@@ -34,7 +34,7 @@ function oclifDir(bin: string, dirname: string, kind: 'config' | 'data'): string
 }
 
 /** The part of oclif's Config its Help reads, or undefined where oclif's own would differ. */
-function helpConfig(root: string): Record<string, unknown> | undefined {
+export function helpConfig(root: string): Record<string, unknown> | undefined {
   const pjson = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as Pjson
   const {oclif} = pjson
   // What this table does not model: oclif's own Config answers.
@@ -48,6 +48,8 @@ function helpConfig(root: string): Record<string, unknown> | undefined {
   } catch {
     return undefined // oclif makes one from the command classes
   }
+  // JSON that is no manifest (hand-edited, truncated to `{}`): oclif's Plugin warns and makes one, or fails its own way.
+  if (typeof manifest?.version !== 'string' || typeof manifest.commands !== 'object' || manifest.commands === null) return undefined
   if (manifest.version.split('-')[0] !== pjson.version.split('-')[0]) return undefined
   // Plugin.load: the manifest's commands sorted by id (localeCompare); Config.loadCommands:
   // each under its id. For ids of lower-case letters, `-` and `:`, code-unit order is

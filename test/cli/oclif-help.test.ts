@@ -12,7 +12,7 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {DROP_INS} from '../../src/cli/main.js'
-import {helpHere, topicHere} from '../../src/cli/oclif-help.js'
+import {helpConfig, helpHere, topicHere} from '../../src/cli/oclif-help.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, unknown>}
@@ -158,5 +158,26 @@ describe('which help runs without oclif\'s Config', () => {
     mkdirSync(join(data, 'aplab'), {recursive: true})
     writeFileSync(join(data, 'aplab', 'package.json'), '{}')
     expect(await answers(() => topicHere(['mdev']), {XDG_CONFIG_HOME: join(dir, 'none'), XDG_DATA_HOME: data})).toBe(false)
+  })
+
+  it('a manifest that is JSON but not a manifest (no version, no commands) leaves it to oclif, which makes one from the command classes', () => {
+    const root = join(dir, 'bad-manifest')
+    mkdirSync(root, {recursive: true})
+    writeFileSync(join(root, 'package.json'), readFileSync(join(ROOT, 'package.json')))
+    const env = {XDG_CONFIG_HOME: join(dir, 'none'), XDG_DATA_HOME: join(dir, 'none')}
+    const saved = {...process.env}
+    Object.assign(process.env, env)
+    try {
+      const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {version: string}).version
+      writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify({version, commands: {}}))
+      expect(helpConfig(root)).toBeDefined()
+      for (const bad of ['{}', 'null', '[]', '"x"', '{"version":1,"commands":{}}', `{"version":"${version}"}`, `{"version":"${version}","commands":null}`]) {
+        writeFileSync(join(root, 'oclif.manifest.json'), bad)
+        expect({bad, config: helpConfig(root)}).toEqual({bad, config: undefined})
+      }
+    } finally {
+      for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k]
+      else process.env[k] = saved[k]
+    }
   })
 })
