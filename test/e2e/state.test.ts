@@ -135,6 +135,22 @@ describe('aplab import', () => {
     expect((await s.run('aplab', ['guest', 'start', 'ga'])).exitCode).toBe(0)
   })
 
+  it("over a host with libvirt domains, keeps them: virsh's definitions are the host's, not its devices'", async () => {
+    const s = sandbox()
+    expect((await s.run('aplab', ['init'])).exitCode).toBe(0)
+    const xml = join(s.dir, 'g1.xml')
+    writeFileSync(xml, "<domain type='kvm'><name>g1</name><memory unit='MiB'>512</memory><os><type arch='s390x'>hvm</type></os></domain>\n")
+    expect((await s.run('virsh', ['define', xml])).exitCode).toBe(0)
+    const before = await s.run('virsh', ['list', '--all'])
+    expect(before.stdout).toContain(' g1 ')
+    const root = join(s.dir, 'root')
+    expect((await s.run('aplab', ['export', root])).exitCode).toBe(0)
+    expect((await s.run('aplab', ['import', root])).exitCode).toBe(0)
+    expect((await s.run('virsh', ['list', '--all'])).stdout).toBe(before.stdout)
+    expect((await s.run('virsh', ['dumpxml', 'g1'])).exitCode).toBe(0)
+    expect((await s.run('aplab', ['state', 'check'])).stdout).toBe(`${s.state}: ok\n`)
+  })
+
   it('a tree that breaks a rule is refused with its file named, and the state is left alone', async () => {
     const s = sandbox(twoGuests())
     const root = join(s.dir, 'root')
