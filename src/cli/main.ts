@@ -133,7 +133,7 @@ export async function aplabMain(argv: string[]): Promise<void> {
       // oclif names the whole command line as the command ("command guest:strat:guest1 not found"):
       // name the words up to the first unknown one, as the user typed them, and the nearest command.
       let msg = err.message.split('\n')[0]
-      if (/^command \S+ not found\.?$/i.test(msg)) {
+      if (/^command .* not found\.?$/i.test(msg)) {
         const {unknownCommand} = await import('./suggest.js')
         table ??= await import('../commands.js')
         const u = unknownCommand(args, Object.keys(table.COMMANDS))

@@ -17,6 +17,8 @@ describe.concurrent('aplab: command lines it cannot run', () => {
     expect([r.exitCode, r.stdout, r.stderr]).toEqual([1, '', "aplab: command 'guest strat' not found\nDid you mean 'guest start'?\nTry 'aplab --help' for more information.\n"])
     const n = await run(['frobnicate', '--x'])
     expect([n.exitCode, n.stderr]).toEqual([1, "aplab: command 'frobnicate' not found\nTry 'aplab --help' for more information.\n"])
+    // An empty or blank word (a script's unset variable) is quoted like any other.
+    for (const w of ['', ' ']) expect((await run([w])).stderr).toBe(`aplab: command '${w}' not found\nTry 'aplab --help' for more information.\n`)
   })
 
   it("words after a command that takes no arguments are read as oclif reads them: part of the command's name", async () => {
