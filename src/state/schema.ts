@@ -32,6 +32,9 @@ import {
 
 export const STATE_VERSION = 1
 
+/** 9999-12-31T23:59:59.999Z, the last boot time a state may record. */
+const LAST_MS = 253402300799999
+
 /** Thrown with the dotted path of the offending field. */
 export class SchemaError extends Error {
   constructor(
@@ -366,7 +369,8 @@ function readRuntime(r: Reader, bootedWith: string): Runtime {
     mdevs: r.has('mdevs') ? readMdevs(r) : [],
     // Absent when it is what booting the command line gives.
     cioIgnore: r.has('cio_ignore') ? cioIgnore(r) : bootList(r.has('cmdline') ? r.str('cmdline') : bootedWith).map(([a, b]): [number, number] => [a, b]),
-    bootTime: r.optInt('boot_time', 0, Number.MAX_SAFE_INTEGER, 0),
+    // Milliseconds since 1970, up to the end of year 9999: the dates dmesg -T and --time-format iso print.
+    bootTime: r.optInt('boot_time', 0, LAST_MS, 0),
     dmesg: r.strings('dmesg').map((l, i) => logLine(r, l, i)),
   }
 }
