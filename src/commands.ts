@@ -19,7 +19,9 @@ import GuestExec from './commands/guest/exec.js'
 import GuestList from './commands/guest/list.js'
 import GuestMigrate from './commands/guest/migrate.js'
 import GuestRemove from './commands/guest/remove.js'
+import GuestPause from './commands/guest/pause.js'
 import GuestReset from './commands/guest/reset.js'
+import GuestResume from './commands/guest/resume.js'
 import GuestShow from './commands/guest/show.js'
 import GuestStart from './commands/guest/start.js'
 import GuestStop from './commands/guest/stop.js'
@@ -76,7 +78,9 @@ export const COMMANDS = {
   'guest:list': GuestList,
   'guest:migrate': GuestMigrate,
   'guest:remove': GuestRemove,
+  'guest:pause': GuestPause,
   'guest:reset': GuestReset,
+  'guest:resume': GuestResume,
   'guest:show': GuestShow,
   'guest:start': GuestStart,
   'guest:stop': GuestStop,

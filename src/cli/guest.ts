@@ -6,17 +6,20 @@ import {ToolExit, UsageError} from '../core/errors.js'
 import {
   GuestRefusal,
   checkStart,
+  contGuest,
   findGuest,
   guestApcb,
   hostCpuFacts,
   migrateGuest,
+  pauseGuest,
   resetGuest,
+  runState,
   startGuest,
   stopGuest,
 } from '../core/guest.js'
 import {HOST_NAME_RE, type Guest, type Host, type World, hex2, hex4} from '../core/model.js'
 import {attachedGuest, findMdev} from '../core/vfio.js'
-import {adoptGuest} from '../libvirt/driver.js'
+import {adoptGuest, libvirtSaw} from '../libvirt/driver.js'
 import type {GuestInfo} from '../views/guest.js'
 import {mayClear} from '../tools/dmesg.js'
 import {parseQemuArgs} from '../core/qemu/cmdline.js'
@@ -72,7 +75,7 @@ export function start(world: World, host: Host, name: string, qemuArgs: string[]
     sysfsdev: d.props.sysfsdev ?? '',
     uuid: mdevUuid(d.props.sysfsdev ?? ''),
   }))
-  const spec = {name, managed: o.libvirt ? ('libvirt' as const) : ('qemu' as const), autostart: o.autostart, args, cpuModel: q.cpuModel, features: q.features, devices}
+  const spec = {name, managed: o.libvirt ? ('libvirt' as const) : ('qemu' as const), autostart: o.autostart, args, cpuModel: q.cpuModel, features: q.features, devices, freeze: q.freeze}
   // Only the first vfio-ap device can get as far as opening its group (a second finds the ap-bus full).
   const denied = q.features.ap && devices.length > 0 ? groupDenied(host, devices[0], o.uid ?? 0, o.libvirt) : null
   try {
@@ -88,6 +91,31 @@ export function start(world: World, host: Host, name: string, qemuArgs: string[]
   const g = startGuest(world, host, spec)
   if (o.libvirt) adoptGuest(host, g)
   return warnings
+}
+
+/**
+ * A guest whose CPUs run, for what runs inside it (aplab guest exec): a
+ * paused guest runs nothing, and one in prelaunch has no kernel yet.
+ */
+export function executing(world: World, name: string): {host: Host; guest: Guest} {
+  const f = running(world, name)
+  const st = runState(f.guest)
+  if (st === 'prelaunch')
+    throw new UsageError(`guest '${name}' is paused (prelaunch): its CPUs have not run yet, so it has no kernel to run a command in (aplab guest resume ${name})`)
+  if (st === 'paused') throw new UsageError(`guest '${name}' is paused: its CPUs run nothing, so no command runs in it (aplab guest resume ${name})`)
+  return f
+}
+
+/** (qemu) stop: the guest's CPUs stop; its kernel is kept. Nothing happens to a guest that is paused already. */
+export function pause(world: World, name: string): void {
+  const {host, guest} = running(world, name)
+  if (pauseGuest(guest)) libvirtSaw(host, guest, 'STOP')
+}
+
+/** (qemu) cont: the CPUs run (from prelaunch the kernel boots now). Nothing happens to a guest that runs. */
+export function resume(world: World, name: string): void {
+  const {host, guest} = running(world, name)
+  if (contGuest(host, guest)) libvirtSaw(host, guest, 'RESUME')
 }
 
 /** What libvirt refuses before it runs QEMU for a domain: virsh start's report. */
@@ -168,7 +196,8 @@ export function info(host: Host, g: Guest): GuestInfo {
   return {
     name: g.name,
     host: host.name,
-    state: g.running ? 'running' : 'shut off',
+    state: !g.running ? 'shut off' : runState(g) === 'running' ? 'running' : 'paused',
+    run_state: g.running ? runState(g) : null,
     managed: g.managed,
     autostart: g.autostart,
     cpu: `${g.cpuModel},${feats}`,

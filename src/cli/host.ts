@@ -37,7 +37,11 @@ export async function reboot(host: Host, world?: World, uid = 0): Promise<string
   // (libvirt's domains through libvirtd, which starts its autostart domains).
   const libvirtDomain = (name: string): boolean => host.libvirt?.domains.some((d) => d.name === name) ?? false
   const again = host.guests.filter((g) => g.autostart && !(g.managed === 'libvirt' && libvirtDomain(g.name)))
-  for (const g of host.guests) g.running = false
+  // Running or paused, a guest ends with its host.
+  for (const g of host.guests) {
+    g.running = false
+    delete g.runState
+  }
   host.runtime = boot(host.lpar, host.persistent)
   let report = ''
   if (host.runtime.modules.includes('vfio_ap')) report = await startAutoMdevs(host)

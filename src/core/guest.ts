@@ -127,7 +127,47 @@ export function guestBus(host: Host, g: Guest): ApBus {
 export function settleGuests(world: World): void {
   // The change reached the guest's kernel as an AP configuration change: its bus scans, and
   // picks a default domain if it has none yet (guestBus), as it would without a command run in it.
-  for (const h of world.hosts) for (const g of h.guests) if (g.running) guestBus(h, g).forgetGone()
+  // A paused guest's kernel runs nothing: it sees the change when it runs again (contGuest).
+  for (const h of world.hosts) for (const g of h.guests) if (cpusRun(g)) guestBus(h, g).forgetGone()
+}
+
+/** QEMU's RunState of a guest (qapi/run-state.json): only the states aplab models. */
+export type RunState = 'running' | 'prelaunch' | 'paused'
+
+/** The run state of a running guest's QEMU. */
+export const runState = (g: Guest): RunState => g.runState ?? 'running'
+
+/** runstate_is_running(): the guest runs and its CPUs do. */
+export const cpusRun = (g: Guest): boolean => g.running && g.runState === undefined
+
+/** Whether the guest has a kernel: its CPUs have run since it started or was last reset. */
+export const hasKernel = (g: Guest): boolean => g.running && g.runState !== 'prelaunch'
+
+/**
+ * vm_stop(RUN_STATE_PAUSED) (system/cpus.c do_vm_stop): a guest whose CPUs
+ * run is paused; in any other state nothing happens. Whether it changed
+ * (QEMU then sends STOP).
+ */
+export function pauseGuest(g: Guest): boolean {
+  if (!cpusRun(g)) return false
+  g.runState = 'paused'
+  return true
+}
+
+/**
+ * vm_start() (system/cpus.c vm_prepare_start): the CPUs run. From prelaunch
+ * the guest's kernel boots now (the vfio-ap device was open from the start,
+ * so it finds its APCB set); from paused the kernel goes on and sees what
+ * changed meanwhile. A guest that runs already is left alone. Whether it
+ * changed (QEMU then sends RESUME).
+ */
+export function contGuest(host: Host, g: Guest): boolean {
+  if (!g.running || g.runState === undefined) return false
+  const was = g.runState
+  delete g.runState
+  if (was === 'prelaunch') bootGuest(host, g)
+  else guestBus(host, g).forgetGone()
+  return true
 }
 
 const GUEST_CMDLINE = 'root=/dev/vda1 console=ttysclp0'
@@ -151,6 +191,8 @@ export interface GuestStart {
   features: Record<ApFeature, boolean>
   /** The vfio-ap devices of the command line, in order. */
   devices: Array<{id: string; sysfsdev: string; uuid: string | null}>
+  /** -S: the guest is created and its devices realized, but its CPUs wait for `cont` (prelaunch). */
+  freeze?: boolean
 }
 
 /** QEMU's realize of a vfio-ap device: the ap-bus, the mdev, and that no other guest has it open. */
@@ -185,7 +227,8 @@ export function checkStart(world: World, host: Host, s: GuestStart): GuestDevice
 /**
  * Start a guest (a new one, or a stopped one again with new arguments): the
  * vfio-ap device is opened before the guest's kernel runs, so it boots with
- * the APCB already set.
+ * the APCB already set. With -S (freeze) the machine and its devices are
+ * there but the CPUs wait: the kernel boots at the first `cont`.
  */
 export function startGuest(world: World, host: Host, s: GuestStart): Guest {
   const device = checkStart(world, host, s)
@@ -203,18 +246,26 @@ export function startGuest(world: World, host: Host, s: GuestStart): Guest {
   }
   if (found) host.guests[host.guests.indexOf(found.guest)] = g
   else host.guests.push(g)
-  bootGuest(host, g)
+  if (s.freeze) g.runState = 'prelaunch'
+  else bootGuest(host, g)
   return g
 }
 
 /** The QEMU process ends: the device is closed (APCB cleared, queues reset); the definition stays. */
 export function stopGuest(g: Guest): void {
   g.running = false
+  delete g.runState
 }
 
-/** system_reset: the guest reboots; the vfio-ap device is reset but keeps its APCB. */
+/**
+ * system_reset: the guest reboots; the vfio-ap device is reset but keeps its
+ * APCB. A guest whose CPUs do not run is left in prelaunch, without a kernel
+ * (system/runstate.c main_loop_should_exit: a reset outside the running
+ * state ends in RUN_STATE_PRELAUNCH).
+ */
 export function resetGuest(host: Host, g: Guest): void {
-  bootGuest(host, g)
+  if (g.runState !== undefined) g.runState = 'prelaunch'
+  else bootGuest(host, g)
 }
 
 /** (qemu) device_add vfio-ap,sysfsdev=...,id=...: the guest sees the queues at its next scan (at once with 6.15+ and QEMU 10.1). */

@@ -151,6 +151,13 @@ export interface Guest {
   /** Started again when the host boots. */
   autostart: boolean
   running: boolean
+  /**
+   * While it runs, a QEMU run state other than running: prelaunch (started
+   * with -S, or reset while not running: its CPUs have not run, so it has no
+   * kernel yet) or paused (stopped by the monitor's `stop`: its kernel is
+   * kept and runs nothing). Absent while the CPUs run.
+   */
+  runState?: 'prelaunch' | 'paused'
   /** The QEMU arguments it was started with (for a restart). */
   args: string[]
   cpuModel: string

@@ -7,7 +7,7 @@
 import {createHash} from 'node:crypto'
 
 import {AplabError} from '../core/errors.js'
-import {GuestRefusal, checkStart, deviceDel, findGuest, hostCpuFacts, migrateGuest, resetGuest, startGuest, stopGuest} from '../core/guest.js'
+import {GuestRefusal, checkStart, contGuest, cpusRun, deviceDel, findGuest, hostCpuFacts, migrateGuest, pauseGuest, resetGuest, startGuest, stopGuest} from '../core/guest.js'
 import {now} from '../core/clock.js'
 import type {Guest, Host, Libvirt, LibvirtDomain, World} from '../core/model.js'
 import {parseQemuArgs} from '../core/qemu/cmdline.js'
@@ -37,6 +37,26 @@ export function guestOf(host: Host, name: string): Guest | undefined {
 
 export const isActive = (host: Host, d: LibvirtDomain): boolean => guestOf(host, d.name) !== undefined
 
+/** virDomainState as virsh words it: a domain whose QEMU's CPUs do not run (prelaunch or paused) is paused. */
+export function stateOf(host: Host, d: LibvirtDomain): 'running' | 'paused' | 'shut off' {
+  const g = guestOf(host, d.name)
+  return !g ? 'shut off' : cpusRun(g) ? 'running' : 'paused'
+}
+
+/**
+ * libvirt's handling of QEMU's STOP and RESUME events for a change it did not
+ * ask for (the monitor's stop or cont, through qemu-monitor-command or from
+ * outside libvirt): qemuProcessHandleStop pauses the domain with reason
+ * unknown, qemuProcessHandleResume runs it with reason unpaused.
+ */
+export function libvirtSaw(host: Host, g: Guest, event: string): void {
+  if (g.managed !== 'libvirt') return
+  const d = host.libvirt?.domains.find((x) => x.name === g.name && x.live)
+  if (!d) return
+  if (event === 'STOP') d.reason = 'unknown'
+  else if (event === 'RESUME') d.reason = 'unpaused'
+}
+
 /**
  * The CPU time (ns) of a running domain's QEMU process, as virDomainGetInfo
  * reports it. aplab runs no vCPUs, so it is a model of an idle guest: 1.5 s
@@ -62,7 +82,7 @@ export function adoptGuest(host: Host, g: Guest): LibvirtDomain {
     if (g.running && !existing.live && existing.config !== null) {
       const id = lv.nextId++
       existing.live = {id, xml: formatDomain(readStored(existing.config), {id})}
-      existing.reason = 'booted'
+      existing.reason = cpusRun(g) ? 'booted' : 'user'
     }
     return existing
   }
@@ -88,7 +108,7 @@ export function adoptGuest(host: Host, g: Guest): LibvirtDomain {
     config: formatDomain({...def, hostdevs: def.hostdevs.map(({uuid, managed}) => ({uuid, managed}))}, null),
     autostart: g.autostart,
     live: g.running ? {id: lv.nextId++, xml: formatDomain(def, {id: 0})} : null,
-    reason: g.running ? 'booted' : 'unknown',
+    reason: !g.running ? 'unknown' : cpusRun(g) ? 'booted' : 'user',
   }
   lv.domains.push(d)
   return d
@@ -102,7 +122,8 @@ export function domains(host: Host): LibvirtDomain[] {
     if (isActive(host, d)) return true
     if (d.live) {
       d.live = null
-      if (d.reason === 'booted' || d.reason === 'migrated') d.reason = 'shutdown'
+      // Its QEMU ended outside libvirt: whatever it was doing, it shut down.
+      if (['booted', 'migrated', 'unpaused', 'user', 'unknown'].includes(d.reason)) d.reason = 'shutdown'
     }
     return d.config !== null
   })
@@ -200,7 +221,12 @@ function prepareMdev(host: Host, name: string, uuid: string): void {
     throw new VirError('OPERATION_INVALID', libvirtMdevInUse(m.uuid, holder.name).replace(/^Requested operation is not valid: /, ''))
 }
 
-export function start(world: World, host: Host, d: LibvirtDomain): void {
+/**
+ * virDomainCreateWithFlags: libvirt runs QEMU with -S and, unless asked to
+ * leave it paused (VIR_DOMAIN_START_PAUSED), starts its CPUs once the
+ * devices are in; paused, the domain's reason is user (qemuProcessStart).
+ */
+export function start(world: World, host: Host, d: LibvirtDomain, o: {paused?: boolean} = {}): void {
   if (d.config === null) throw new VirError('OPERATION_INVALID', 'domain is not persistent')
   const def = configDef(d)
   validateHostdevs(def.hostdevs)
@@ -227,6 +253,7 @@ export function start(world: World, host: Host, d: LibvirtDomain): void {
     cpuModel: q.cpuModel,
     features: q.features,
     devices: vfio.map((c) => ({id: c.id ?? '', sysfsdev: c.props.sysfsdev ?? '', uuid: mdevUuidFromSysfsdev(c.props.sysfsdev ?? '')})),
+    freeze: o.paused === true,
   }
   try {
     checkStart(world, host, spec)
@@ -242,7 +269,7 @@ export function start(world: World, host: Host, d: LibvirtDomain): void {
   const lv = libvirtOf(host)
   const id = lv.nextId++
   d.live = {id, xml: formatDomain(def, {id})}
-  d.reason = 'booted'
+  d.reason = o.paused ? 'user' : 'booted'
 }
 
 function running(host: Host, d: LibvirtDomain): Guest {
@@ -274,6 +301,21 @@ export function shutdown(host: Host, d: LibvirtDomain): void {
 
 export function reboot(host: Host, d: LibvirtDomain): void {
   resetGuest(host, running(host, d))
+}
+
+/**
+ * qemuDomainSuspend: the CPUs of an active domain stop (reason user); a
+ * domain paused already stays as it is, and the call succeeds.
+ */
+export function suspend(host: Host, d: LibvirtDomain): void {
+  const g = running(host, d)
+  if (pauseGuest(g)) d.reason = 'user'
+}
+
+/** qemuDomainResume: a paused domain's CPUs run (reason unpaused); a running one is left alone. */
+export function resume(host: Host, d: LibvirtDomain): void {
+  const g = running(host, d)
+  if (contGuest(host, g)) d.reason = 'unpaused'
 }
 
 // ---------------------------------------------------------------------------
@@ -356,7 +398,7 @@ export function detachDevice(host: Host, d: LibvirtDomain, xml: string, flags: A
  * host of the state. QEMU 10.1 reports its blockers, so libvirt refuses a
  * domain with a vfio-ap device with QEMU's reason.
  */
-export function migrate(world: World, host: Host, d: LibvirtDomain, target: Host, o: {persistent: boolean; undefineSource: boolean}): void {
+export function migrate(world: World, host: Host, d: LibvirtDomain, target: Host, o: {persistent: boolean; undefineSource: boolean; suspend?: boolean}): void {
   const g = running(host, d)
   if (g.device) throw new VirError('OPERATION_INVALID', libvirtMigrationBlocked().replace(/^Requested operation is not valid: /, ''))
   const tdoms = domains(target)
@@ -364,12 +406,15 @@ export function migrate(world: World, host: Host, d: LibvirtDomain, target: Host
   if (clash && clash.uuid !== d.uuid) throw new VirError('OPERATION_FAILED', `domain '${d.name}' already exists with uuid ${clash.uuid}`)
   if (clash && clash.name !== d.name) throw new VirError('OPERATION_FAILED', `domain '${clash.name}' is already defined with uuid ${d.uuid}`)
   const def = liveDef(host, d)
+  // A paused domain migrates paused (virDomainMigrate adds VIR_MIGRATE_PAUSED), as --suspend asks.
+  const paused = !cpusRun(g) || o.suspend === true
   migrateGuest(world, d.name, target.name)
+  if (paused && cpusRun(g)) pauseGuest(g)
   const tl = libvirtOf(target)
   const id = tl.nextId++
   const inactive = formatDomain({...def, hostdevs: def.hostdevs.map(({uuid, managed}) => ({uuid, managed}))}, null)
   const config = o.persistent ? inactive : (clash?.config ?? null)
-  const moved: LibvirtDomain = {name: d.name, uuid: d.uuid, config, autostart: clash?.autostart ?? false, live: {id, xml: formatDomain(def, {id})}, reason: 'migrated'}
+  const moved: LibvirtDomain = {name: d.name, uuid: d.uuid, config, autostart: clash?.autostart ?? false, live: {id, xml: formatDomain(def, {id})}, reason: paused ? 'user' : 'migrated'}
   if (clash) tl.domains[tl.domains.indexOf(clash)] = moved
   else tl.domains.push(moved)
   d.live = null

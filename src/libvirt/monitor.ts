@@ -8,7 +8,7 @@
 import {type Step, hmpStep, qmpStep} from '../core/qemu/monitor.js'
 import type {Json} from '../core/qemu/qobject.js'
 import type {Guest, Host, LibvirtDomain} from '../core/model.js'
-import {guestOf, shutdown} from './driver.js'
+import {guestOf, libvirtSaw, shutdown} from './driver.js'
 import {VirError, VirshFailure} from './errors.js'
 
 export interface MonitorOptions {
@@ -22,10 +22,12 @@ const FIRST_SEQ = 20
 
 /**
  * Run a monitor step on the domain's guest (virsh runs inside its state
- * mutation already). QMP events go to libvirt itself, not to virsh.
+ * mutation already). QMP events go to libvirt itself, not to virsh: STOP
+ * and RESUME change the domain's state and reason.
  */
 function run<T>(host: Host, g: Guest, step: Step<T>): {reply: T; quit: boolean} {
   const done = 'now' in step ? step.now : step.onGuest(host, g)
+  for (const e of done.events) libvirtSaw(host, g, e.event)
   return {reply: done.reply, quit: done.quit !== undefined}
 }
 

@@ -61,12 +61,14 @@ export const COMMANDS: CmdDef[] = [
   {name: 'undefine', summary: 'undefine a domain', opts: [dom, b('managed-save'), b('nvram'), b('keep-nvram')]},
   {name: 'start', summary: 'start a (previously defined) inactive domain', opts: [dom, b('console'), b('paused'), b('autodestroy'), b('bypass-cache'), b('force-boot')]},
   {name: 'destroy', summary: 'destroy (stop) a domain', opts: [dom, b('graceful')]},
+  {name: 'suspend', summary: 'suspend a domain', opts: [dom]},
+  {name: 'resume', summary: 'resume a domain', opts: [dom]},
   {name: 'shutdown', summary: 'gracefully shutdown a domain', opts: [dom, s('mode')]},
   {name: 'reboot', summary: 'reboot a domain', opts: [dom, s('mode')]},
   {
     name: 'list',
     summary: 'list domains',
-    opts: [b('inactive'), b('all'), b('transient'), b('persistent'), b('autostart'), b('no-autostart'), b('state-running'), b('state-shutoff'), b('uuid'), b('name'), b('id'), b('table')],
+    opts: [b('inactive'), b('all'), b('transient'), b('persistent'), b('autostart'), b('no-autostart'), b('state-running'), b('state-paused'), b('state-shutoff'), b('state-other'), b('uuid'), b('name'), b('id'), b('table')],
     exclusive: [
       ['table', 'name'],
       ['table', 'uuid'],
@@ -121,7 +123,7 @@ export const COMMANDS: CmdDef[] = [
   },
 ]
 
-const STATE_WORD = (host: Host, d: LibvirtDomain): string => (drv.isActive(host, d) ? 'running' : 'shut off')
+const STATE_WORD = (host: Host, d: LibvirtDomain): string => drv.stateOf(host, d)
 
 function domainOf(env: VirshEnv, p: ParsedCmd): LibvirtDomain {
   const arg = p.strings.get('domain')!
@@ -158,8 +160,9 @@ function list(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
   if (has('transient') && !has('persistent')) doms = doms.filter((d) => d.config === null)
   if (has('autostart') && !has('no-autostart')) doms = doms.filter((d) => d.autostart)
   if (has('no-autostart') && !has('autostart')) doms = doms.filter((d) => !d.autostart)
-  if (has('state-running') || has('state-shutoff'))
-    doms = doms.filter((d) => (drv.isActive(h, d) ? has('state-running') : has('state-shutoff')))
+  // VIR_CONNECT_LIST_DOMAINS_RUNNING/PAUSED/SHUTOFF/OTHER: aplab's domains are in one of the first three.
+  if (has('state-running') || has('state-paused') || has('state-shutoff') || has('state-other'))
+    doms = doms.filter((d) => has({running: 'state-running', paused: 'state-paused', 'shut off': 'state-shutoff'}[drv.stateOf(h, d)]))
   const active = doms.filter((d) => drv.isActive(h, d)).sort((a, c) => a.live!.id - c.live!.id)
   const inactive = doms.filter((d) => !drv.isActive(h, d)).sort((a, c) => (a.name.toLowerCase() < c.name.toLowerCase() ? -1 : a.name.toLowerCase() > c.name.toLowerCase() ? 1 : 0))
   const sorted = [...active, ...inactive]
@@ -241,12 +244,21 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       return
     case 'start':
       if (drv.isActive(h, d)) throw new VirshFailure(['Domain is already active'])
-      act(env, 'virDomainCreate', () => drv.start(w, h, d), `Failed to start domain '${d.name}'`)
+      // --paused asks virDomainCreateWithFlags to leave the CPUs stopped.
+      act(env, p.bools.has('paused') ? 'virDomainCreateWithFlags' : 'virDomainCreate', () => drv.start(w, h, d, {paused: p.bools.has('paused')}), `Failed to start domain '${d.name}'`)
       io.extra(`Domain '${d.name}' started\n`)
       return
     case 'destroy':
       act(env, p.bools.has('graceful') ? 'virDomainDestroyFlags' : 'virDomainDestroy', () => drv.destroy(h, d), `Failed to destroy domain '${d.name}'`)
       io.extra(`Domain '${d.name}' destroyed\n`)
+      return
+    case 'suspend':
+      act(env, 'virDomainSuspend', () => drv.suspend(h, d), `Failed to suspend domain '${d.name}'`)
+      io.extra(`Domain '${d.name}' suspended\n`)
+      return
+    case 'resume':
+      act(env, 'virDomainResume', () => drv.resume(h, d), `Failed to resume domain '${d.name}'`)
+      io.extra(`Domain '${d.name}' resumed\n`)
       return
     case 'shutdown':
       act(env, p.strings.has('mode') ? 'virDomainShutdownFlags' : 'virDomainShutdown', () => drv.shutdown(h, d), `Failed to shutdown domain '${d.name}'`)
@@ -300,7 +312,7 @@ export function runCommand(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
       if (target === h) throw new VirshFailure([], new VirError('OPERATION_INVALID', `Attempt to migrate guest to the same host ${h.name}`))
       try {
         allow(env, 'virDomainMigrateToURI3')
-        drv.migrate(w, h, d, target, {persistent: p.bools.has('persistent'), undefineSource: p.bools.has('undefinesource')})
+        drv.migrate(w, h, d, target, {persistent: p.bools.has('persistent'), undefineSource: p.bools.has('undefinesource'), suspend: p.bools.has('suspend')})
       } catch (e) {
         if (e instanceof VirError) throw new VirshFailure([], e)
         throw e

@@ -465,7 +465,7 @@ const ID_RE = /^[A-Za-z][A-Za-z0-9._-]*$/
 const UUID_LC_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 function readGuest(r: Reader): Guest {
-  r.only('name', 'managed', 'autostart', 'running', 'args', 'cpu', 'device', 'runtime', 'process')
+  r.only('name', 'managed', 'autostart', 'running', 'run_state', 'args', 'cpu', 'device', 'runtime', 'process')
   const name = r.str('name')
   if (!HOST_NAME_RE.test(name)) r.fail('name', `'${name}' is not a valid guest name`)
   const managed = r.has('managed') ? r.str('managed') : 'qemu'
@@ -482,11 +482,21 @@ function readGuest(r: Reader): Guest {
     if (!UUID_LC_RE.test(uuid)) d.fail('uuid', `'${uuid}' is not a lower-case UUID`)
     device = {id, uuid, sysfsdev: d.str('sysfsdev')}
   }
+  const running = r.optBool('running', true)
+  // QEMU's run state while the guest runs (absent: its CPUs run).
+  let runState: Guest['runState']
+  if (r.has('run_state')) {
+    const v = r.str('run_state')
+    if (v !== 'running' && v !== 'prelaunch' && v !== 'paused') r.fail('run_state', `expected running, prelaunch or paused, found '${v}'`)
+    if (!running && v !== 'running') r.fail('run_state', `guest '${name}' is not running, so it cannot be ${v}`)
+    if (v !== 'running') runState = v as Guest['runState']
+  }
   return {
     name,
     managed,
     autostart: r.optBool('autostart', false),
-    running: r.optBool('running', true),
+    running,
+    ...(runState ? {runState} : {}),
     args: r.has('args') ? r.strings('args') : [],
     cpuModel: cpu.str('model'),
     features,
@@ -683,6 +693,7 @@ function guestData(g: Guest): Obj {
     managed: g.managed,
     autostart: g.autostart,
     running: g.running,
+    ...(g.running && g.runState ? {run_state: g.runState} : {}),
     args: [...g.args],
     cpu: {model: g.cpuModel, ...g.features},
     ...(g.device ? {device: {...(g.device.id ? {id: g.device.id} : {}), uuid: g.device.uuid, sysfsdev: g.device.sysfsdev}} : {}),

@@ -286,6 +286,7 @@ export async function endGuestsOfDeadProcesses(w: World): Promise<World> {
   for (const g of run)
     if (judge(g.process!) === 'dead') {
       g.running = false
+      delete g.runState
       delete g.process
     }
   return w

@@ -6,7 +6,10 @@ import {plainTable} from './table.js'
 export interface GuestInfo {
   name: string
   host: string
-  state: 'running' | 'shut off'
+  /** As virsh words a domain's state: a guest whose CPUs do not run (prelaunch or paused) is paused. */
+  state: 'running' | 'paused' | 'shut off'
+  /** QEMU's run state while it runs (query-status), null when shut off. */
+  run_state: 'running' | 'prelaunch' | 'paused' | null
   managed: Guest['managed']
   autostart: boolean
   cpu: string
@@ -28,7 +31,7 @@ export function guestShow(r: GuestInfo): string {
     [
       `name:            ${r.name}`,
       `host:            ${r.host}`,
-      `state:           ${r.state}`,
+      `state:           ${r.state}${r.run_state === 'prelaunch' ? ' (prelaunch)' : ''}`,
       `managed by:      ${r.managed}${r.autostart ? ', autostart' : ''}`,
       `cpu:             ${r.cpu}`,
       `vfio-ap device:  ${r.device ? `${r.device.id || '(no id)'} ${r.device.sysfsdev}` : '-'}`,

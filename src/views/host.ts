@@ -22,7 +22,7 @@ export interface HostInfo {
   default_domain: string | null
   modules: string[]
   mdevs: string[]
-  guests: Array<{name: string; state: 'running' | 'shut off'}>
+  guests: Array<{name: string; state: 'running' | 'paused' | 'shut off'}>
   cmdline: string
   next_cmdline: string
 }
@@ -58,7 +58,7 @@ export function hostInfo(host: Host, current: boolean): HostInfo {
     default_domain: rt.domain >= 0 ? domainId(rt.domain) : null,
     modules: [...rt.modules],
     mdevs: rt.mdevs.map((m) => m.uuid),
-    guests: host.guests.map((g) => ({name: g.name, state: g.running ? 'running' : 'shut off'})),
+    guests: host.guests.map((g) => ({name: g.name, state: !g.running ? 'shut off' : g.runState ? 'paused' : 'running'})),
     cmdline: rt.cmdline,
     next_cmdline: host.persistent.cmdline,
   }

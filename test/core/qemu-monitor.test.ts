@@ -15,13 +15,13 @@ const U = '11111111-1111-4111-8111-111111111111'
 const SYSFSDEV = `/sys/bus/mdev/devices/${U}`
 const USER = 1000
 
-function lab(ap = true): {w: World; host: Host; guest: Guest} {
+function lab(ap = true, more: string[] = []): {w: World; host: Host; guest: Guest} {
   const host = preset('vfio-ap-doc').build('h')
   const v = hostVfs(host)
   v.write('/sys/bus/ap/apmask', '-5,-6\n')
   v.write('/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create', U)
   const w: World = {current: 'h', hosts: [host]}
-  start(w, host, 'g', ['-cpu', `host,ap=${ap ? 'on' : 'off'}`], {libvirt: false, autostart: false})
+  start(w, host, 'g', ['-cpu', `host,ap=${ap ? 'on' : 'off'}`, ...more], {libvirt: false, autostart: false})
   return {w, host, guest: host.guests[0]}
 }
 
@@ -111,7 +111,7 @@ describe('QMP', () => {
     expect(qmp(l, {}).reply).toEqual({error: {class: 'GenericError', desc: "QMP input lacks member 'execute'"}})
     expect(qmp(l, {execute: 1}).reply).toEqual({error: {class: 'GenericError', desc: "QMP input member 'execute' must be a string"}})
     expect(qmp(l, {execute: 'cont', arguments: []}).reply).toEqual({error: {class: 'GenericError', desc: "QMP input member 'arguments' must be an object"}})
-    expect(qmp(l, {execute: 'stop'}).reply).toEqual({error: {class: 'CommandNotFound', desc: 'The command stop has not been found'}})
+    expect(qmp(l, {execute: 'system_wakeup'}).reply).toEqual({error: {class: 'CommandNotFound', desc: 'The command system_wakeup has not been found'}})
   })
 
   it('device_add makes QemuOpts of its arguments: strings, numbers and booleans; the id only as a string', () => {
@@ -150,5 +150,65 @@ describe('QMP', () => {
     expect(x({name: 'nope'})).toEqual({onGuest: false, reply: {error: {class: 'GenericError', desc: "The CPU definition 'nope' is unknown."}}, events: []})
     expect(x({name: 'host', props: {ap: 1}}).reply).toEqual({error: {class: 'GenericError', desc: "Invalid parameter type for 'ap', expected: boolean"}})
     expect(x({name: 'host'}, 'both').reply).toEqual({error: {class: 'GenericError', desc: "Parameter 'type' does not accept value 'both'"}})
+  })
+})
+
+describe('run state (-S, stop, cont)', () => {
+  const status = (l: {host: Host; guest: Guest}) => qmp(l, {execute: 'query-status'}).reply
+
+  it('-S: prelaunch, the device realized and its APCB set, no kernel until cont, which sends RESUME once', async () => {
+    const v = (host: Host) => hostVfs(host)
+    const l = lab(true, ['-S', '-device', `vfio-ap,sysfsdev=${SYSFSDEV},id=vfio0`])
+    v(l.host).write(`/sys/devices/vfio_ap/matrix/${U}/assign_adapter`, '5\n')
+    v(l.host).write(`/sys/devices/vfio_ap/matrix/${U}/assign_domain`, '4\n')
+    expect(l.guest.device?.id).toBe('vfio0')
+    expect(hmp(l, 'info status')).toEqual({onGuest: true, reply: 'VM status: paused (prelaunch)\n', events: []})
+    expect(status(l)).toEqual({return: {status: 'prelaunch', running: false}})
+    // stop in prelaunch: vm_stop does nothing, no STOP, still prelaunch.
+    expect(hmp(l, 'stop')).toEqual({onGuest: true, reply: '', events: []})
+    expect(hmp(l, 'info status').reply).toBe('VM status: paused (prelaunch)\n')
+    expect(l.guest.runState).toBe('prelaunch')
+    expect(hmp(l, 'c')).toEqual({onGuest: true, reply: '', events: [{event: 'RESUME'}]})
+    expect(l.guest.runState).toBeUndefined()
+    // The kernel booted now, with the APCB the device has: it found 05.0004.
+    const {execIn} = await import('../../src/cli/guest.js')
+    expect((await execIn(l.host, l.guest, ['lszcrypt'], 0)).stdout).toBe('CARD.DOM TYPE  MODE        STATUS     REQUESTS\n----------------------------------------------\n05       CEX5C CCA-Coproc  online            0\n05.0004  CEX5C CCA-Coproc  online            0\n')
+    expect(hmp(l, 'cont')).toEqual({onGuest: true, reply: '', events: []})
+    expect(hmp(l, 'info status').reply).toBe('VM status: running\n')
+  })
+
+  it('stop pauses a running guest once (STOP), keeping its kernel; cont resumes it', () => {
+    const l = lab()
+    const kernel = l.guest.runtime
+    expect(hmp(l, 's')).toEqual({onGuest: true, reply: '', events: [{event: 'STOP'}]})
+    expect(hmp(l, 'info status').reply).toBe('VM status: paused\n')
+    expect(status(l)).toEqual({return: {status: 'paused', running: false}})
+    expect(hmp(l, 'stop')).toEqual({onGuest: true, reply: '', events: []})
+    expect(qmp(l, {execute: 'cont'})).toEqual({onGuest: true, reply: {return: {}}, events: [{event: 'RESUME'}]})
+    expect(l.guest.runtime).toBe(kernel)
+    expect(status(l)).toEqual({return: {status: 'running', running: true}})
+    expect(qmp(l, {execute: 'stop'})).toEqual({onGuest: true, reply: {return: {}}, events: [{event: 'STOP'}]})
+    expect(qmp(l, {execute: 'stop'})).toEqual({onGuest: true, reply: {return: {}}, events: []})
+    expect(qmp(l, {execute: 'cont'}).events).toEqual([{event: 'RESUME'}])
+    expect(qmp(l, {execute: 'cont'})).toEqual({onGuest: true, reply: {return: {}}, events: []})
+  })
+
+  it('system_reset of a paused guest leaves it in prelaunch, without its kernel', async () => {
+    const {resetGuest} = await import('../../src/core/guest.js')
+    const l = lab()
+    hmp(l, 'stop')
+    resetGuest(l.host, l.guest)
+    expect(hmp(l, 'info status').reply).toBe('VM status: paused (prelaunch)\n')
+  })
+
+  it('arguments are refused: HMP names the table entry, QMP the first member', () => {
+    const l = lab()
+    expect(hmp(l, 'stop now')).toEqual({onGuest: false, reply: 'stop|s: extraneous characters at the end of line\nTry "help stop" for more information\n', events: []})
+    expect(hmp(l, ' c  1').reply).toBe('cont|c: extraneous characters at the end of line\nTry "help  c" for more information\n')
+    expect(hmp(l, 'quit x')).toEqual({onGuest: false, reply: 'quit|q: extraneous characters at the end of line\nTry "help quit" for more information\n', events: []})
+    expect(hmp(l, 'stop   ').events).toEqual([{event: 'STOP'}])
+    expect(qmp(l, {execute: 'cont', arguments: {now: true}})).toEqual({onGuest: false, reply: {error: {class: 'GenericError', desc: "Parameter 'now' is unexpected"}}, events: []})
+    expect(qmp(l, {execute: 'query-status', arguments: {x: 1}}).reply).toEqual({error: {class: 'GenericError', desc: "Parameter 'x' is unexpected"}})
+    expect(l.guest.runState).toBe('paused')
   })
 })

@@ -270,6 +270,73 @@ describe('qemu-system-s390x drop-in', () => {
     expect([existsSync(sock), existsSync(pidfile)]).toEqual([false, false])
   })
 
+  it('-S: the guest waits in prelaunch with its device open and no kernel; cont starts it, stop pauses it (QMP, with STOP and RESUME)', async () => {
+    const s = await labHost()
+    const sock = join(s.dir, 'qmp.sock')
+    const pidfile = join(s.dir, 'qemu.pid')
+    const args = ['-name', 'guest=g1', '-S', '-cpu', CPU, '-device', `vfio-ap,sysfsdev=${SYSFSDEV},id=hostdev0`, '-daemonize', '-qmp', `unix:${sock},server=on,wait=off`, '-pidfile', pidfile]
+    expect(await s.run('qemu-system-s390x', args)).toEqual({stdout: '', stderr: '', exitCode: 0})
+    const pid = Number(readFileSync(pidfile, 'utf8'))
+    // The mdev is the guest's from the start: in use, and the guest's APCB is set.
+    expect(await guestList(s)).toBe(`GUEST  HOST   STATE   DEVICE    MDEV${' '.repeat(34)}APQNS\ng1     host0  paused  hostdev0  ${U}  1\n`)
+    expect(YAML.parse(readFileSync(s.state, 'utf8')).hosts[0].guests[0].run_state).toBe('prelaunch')
+    const PRELAUNCH = "aplab: guest 'g1' is paused (prelaunch): its CPUs have not run yet, so it has no kernel to run a command in (aplab guest resume g1)\n"
+    expect(await s.run('aplab', ['guest', 'exec', 'g1', '--', 'lszcrypt'])).toEqual({stdout: '', stderr: PRELAUNCH, exitCode: 1})
+    const q = await qmpClient(sock)
+    expect(await q.ask('{"execute": "qmp_capabilities"}')).toEqual(['{"return": {}}'])
+    expect(await q.ask('{"execute": "query-status"}')).toEqual(['{"return": {"status": "prelaunch", "running": false}}'])
+    expect(await q.ask('{"execute": "stop"}')).toEqual(['{"return": {}}'])
+    expect((await q.ask('{"execute": "cont"}')).map(stamp)).toEqual(['{"timestamp": T, "event": "RESUME"}', '{"return": {}}'])
+    expect(await q.ask('{"execute": "cont"}')).toEqual(['{"return": {}}'])
+    expect(await q.ask('{"execute": "query-status"}')).toEqual(['{"return": {"status": "running", "running": true}}'])
+    // The kernel booted at cont, with the APCB the device had.
+    expect((await s.run('aplab', ['guest', 'exec', 'g1', '--', 'lszcrypt'])).stdout).toContain('05.0004  CEX5C CCA-Coproc  online            0\n')
+    expect((await q.ask('{"execute": "stop"}')).map(stamp)).toEqual(['{"timestamp": T, "event": "STOP"}', '{"return": {}}'])
+    expect(await q.ask('{"execute": "query-status"}')).toEqual(['{"return": {"status": "paused", "running": false}}'])
+    expect(await s.run('aplab', ['guest', 'exec', 'g1', '--', 'lszcrypt'])).toEqual({
+      stdout: '',
+      stderr: "aplab: guest 'g1' is paused: its CPUs run nothing, so no command runs in it (aplab guest resume g1)\n",
+      exitCode: 1,
+    })
+    // aplab's own resume acts on the same guest, as a second monitor would.
+    expect(await s.run('aplab', ['guest', 'resume', 'g1'])).toEqual({stdout: '', stderr: '', exitCode: 0})
+    expect(await q.ask('{"execute": "query-status"}')).toEqual(['{"return": {"status": "running", "running": true}}'])
+    q.end()
+    process.kill(pid, 'SIGTERM')
+    await gone(pid)
+    expect(await guestList(s)).toContain('g1     host0  shut off  hostdev0')
+  })
+
+  it('-S with -monitor stdio: info status, stop and cont as HMP prints them', async () => {
+    const s = await labHost()
+    const input = ['info status', 'stop', 'info status', 'c', 'info status', 's', 'info status', 'stop x', 'cont', 'quit', ''].join('\n')
+    const r = await execa(bin('qemu-system-s390x'), ['-name', 'guest=g1', '-S', '-cpu', CPU, '-monitor', 'stdio'], {reject: false, env: s.env, input, stripFinalNewline: false})
+    expect(r.stdout).toBe(
+      [
+        "QEMU 10.1.0 monitor - type 'help' for more information",
+        '(qemu) info status',
+        'VM status: paused (prelaunch)',
+        '(qemu) stop',
+        '(qemu) info status',
+        'VM status: paused (prelaunch)',
+        '(qemu) c',
+        '(qemu) info status',
+        'VM status: running',
+        '(qemu) s',
+        '(qemu) info status',
+        'VM status: paused',
+        '(qemu) stop x',
+        'stop|s: extraneous characters at the end of line',
+        'Try "help stop" for more information',
+        '(qemu) cont',
+        '(qemu) quit',
+        '',
+      ].join('\r\n'),
+    )
+    expect(r.stderr).toBe('')
+    expect(r.exitCode).toBe(0)
+  })
+
   it('-qmp stdio: no capabilities offered; without -name the guest is qemu-PID and query-name is empty', async () => {
     const s = await labHost()
     const input = ['{"execute": "qmp_capabilities"}', '{"execute": "query-name"}', '{"execute": "query-version"}', '{"execute": "quit"}', ''].join('\n')

@@ -1,7 +1,7 @@
 import {RawCommand} from '../../cli/base.js'
 
 import {errorMessage, processEnv} from '../../cli/env.js'
-import {execIn, execMutates, running} from '../../cli/guest.js'
+import {execIn, execMutates, executing} from '../../cli/guest.js'
 import {UsageError} from '../../core/errors.js'
 import {load, mutate} from '../../state/store.js'
 
@@ -25,8 +25,8 @@ export default class GuestExec extends RawCommand {
       if (argv[0] === '--') argv.shift()
       if (!name || argv.length === 0) throw new UsageError('guest exec needs the guest and a command: aplab guest exec NAME -- lszcrypt')
       const env = processEnv(state)
-      const run = async (w: Parameters<typeof running>[0]) => {
-        const {host, guest} = running(w, name)
+      const run = async (w: Parameters<typeof executing>[0]) => {
+        const {host, guest} = executing(w, name)
         return execIn(host, guest, argv, env.uid)
       }
       const r = execMutates(argv) ? await mutate(env.state, run) : await run(await load(env.state))

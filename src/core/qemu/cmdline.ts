@@ -73,6 +73,8 @@ export interface ParsedQemu {
   machine: string
   /** Number of vCPUs created at startup (-smp). */
   cpus: number
+  /** -S: the CPUs do not run until the monitor's `cont` (QEMU's autostart = 0; the run state is prelaunch). */
+  freeze: boolean
   /** Whether the machine gets an AP bridge and ap-bus (s390_init_ap: only with the ap feature). */
   apBus: boolean
   /** QEMU exits before starting a guest (help, version): nothing after this point was checked. */
@@ -157,6 +159,7 @@ export function parseQemuArgs(argv: string[], host: HostCpuFacts, options: QemuP
   const machineDict = table<string>()
   const accelOpts: string[] = []
   let smp = table<string>()
+  let freeze = false
   const result = (): ParsedQemu => ({
     ...(name !== undefined ? {name} : {}),
     cpuModel: '',
@@ -169,6 +172,7 @@ export function parseQemuArgs(argv: string[], host: HostCpuFacts, options: QemuP
     machine: LATEST_MACHINE,
     cpus: 1,
     apBus: false,
+    freeze,
   })
 
   for (let i = 0; i < argv.length; i++) {
@@ -194,6 +198,9 @@ export function parseQemuArgs(argv: string[], host: HostCpuFacts, options: QemuP
         break
       case 'enable-kvm':
         machineDict.accel = 'kvm'
+        break
+      case 'S':
+        freeze = true
         break
       case 'M':
       case 'machine': {
@@ -323,6 +330,7 @@ export function parseQemuArgs(argv: string[], host: HostCpuFacts, options: QemuP
     accel,
     machine,
     cpus,
+    freeze,
   }
   if (machine === 'none') {
     // No CPUs are created from the machine and there is no AP bus.

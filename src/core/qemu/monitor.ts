@@ -9,7 +9,7 @@
 // (`onGuest`), which the caller does under its own lock (the process takes
 // the state lock; virsh runs inside its mutation already). Pure: no I/O.
 
-import {GuestRefusal, deviceAdd, deviceDel, hostCpuFacts} from '../guest.js'
+import {GuestRefusal, contGuest, deviceAdd, deviceDel, hostCpuFacts, pauseGuest, runState} from '../guest.js'
 import type {ApFeature, Guest, Host} from '../model.js'
 import {mayOpenVfioGroup} from '../perm.js'
 import {findMdev} from '../vfio.js'
@@ -45,9 +45,10 @@ export interface MonitorProcess {
 /** `quit` from QMP, or from HMP (the SHUTDOWN event says host-qmp-quit for both). */
 export type QuitReason = 'host-qmp-quit' | 'host-qmp-quit-hmp'
 
+/** A QMP event; STOP and RESUME carry no data member. */
 export interface MonitorEvent {
   event: string
-  data: Json
+  data?: Json
 }
 
 /** A command's outcome: its reply, the QMP events it raised, and whether QEMU quits once the reply is out. */
@@ -210,15 +211,45 @@ export function hmpStep(p: MonitorProcess, line: string): Step<string> {
       return hmpInfo(p, line, m[0].length)
     case 'q':
     case 'quit':
-      return now('', {quit: 'host-qmp-quit-hmp'})
+      return noArgs('quit|q', line, m[0].length) ?? now('', {quit: 'host-qmp-quit-hmp'})
+    case 's':
+    case 'stop':
+      // hmp_stop: qmp_stop, which prints nothing and cannot fail here.
+      return noArgs('stop|s', line, m[0].length) ?? onGuest((_h, g): Done<string> => ({reply: '', events: stopEvents(g)}), false)
     case 'c':
     case 'cont':
-      // The guest runs from the start (-S is not emulated): nothing to resume.
-      return onGuest(() => '')
+      // hmp_cont: qmp_cont; nothing to say when the guest runs already.
+      return noArgs('cont|c', line, m[0].length) ?? onGuest((h, g): Done<string> => ({reply: '', events: contEvents(h, g)}), false)
     default:
       // monitor_parse_command(): the line from its start to the end of the name.
       return now(`unknown command: '${line.slice(0, m[0].length)}'\n`)
   }
+}
+
+/**
+ * monitor_parse_arguments() of a command without arguments (args_type ""):
+ * anything after the name is refused with the table's name ("stop|s"), then
+ * handle_hmp_command's hint names the command as typed.
+ */
+function noArgs(tableName: string, line: string, at: number): Step<string> | null {
+  if (line.slice(at).trim() === '') return null
+  const typed = line.slice(0, at).replace(/\s+$/, '')
+  return now(`${tableName}: extraneous characters at the end of line\nTry "help ${typed}" for more information\n`)
+}
+
+/** qmp_stop: vm_stop(RUN_STATE_PAUSED), which sends STOP only when the CPUs ran. */
+const stopEvents = (g: Guest): MonitorEvent[] => (pauseGuest(g) ? [{event: 'STOP'}] : [])
+
+/** qmp_cont: vm_start(), which sends RESUME only when the CPUs did not run. */
+const contEvents = (h: Host, g: Guest): MonitorEvent[] => (contGuest(h, g) ? [{event: 'RESUME'}] : [])
+
+/**
+ * hmp_info_status (system/runstate-hmp-cmds.c): "running" or "paused", and
+ * the run state's name unless it is plain paused.
+ */
+export function statusLine(g: Guest): string {
+  const st = runState(g)
+  return `VM status: ${st === 'running' ? 'running' : 'paused'}${st === 'running' || st === 'paused' ? '' : ` (${st})`}\n`
 }
 
 /** `info SUB`: the sub-command table of monitor_parse_command(); at names the end of "info". */
@@ -227,7 +258,7 @@ function hmpInfo(p: MonitorProcess, line: string, at: number): Step<string> {
   const sub = m[1]
   switch (sub) {
     case 'status':
-      return onGuest(() => 'VM status: running\n')
+      return onGuest((_h, g) => statusLine(g))
     case 'name':
       return now(p.givenName === undefined ? '' : `${p.givenName}\n`)
     case 'version':
@@ -308,6 +339,12 @@ function failed(e: unknown): Done<QmpReply> {
 
 const ret = (v: Json, more: Partial<Done<QmpReply>> = {}): Done<QmpReply> => ({reply: {return: v}, events: [], ...more})
 
+/** A command without arguments: the input visitor's visit_check_struct refuses any member. */
+const noArguments = (args: Obj): void => {
+  const extra = Object.keys(args)[0]
+  if (extra !== undefined) generic(`Parameter '${extra}' is unexpected`)
+}
+
 const str = (args: Obj, key: string): string => {
   const v = args[key]
   if (v === undefined) generic(missingParameter(key))
@@ -362,9 +399,15 @@ function qmpCommand(p: MonitorProcess, s: QmpSession, name: string, args: Obj): 
       }
     }
     case 'query-status':
-      return {onGuest: () => ret({status: 'running', running: true})}
+      // StatusInfo (qapi/run-state.json, 10.1: no singlestep), in QDict's order.
+      noArguments(args)
+      return {onGuest: (_h, g) => ret({status: runState(g), running: runState(g) === 'running'})}
+    case 'stop':
+      noArguments(args)
+      return {onGuest: (_h, g) => ret({}, {events: stopEvents(g)})}
     case 'cont':
-      return {onGuest: () => ret({})}
+      noArguments(args)
+      return {onGuest: (h, g) => ret({}, {events: contEvents(h, g)})}
     case 'query-name':
       return {now: ret(p.givenName === undefined ? {} : {name: p.givenName})}
     case 'query-version':

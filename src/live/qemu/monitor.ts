@@ -24,7 +24,7 @@ export interface Vm extends MonitorProcess {
   /** `quit`: the guest ends and the process exits 0, once the reply is out. */
   quit(reason: QuitReason): void
   /** Send a QMP event to every QMP client that completed negotiation. */
-  event(name: string, data: Json): void
+  event(name: string, data?: Json): void
 }
 
 export class GuestGone extends Error {}

@@ -218,9 +218,10 @@ async function serve(r: Running): Promise<number> {
       quit: (reason) => {
         pendingQuit = reason === 'host-qmp-quit-hmp' ? 'host-qmp-quit' : reason
       },
-      event: (name: string, data: Json) => {
+      event: (name: string, data?: Json) => {
         const us = Math.floor((performance.timeOrigin + performance.now()) * 1000)
-        const text = qjson({timestamp: {seconds: Math.floor(us / 1e6), microseconds: us % 1e6}, event: name, data})
+        // An event without data (STOP, RESUME) has no data member.
+        const text = qjson({timestamp: {seconds: Math.floor(us / 1e6), microseconds: us % 1e6}, event: name, ...(data !== undefined ? {data} : {})})
         for (const s of sinks) if (s.session.negotiated) s.write(text + '\r\n')
       },
     }
