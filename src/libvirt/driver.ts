@@ -58,13 +58,16 @@ export function libvirtSaw(host: Host, g: Guest, event: string): void {
 }
 
 /**
- * The CPU time (ns) of a running domain's QEMU process, as virDomainGetInfo
- * reports it. aplab runs no vCPUs, so it is a model of an idle guest: 1.5 s
- * of each vCPU to boot its kernel, then 0.5 % of each vCPU (virsh(1)).
+ * The CPU time (ns) of an active domain's QEMU process, as virDomainGetInfo
+ * reports it. aplab runs no vCPUs, so it is a model of an idle guest: 0.1 s
+ * of QEMU's own start-up while its CPUs have not run (-S, prelaunch), then
+ * 1.5 s of each vCPU to boot its kernel and 0.5 % of each vCPU since
+ * (virsh(1)).
  */
 export function cpuTime(host: Host, d: LibvirtDomain): number {
   const g = guestOf(host, d.name)
   if (!g) return 0
+  if (g.runState === 'prelaunch') return 100_000_000
   const up = Math.max(0, now() - g.runtime.bootTime) / 1000
   return Math.round(liveDef(host, d).vcpus * (1.5 + 0.005 * up) * 1e9)
 }
