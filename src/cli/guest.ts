@@ -218,6 +218,9 @@ export function execMutates(cmd: string[]): boolean {
   return (words[0] === 'dmesg' && mayClear(words.slice(1))) || c === 'chzcrypt' || (c === 'aplab' && a === 'sysfs' && b === 'write') || (c === 'sysfs' && a === 'write') || (c === 'aplab' && a === 'chzcrypt')
 }
 
+/** dmesg -w, -W in a guest: aplab guest exec runs a command to its end and prints its output then. */
+const GUEST_NO_FOLLOW = "dmesg: aplab guest exec cannot follow a guest's kernel log (-w, -W): it prints a command's output when the command ends\n"
+
 /** Run a command in the guest: lszcrypt, chzcrypt, cat, ls, dmesg, or aplab sysfs cat|ls|write. */
 export async function execIn(host: Host, g: Guest, cmd: string[], uid: number): Promise<{stdout: string; stderr: string; code: number}> {
   const [{guestVfs}, {Stdio}, shell] = await Promise.all([import('../sysfs/guest.js'), import('../tools/libc.js'), import('../sysfs/shell.js')])
@@ -237,7 +240,7 @@ export async function execIn(host: Host, g: Guest, cmd: string[], uid: number): 
   if (c === 'dmesg') {
     // util-linux's dmesg on the guest's own ring buffer: -C/-c clear it, as root only.
     const {runDmesg} = await import('../tools/dmesg.js')
-    const d = runDmesg(rest, g.runtime.dmesg, g.runtime.bootTime, uid)
+    const d = runDmesg(rest, g.runtime.dmesg, g.runtime.bootTime, uid, GUEST_NO_FOLLOW)
     if (d.clear) g.runtime.dmesg = []
     return {stdout: d.stdout, stderr: d.stderr, code: d.code}
   }

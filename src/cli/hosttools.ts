@@ -5,19 +5,32 @@
 
 import {type Env, pickHost, writeOut} from './env.js'
 
+/** dmesg -w in aplab batch or the library: the state is held in memory, so no record can come. */
+const BATCH_NO_FOLLOW = 'dmesg: cannot follow the kernel log here: the state is held in memory (aplab batch), no other process can log\n'
+
 export type HostTool = 'modprobe' | 'lsmod' | 'dmesg'
 
 export async function runHostTool(tool: HostTool, argv: string[], env: Env): Promise<number> {
   const store = await import('../state/store.js')
   if (tool === 'dmesg') {
     const {mayClear, runDmesg} = await import('../tools/dmesg.js')
+    const noFollow = store.heldInSession(env.state) ? BATCH_NO_FOLLOW : undefined
+    let followed: import('../live/kmsg.js').Followed | undefined
     const show = (w: import('../core/model.js').World) => {
       const h = pickHost(w, env.host)
-      const d = runDmesg(argv, h.runtime.dmesg, h.runtime.bootTime, env.uid)
+      const d = runDmesg(argv, h.runtime.dmesg, h.runtime.bootTime, env.uid, noFollow)
       if (d.clear) h.runtime.dmesg = []
+      if (d.follow) followed = {host: h.name, bootTime: h.runtime.bootTime, log: h.runtime.dmesg}
       return d
     }
     const d = mayClear(argv) ? await store.mutate(env.state, show) : show(await store.load(env.state))
+    if (d.follow) {
+      const {followKmsg, lineBuffered} = await import('../live/kmsg.js')
+      if (d.stderr) writeOut(2, d.stderr)
+      const out = lineBuffered((t) => writeOut(1, t))
+      out(d.stdout)
+      return followKmsg(env, followed!, d.follow, out)
+    }
     if (d.stdout) writeOut(1, d.stdout)
     if (d.stderr) writeOut(2, d.stderr)
     return d.code

@@ -58,3 +58,25 @@ export function originOf(msg: string): Pick<LogLine, 'level' | 'facility'> {
   for (const [re, level, facility] of ORIGINS) if (re.test(msg)) return {level, facility}
   return {level: KERN_INFO, facility: LOG_KERN}
 }
+
+const sameRecord = (a: LogLine, b: LogLine): boolean => a.t === b.t && a.level === b.level && a.facility === b.facility && a.msg === b.msg
+
+/**
+ * The records of `next` logged after those of `prev`, the same boot's ring
+ * buffer read earlier: the buffer only drops its oldest records (when full,
+ * or all of them by a clear) and appends, so `next` is the longest tail of
+ * `prev` it starts with, then the new records. The kernel numbers its
+ * records; the state does not, so a record identical to the last one seen
+ * (same microsecond, level and text) logged right after a clear is taken
+ * for it.
+ */
+export function newRecords(prev: readonly LogLine[], next: readonly LogLine[]): LogLine[] {
+  for (let d = 0; d < prev.length; d++) {
+    const n = prev.length - d
+    if (n > next.length || !sameRecord(prev[d], next[0])) continue
+    let k = 1
+    while (k < n && sameRecord(prev[d + k], next[k])) k++
+    if (k === n) return next.slice(n)
+  }
+  return next.slice()
+}

@@ -519,6 +519,11 @@ function sessionOf(file: string): Session | undefined {
   return s
 }
 
+/** Whether `file` is held in memory by a session (aplab batch, the library): no other process can change it meanwhile. */
+export function heldInSession(file: string): boolean {
+  return sessionOf(file) !== undefined
+}
+
 function newSession(file: string, real: string, world: World, exists: boolean, save: (s: Session) => Promise<void>): Session {
   const s: Session = {
     file,

@@ -5,7 +5,7 @@
 import type {LogLine} from '../core/model.js'
 import {type OptDef, getoptLong, getoptMessage, opt as o} from './getopt.js'
 import {capable} from '../core/perm.js'
-import {FACILITY_NAMES, LEVEL_NAMES, type TimeFormat, dmesgOutput} from '../views/dmesg.js'
+import {type DmesgPrinter, FACILITY_NAMES, LEVEL_NAMES, type TimeFormat, dmesgOutput, dmesgPrinter} from '../views/dmesg.js'
 
 export const DMESG_VERSION = 'dmesg from util-linux 2.38.1\n'
 
@@ -58,6 +58,12 @@ export interface DmesgResult {
   code: number
   /** Empty the ring buffer (-C, -c). */
   clear: boolean
+  /**
+   * -w, -W: wait for new records and print them with this printer (stdout
+   * holds the records there were, for -w); nothing ends the wait but a
+   * signal, and -c never clears.
+   */
+  follow?: DmesgPrinter
 }
 
 const TRY = "Try 'dmesg --help' for more information.\n"
@@ -112,9 +118,11 @@ function parseList(list: string, names: readonly string[], what: 'level' | 'faci
  * decoded facility and level, -r's raw priority, -J's JSON, filtered by
  * -l, -f, -k, -u. -C clears, -c prints then clears. Without CAP_SYSLOG (any
  * user but root) clearing fails with EPERM; reading is everyone's
- * (dmesg_restrict=0).
+ * (dmesg_restrict=0). -w prints the records, then `follow` is for those to
+ * come; -W only those to come. Where nothing can come (a guest, a batch),
+ * `noFollow` is the line -w and -W fail with.
  */
-export function runDmesg(argv: string[], log: LogLine[], bootTime: number, uid: number): DmesgResult {
+export function runDmesg(argv: string[], log: LogLine[], bootTime: number, uid: number, noFollow?: string): DmesgResult {
   let time: TimeFormat = 'time'
   let clear = false
   let read = true
@@ -124,6 +132,7 @@ export function runDmesg(argv: string[], log: LogLine[], bootTime: number, uid: 
   let decode = false
   let noescape = false
   let forcePrefix = false
+  let follow: 'all' | 'new' | undefined
   let levels: Set<number> | undefined
   let facilities: Set<number> | undefined
   const excl: Array<string | undefined> = EXCL.map(() => undefined)
@@ -196,6 +205,12 @@ export function runDmesg(argv: string[], log: LogLine[], bootTime: number, uid: 
         if (ev.arg === 'notime' || ev.arg === 'ctime' || ev.arg === 'delta' || ev.arg === 'reltime' || ev.arg === 'iso') time = ev.arg
         else return fail(`dmesg: unknown time format: ${ev.arg}\n`)
         break
+      case 'w':
+        follow ??= 'all'
+        break
+      case 'W':
+        follow = 'new'
+        break
       case 'P':
       case 'L':
         // Colours and the pager (dmesg's on a terminal) are not emulated: the output is what a pipe gets.
@@ -221,7 +236,14 @@ export function runDmesg(argv: string[], log: LogLine[], bootTime: number, uid: 
   }
   // kernel.dmesg_restrict=0 (RHEL's and SLES's default): everyone may read; clearing needs CAP_SYSLOG.
   if (!read) return capable(uid, 'CAP_SYSLOG') ? {stdout: '', stderr, code: 0, clear} : fail(`${stderr}dmesg: clear kernel buffer failed: Operation not permitted\n`)
-  const stdout = dmesgOutput(log, {time, raw, decode, json, noescape, forcePrefix, levels, facilities, bootTime})
+  const format = {time, raw, decode, json, noescape, forcePrefix, levels, facilities, bootTime}
+  if (follow) {
+    if (noFollow !== undefined) return fail(`${stderr}${noFollow}`)
+    // Reading /dev/kmsg blocks until a signal ends dmesg: -c's clearing is never reached.
+    const printer = dmesgPrinter(format)
+    return {stdout: follow === 'all' ? printer.print(log) : '', stderr, code: 0, clear: false, follow: printer}
+  }
+  const stdout = dmesgOutput(log, format)
   // -c reads /dev/kmsg (anyone may), then clears with syslog(2), which needs CAP_SYSLOG.
   if (clear && !capable(uid, 'CAP_SYSLOG')) return {stdout, stderr: `${stderr}dmesg: clear kernel buffer failed: Operation not permitted\n`, code: 1, clear: false}
   return {stdout, stderr, code: 0, clear}

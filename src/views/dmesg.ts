@@ -86,101 +86,122 @@ function text(s: string, noescape: boolean, indent: number): string {
 
 /** dmesg's output of `lines` in format `f`: what print_record writes for each accepted record. */
 export function dmesgOutput(lines: readonly LogLine[], f: DmesgFormat): string {
-  const out: string[] = []
+  const p = dmesgPrinter(f)
+  return p.print(lines) + p.end()
+}
+
+/**
+ * dmesg printing records as they come (-w): `print` gives what
+ * print_record writes for each accepted record, keeping what the next
+ * record's prefix depends on (-d's and -H's last time, -J's open array);
+ * `end` what dmesg writes after the last (-J's closing brackets).
+ * `bootTime` may change between calls (a follower across a reboot).
+ */
+export interface DmesgPrinter {
+  print(lines: readonly LogLine[]): string
+  end(): string
+  bootTime: number
+}
+
+export function dmesgPrinter(f: DmesgFormat): DmesgPrinter {
   let jsonOpen = false
   // The last record's time (-d, -H): unset while both are 0, as timerisset sees it.
   let lastSec = 0
   let lastUsec = 0
   // The last record's minute (-H), zero before the first, as dmesg's static struct tm.
   let lastTm = {min: 0, hour: 0, yday: 0}
-  const bootSec = Math.floor(f.bootTime / 1000)
   const delta = (sec: number, usec: number): number => {
     const d = lastSec || lastUsec ? sec - lastSec + (usec - lastUsec) / 1e6 : 0
     lastSec = sec
     lastUsec = usec
     return d
   }
-  for (const l of lines) {
-    // parse_faclev keeps a facility up to one past its names; a higher one is unknown (-1).
-    const fac = l.facility > FACILITY_NAMES.length ? -1 : l.facility
-    const lev = l.level
-    const valid = fac >= 0 && fac < FACILITY_NAMES.length && lev >= 0 && lev < LEVEL_NAMES.length
-    // Without a time format dmesg skips the record's time: it is 0.
-    const us = f.time === 'notime' ? 0 : Math.round(l.t)
-    const sec = Math.floor(us / 1e6)
-    const usec = us % 1e6
-    if (f.levels && (fac < 0 || !f.levels.has(lev))) continue
-    if (f.facilities && (fac < 0 || !f.facilities.has(fac))) continue
-    if (l.msg === '') {
-      if (!f.json) out.push('\n')
-      continue
-    }
-    if (f.json) {
-      // glibc's LOG_MAKEPRI(fac, pri) is (fac | pri): util-linux 2.38.1 passes the facility unshifted.
-      const members: string[] = []
-      if (valid) {
-        if (f.decode) members.push(`"fac": "${FACILITY_NAMES[fac]}"`, `"pri": "${LEVEL_NAMES[lev]}"`)
-        else members.push(`"pri": ${fac | lev}`)
+  const printer: DmesgPrinter = {bootTime: f.bootTime, print, end: () => (jsonOpen ? '}\n   ]\n}\n' : '')}
+  function print(lines: readonly LogLine[]): string {
+    const out: string[] = []
+    const bootSec = Math.floor(printer.bootTime / 1000)
+    for (const l of lines) {
+      // parse_faclev keeps a facility up to one past its names; a higher one is unknown (-1).
+      const fac = l.facility > FACILITY_NAMES.length ? -1 : l.facility
+      const lev = l.level
+      const valid = fac >= 0 && fac < FACILITY_NAMES.length && lev >= 0 && lev < LEVEL_NAMES.length
+      // Without a time format dmesg skips the record's time: it is 0.
+      const us = f.time === 'notime' ? 0 : Math.round(l.t)
+      const sec = Math.floor(us / 1e6)
+      const usec = us % 1e6
+      if (f.levels && (fac < 0 || !f.levels.has(lev))) continue
+      if (f.facilities && (fac < 0 || !f.facilities.has(fac))) continue
+      if (l.msg === '') {
+        if (!f.json) out.push('\n')
+        continue
       }
-      members.push(`"time": ${secs(sec, usec)}`, `"msg": ${JSON.stringify(l.msg)}`)
-      out.push(`${jsonOpen ? '},{' : '{\n   "dmesg": [\n      {'}\n         ${members.join(',\n         ')}\n      `)
-      jsonOpen = true
-      continue
-    }
-    let ts: string
-    let fp = ''
-    let reltimeNext = ''
-    if (f.raw) {
-      // The same LOG_MAKEPRI: `<7>` for daemon.notice; an unknown facility (-1) gives -1.
-      ts = `<${fac | lev}>[${secs(sec, usec)}] `
-    } else {
-      if (f.decode && valid) fp = `${FACILITY_NAMES[fac].padEnd(6)}:${LEVEL_NAMES[lev].padEnd(6)}: `
-      const at = (): Date => new Date((bootSec + sec) * 1000)
-      switch (f.time) {
-        case 'notime':
-          ts = ''
-          break
-        case 'ctime':
-          ts = `[${ctime(at())}] `
-          break
-        case 'ctime-delta':
-          ts = `[${ctime(at())} <${fixed(delta(sec, usec), 12)}>] `
-          break
-        case 'delta':
-          ts = `[<${fixed(delta(sec, usec), 12)}>] `
-          break
-        case 'reltime': {
-          const cur = at()
-          const d = delta(sec, usec)
-          const tm = {min: cur.getMinutes(), hour: cur.getHours(), yday: yday(cur)}
-          if (tm.min !== lastTm.min || tm.hour !== lastTm.hour || tm.yday !== lastTm.yday) ts = `[${shortCtime(cur)}] `
-          else ts = d < 10 ? `[  ${fixed(d, 8, true)}] ` : `[ ${fixed(d, 9, true)}] `
-          lastTm = tm
-          // -p: a record's further lines show no time passed.
-          reltimeNext = '[  +0.000000] '
-          break
+      if (f.json) {
+        // glibc's LOG_MAKEPRI(fac, pri) is (fac | pri): util-linux 2.38.1 passes the facility unshifted.
+        const members: string[] = []
+        if (valid) {
+          if (f.decode) members.push(`"fac": "${FACILITY_NAMES[fac]}"`, `"pri": "${LEVEL_NAMES[lev]}"`)
+          else members.push(`"pri": ${fac | lev}`)
         }
-        case 'time':
-          ts = `[${secs(sec, usec)}] `
-          break
-        case 'time-delta':
-          ts = `[${secs(sec, usec)} <${fixed(delta(sec, usec), 12)}>] `
-          break
-        case 'iso':
-          ts = `${iso(at(), usec)} `
-          break
+        members.push(`"time": ${secs(sec, usec)}`, `"msg": ${JSON.stringify(l.msg)}`)
+        out.push(`${jsonOpen ? '},{' : '{\n   "dmesg": [\n      {'}\n         ${members.join(',\n         ')}\n      `)
+        jsonOpen = true
+        continue
       }
+      let ts: string
+      let fp = ''
+      let reltimeNext = ''
+      if (f.raw) {
+        // The same LOG_MAKEPRI: `<7>` for daemon.notice; an unknown facility (-1) gives -1.
+        ts = `<${fac | lev}>[${secs(sec, usec)}] `
+      } else {
+        if (f.decode && valid) fp = `${FACILITY_NAMES[fac].padEnd(6)}:${LEVEL_NAMES[lev].padEnd(6)}: `
+        const at = (): Date => new Date((bootSec + sec) * 1000)
+        switch (f.time) {
+          case 'notime':
+            ts = ''
+            break
+          case 'ctime':
+            ts = `[${ctime(at())}] `
+            break
+          case 'ctime-delta':
+            ts = `[${ctime(at())} <${fixed(delta(sec, usec), 12)}>] `
+            break
+          case 'delta':
+            ts = `[<${fixed(delta(sec, usec), 12)}>] `
+            break
+          case 'reltime': {
+            const cur = at()
+            const d = delta(sec, usec)
+            const tm = {min: cur.getMinutes(), hour: cur.getHours(), yday: yday(cur)}
+            if (tm.min !== lastTm.min || tm.hour !== lastTm.hour || tm.yday !== lastTm.yday) ts = `[${shortCtime(cur)}] `
+            else ts = d < 10 ? `[  ${fixed(d, 8, true)}] ` : `[ ${fixed(d, 9, true)}] `
+            lastTm = tm
+            // -p: a record's further lines show no time passed.
+            reltimeNext = '[  +0.000000] '
+            break
+          }
+          case 'time':
+            ts = `[${secs(sec, usec)}] `
+            break
+          case 'time-delta':
+            ts = `[${secs(sec, usec)} <${fixed(delta(sec, usec), 12)}>] `
+            break
+          case 'iso':
+            ts = `${iso(at(), usec)} `
+            break
+        }
+      }
+      const indent = ts.length + fp.length
+      if (!f.forcePrefix) {
+        out.push(fp + ts + text(l.msg, f.noescape, indent) + '\n')
+        continue
+      }
+      // -p: strtok's lines (empty ones dropped), each behind the prefix.
+      const parts = l.msg.split('\n').filter((p) => p !== '')
+      if (parts.length === 0) out.push(fp + ts + '\n')
+      else out.push(parts.map((p, i) => fp + (i > 0 && reltimeNext ? reltimeNext : ts) + text(p, f.noescape, indent)).join('\n') + '\n')
     }
-    const indent = ts.length + fp.length
-    if (!f.forcePrefix) {
-      out.push(fp + ts + text(l.msg, f.noescape, indent) + '\n')
-      continue
-    }
-    // -p: strtok's lines (empty ones dropped), each behind the prefix.
-    const parts = l.msg.split('\n').filter((p) => p !== '')
-    if (parts.length === 0) out.push(fp + ts + '\n')
-    else out.push(parts.map((p, i) => fp + (i > 0 && reltimeNext ? reltimeNext : ts) + text(p, f.noescape, indent)).join('\n') + '\n')
+    return out.join('')
   }
-  if (jsonOpen) out.push('}\n   ]\n}\n')
-  return out.join('')
+  return printer
 }

@@ -175,8 +175,7 @@ interface Running {
 
 /** The running guest: monitors, signals, and the end. Resolves with the exit status. */
 async function serve(r: Running): Promise<number> {
-  const {locate} = await import('../../state/files.js')
-  const real = locate(r.env.state).real
+  const {watchState} = await import('../../state/watch.js')
   return new Promise<number>((resolve) => {
     const sinks = new Set<{session: QmpSession; write: (t: string) => void}>()
     // Keeps the process alive while the guest runs (signal handlers do not).
@@ -265,30 +264,14 @@ async function serve(r: Running): Promise<number> {
       }
     }
     // The other way round: a command that ends the guest (aplab guest stop, a host reboot)
-    // ends its process, as killing QEMU would. Every write replaces the state file.
-    let checking: Promise<void> | null = null
-    let again = false
-    const check = (): void => {
-      if (checking) return void (again = true)
-      checking = (async () => {
-        do {
-          again = false
-          try {
-            const w = await load(r.env.state)
-            const f = findGuest(w, r.name)
-            if (!f || !ours(f.guest, r.me)) await end({reason: 'host-signal', touch: false})
-          } catch {
-            // unreadable for now: the next change tells
-          }
-        } while (again && !ending)
-        checking = null
-      })()
-    }
-    const watcher = fs.watch(nodePath.dirname(real), (_ev, file) => {
-      if (file === nodePath.basename(real) && !ending) check()
+    // ends its process, as killing QEMU would.
+    const watch = watchState(r.env.state, async () => {
+      if (ending) return
+      const w = await load(r.env.state)
+      const f = findGuest(w, r.name)
+      if (!f || !ours(f.guest, r.me)) await end({reason: 'host-signal', touch: false})
     })
-    watcher.on('error', () => undefined)
-    stopWatching = () => watcher.close()
+    stopWatching = () => watch.close()
     if (r.daemon) {
       process.chdir('/')
       process.umask(0o027)
