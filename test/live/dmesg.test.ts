@@ -6,10 +6,11 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import YAML from 'yaml'
 
-import {KERN_INFO, KERN_NOTICE, KERN_WARNING, LOG_DAEMON, LOG_KERN, originOf} from '../../src/core/dmesg.js'
+import {KERN_INFO, KERN_NOTICE, KERN_WARNING, LOG_DAEMON, LOG_KERN, newRecords, originOf} from '../../src/core/dmesg.js'
 import type {LogLine} from '../../src/core/model.js'
 import {readWorld, worldToData} from '../../src/state/schema.js'
 import {DMESG_HELP, DMESG_VERSION, mayClear, runDmesg} from '../../src/tools/dmesg.js'
+import {dmesgOutput} from '../../src/views/dmesg.js'
 import {twoGuests} from '../invariant-edits.js'
 import {cleanSandboxes, sandbox} from './helpers.js'
 
@@ -191,6 +192,82 @@ describe('dmesg', () => {
     expect(DMESG_HELP).toContain('\nSupported log levels (priorities):\n   emerg - system is unusable\n')
   })
 })
+
+describe('dmesg -w, -W', () => {
+  const follow = (argv: string[], uid = 0, noFollow?: string) => {
+    const d = runDmesg(argv, LOG.slice(0, 2), BOOT, uid, noFollow)
+    return {...d, follow: d.follow !== undefined, more: d.follow?.print(LOG.slice(2)) ?? ''}
+  }
+
+  it('-w prints the records there are, then -W only those to come, in any format, -d and -H going on from the last', () => {
+    expect(follow(['-w', '-t'])).toEqual({stdout: `${A}\n${B}\n`, stderr: '', code: 0, clear: false, follow: true, more: `${C}\n`})
+    expect(follow(['--follow-new', '-t'])).toEqual({stdout: '', stderr: '', code: 0, clear: false, follow: true, more: `${C}\n`})
+    // -W wins over -w in either order, as util-linux's seek to the end does.
+    expect(follow(['-W', '-w']).stdout).toBe('')
+    expect(follow(['-w', '-W']).stdout).toBe('')
+    for (const f of [['-x'], ['-T'], ['-d'], ['-H'], ['-r'], ['-J'], ['-l', 'notice'], ['--time-format', 'iso']]) {
+      const d = follow(['-w', ...f])
+      // What a later dmesg prints, but -J's closing brackets: dmesg -w never gets there.
+      expect([f, d.stdout + d.more]).toEqual([f, dmesgOutput(LOG, {...FORMAT, ...formatOf(f)}).replace(/}\n {3}]\n}\n$/, '')])
+    }
+    expect(follow(['-w', '-d', '--time-format', 'iso']).stderr).toBe('dmesg: --show-delta is ignored when used together with iso8601 time format\n')
+  })
+
+  it('with -C only clears (util-linux clears and ends); with -c follows and never clears, so a user gets no EPERM', () => {
+    expect(follow(['-C', '-w'])).toEqual({stdout: '', stderr: '', code: 0, clear: true, follow: false, more: ''})
+    expect(follow(['-W', '--clear'], 1000)).toEqual({stdout: '', stderr: 'dmesg: clear kernel buffer failed: Operation not permitted\n', code: 1, clear: false, follow: false, more: ''})
+    expect(follow(['-c', '-w', '-t'], 1000)).toEqual({stdout: `${A}\n${B}\n`, stderr: '', code: 0, clear: false, follow: true, more: `${C}\n`})
+    expect(follow(['-w', '-t'], 1000).stdout).toBe(`${A}\n${B}\n`)
+  })
+
+  it('-S (not emulated) and -w are exclusive; usage errors come first; where nothing can come, -w and -W fail in one line', () => {
+    expect(follow(['-w', '-S'])).toMatchObject({stderr: 'dmesg: mutually exclusive arguments: --syslog --follow\n', code: 1, follow: false})
+    expect(follow(['-w', '-z'], 0, 'no\n')).toMatchObject({stderr: `dmesg: invalid option -- 'z'\n${TRY}`, code: 1})
+    expect(follow(['-w'], 0, 'no follow here\n')).toEqual({stdout: '', stderr: 'no follow here\n', code: 1, clear: false, follow: false, more: ''})
+    expect(follow(['-C', '-w'], 0, 'no follow here\n')).toMatchObject({code: 0, clear: true})
+  })
+
+  it('tells the new records from a later read of the buffer: after records dropped, a clear, or nothing new', () => {
+    const r = (n: number): LogLine => ({t: n * 1000, level: 6, facility: 0, msg: `r${n}`})
+    const prev = [r(1), r(2), r(3)]
+    expect(newRecords(prev, [r(1), r(2), r(3), r(4), r(5)])).toEqual([r(4), r(5)])
+    expect(newRecords(prev, [r(2), r(3), r(4)])).toEqual([r(4)])
+    expect(newRecords(prev, [r(3)])).toEqual([])
+    expect(newRecords(prev, prev)).toEqual([])
+    expect(newRecords(prev, [])).toEqual([])
+    expect(newRecords(prev, [r(4)])).toEqual([r(4)])
+    expect(newRecords([], [r(1)])).toEqual([r(1)])
+    // The same text at another time, or at another level, is another record.
+    expect(newRecords(prev, [{...r(3), t: 3001}])).toEqual([{...r(3), t: 3001}])
+    expect(newRecords(prev, [r(3), {...r(3), level: 4}])).toEqual([{...r(3), level: 4}])
+    // A full buffer: the oldest dropped as the newest come.
+    const full = Array.from({length: 2000}, (_, i) => r(i))
+    expect(newRecords(full, [...full.slice(3), r(2000), r(2001), r(2002)])).toEqual([r(2000), r(2001), r(2002)])
+  })
+})
+
+const FORMAT = {time: 'time', raw: false, decode: false, json: false, noescape: false, forcePrefix: false, bootTime: BOOT} as const
+/** The format options a few dmesg flags ask for, as runDmesg sets them. */
+function formatOf(f: string[]): Partial<Parameters<typeof dmesgOutput>[1]> {
+  switch (f[0]) {
+    case '-x':
+      return {decode: true}
+    case '-T':
+      return {time: 'ctime'}
+    case '-d':
+      return {time: 'time-delta'}
+    case '-H':
+      return {time: 'reltime'}
+    case '-r':
+      return {raw: true}
+    case '-J':
+      return {json: true, noescape: true}
+    case '-l':
+      return {levels: new Set([KERN_NOTICE])}
+    default:
+      return {time: 'iso'}
+  }
+}
 
 describe('the records in the state file', () => {
   it('are written <facility*8+level>MICROS TEXT and read back the same', () => {
