@@ -37,10 +37,8 @@ export async function followKmsg(env: Env, start: Followed, printer: DmesgPrinte
   let last = start
   // A state that is not there yet is the default host, a new one at each read: it starts when written.
   let existed = fs.existsSync(real)
-  let ready = false
   return new Promise<never>((_resolve, reject) => {
     const check = async (): Promise<void> => {
-      if (!ready) return
       const w = await load(env.state)
       if (!fs.existsSync(real)) {
         if (!existed) return
@@ -65,7 +63,6 @@ export async function followKmsg(env: Env, start: Followed, printer: DmesgPrinte
     }
     // Watching starts before the state read first is compared: nothing logged in between is missed.
     const watch = watchState(env.state, check)
-    ready = true
     watch.poke()
   })
 }
