@@ -134,7 +134,7 @@ export async function runVirsh(argv: readonly string[], hooks: VirshHooks): Prom
       connected = true
       const env: VirshEnv = {host, world, readFile: hooks.readFile, newUuid: hooks.newUuid, readonly}
       try {
-        runCommand(env, parsed, {out: (t) => (out += t), extra: (t) => (out += quiet ? '' : t)})
+        runCommand(env, parsed, {out: (t) => (out += t), extra: (t) => (out += quiet ? '' : t), quiet})
       } finally {
         // vshError flushes stdout before it writes the error.
         stdout += out
