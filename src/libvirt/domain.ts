@@ -6,7 +6,7 @@
 
 import {LATEST_MACHINE} from '../core/qemu/cmdline.js'
 import {VirError} from './errors.js'
-import {type Out, type XElement, type XmlContext, child, children, el, formatXml, fromParsed, parseXml, textEl} from './xml.js'
+import {type Out, escapeString, type XElement, type XmlContext, child, children, el, formatXml, fromParsed, parseXml, textEl} from './xml.js'
 
 export const EMULATOR = '/usr/bin/qemu-system-s390x'
 
@@ -40,6 +40,9 @@ export interface DomainDef {
   onPoweroff: string
   onReboot: string
   onCrash: string
+  /** <title> (one line) and <description>, as libvirt keeps them: absent when empty. */
+  title?: string
+  description?: string
   hostdevs: HostdevDef[]
   /** Devices aplab does not model, kept as written (disks, interfaces, ...). */
   otherDevices: Out[]
@@ -137,7 +140,7 @@ export function parseHostdev(e: XElement): HostdevDef | null {
   if (type !== 'mdev') return null
   const model = enumAttr(e, 'model', ['vfio-pci', 'vfio-ccw', 'vfio-ap'] as const, true)
   const managed = e.attrs.managed === 'yes'
-  const addr = child(child(e, 'source') ?? {name: '', attrs: {}, children: [], text: ''}, 'address')
+  const addr = child(child(e, 'source') ?? {name: '', attrs: {}, children: [], text: '', value: ''}, 'address')
   if (!addr) throw new VirError('XML_ERROR', 'Missing <source> element in hostdev device')
   const raw = addr.attrs.uuid
   if (raw === undefined) throw missingAttr('uuid', 'address')
@@ -177,6 +180,10 @@ export function parseDomainXml(text: string, o: ParseOptions): DomainDef {
     if (u === null) throw new VirError('INTERNAL_ERROR', 'malformed uuid element')
     uuid = u
   }
+  // virDomainDefParseIDs: string(./title[1]) and string(./description[1]); an empty string is none.
+  const title = child(root, 'title')?.value || undefined
+  if (title !== undefined && title.includes('\n')) throw new VirError('XML_ERROR', "Domain title can't contain newlines")
+  const description = child(root, 'description')?.value || undefined
   const memory = memoryKiB(child(root, 'memory'), './memory[1]')
   if (memory === undefined || memory === 0)
     throw new VirError('XML_ERROR', 'Memory size must be specified via <memory> or in the <numa> configuration')
@@ -221,6 +228,8 @@ export function parseDomainXml(text: string, o: ParseOptions): DomainDef {
     onPoweroff: action('on_poweroff', 'destroy'),
     onReboot: action('on_reboot', 'restart'),
     onCrash: action('on_crash', 'destroy'),
+    ...(title !== undefined ? {title} : {}),
+    ...(description !== undefined ? {description} : {}),
     hostdevs,
     otherDevices,
   }
@@ -257,6 +266,9 @@ function hostdevOut(h: HostdevDef, live: boolean): Out {
   ])
 }
 
+/** <title>/<description>: the text as virBufferEscapeString writes it (quotes escaped, control characters but tab and newlines dropped). */
+const metaText = (name: string, text: string): Out => ({name, text: escapeString(text), rawText: true})
+
 /** The XML `virsh dumpxml` prints: the live definition with the domain's id, or the inactive one. */
 export function formatDomain(d: DomainDef, live: {id: number} | null): string {
   const isLive = live !== null
@@ -264,6 +276,8 @@ export function formatDomain(d: DomainDef, live: {id: number} | null): string {
     el('domain', [['type', d.type], ['id', live?.id]], [
       textEl('name', d.name),
       textEl('uuid', d.uuid),
+      ...(d.title !== undefined ? [metaText('title', d.title)] : []),
+      ...(d.description !== undefined ? [metaText('description', d.description)] : []),
       textEl('memory', d.memory, [['unit', 'KiB']]),
       textEl('currentMemory', d.currentMemory, [['unit', 'KiB']]),
       textEl('vcpu', d.vcpus, [['placement', 'static']]),

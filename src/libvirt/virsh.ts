@@ -42,6 +42,8 @@ export interface VirshOut {
   out: (s: string) => void
   /** Messages --quiet suppresses (vshPrintExtra). */
   extra: (s: string) => void
+  /** --quiet: tables have no header (vshTablePrintToStdout). */
+  quiet?: boolean
 }
 
 const b = (name: string): OptDef => ({name, type: 'bool', help: ''})
@@ -68,7 +70,7 @@ export const COMMANDS: CmdDef[] = [
   {
     name: 'list',
     summary: 'list domains',
-    opts: [b('inactive'), b('all'), b('transient'), b('persistent'), b('autostart'), b('no-autostart'), b('state-running'), b('state-paused'), b('state-shutoff'), b('state-other'), b('uuid'), b('name'), b('id'), b('table')],
+    opts: [b('inactive'), b('all'), b('transient'), b('persistent'), b('autostart'), b('no-autostart'), b('state-running'), b('state-paused'), b('state-shutoff'), b('state-other'), b('uuid'), b('name'), b('id'), b('table'), b('title')],
     exclusive: [
       ['table', 'name'],
       ['table', 'uuid'],
@@ -145,11 +147,64 @@ function readXml(env: VirshEnv, path: string): string {
   }
 }
 
-/** A table as vsh-table.c prints it. */
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
-  const line = (r: string[]): string => r.map((cell, c) => ' ' + cell + (c < r.length - 1 ? ' '.repeat(widths[c] - cell.length + 2) : '')).join('') + '\n'
-  return line(rows[0]) + '-'.repeat(widths.reduce((a, w) => a + w + 3, 0)) + '\n' + rows.slice(1).map(line).join('')
+/** wcwidth in a UTF-8 locale: combining marks 0, East Asian wide and fullwidth 2, the rest 1. */
+function wcwidth(ch: string): number {
+  if (/\p{Mn}|\p{Me}|\p{Cf}/u.test(ch)) return 0
+  const c = ch.codePointAt(0)!
+  const wide =
+    (c >= 0x1100 && c <= 0x115f) ||
+    (c >= 0x2e80 && c <= 0xa4cf && c !== 0x303f) ||
+    (c >= 0xac00 && c <= 0xd7a3) ||
+    (c >= 0xf900 && c <= 0xfaff) ||
+    (c >= 0xfe30 && c <= 0xfe4f) ||
+    (c >= 0xff00 && c <= 0xff60) ||
+    (c >= 0xffe0 && c <= 0xffe6) ||
+    (c >= 0x1f300 && c <= 0x1f64f) ||
+    (c >= 0x1f900 && c <= 0x1f9ff) ||
+    (c >= 0x20000 && c <= 0x3fffd)
+  return wide ? 2 : 1
+}
+
+const hex = (b: number): string => '\\x' + b.toString(16).padStart(2, '0')
+
+/**
+ * vsh-table.c vshTableSafeEncode (util-linux's mbs_safe_encode): ASCII
+ * control characters and the backslash of a `\x` as `\xHH`, characters a
+ * UTF-8 locale cannot print as `\xHH` per byte; the width on the terminal.
+ */
+export function safeEncode(s: string): {text: string; width: number} {
+  let text = ''
+  let width = 0
+  const chars = [...s]
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]
+    const c = ch.codePointAt(0)!
+    if (c < 0x20 || c === 0x7f || (ch === '\\' && chars[i + 1] === 'x')) {
+      text += hex(c)
+      width += 4
+    } else if (c < 0x80) {
+      text += ch
+      width++
+    } else if ((c >= 0x80 && c <= 0x9f) || /\p{Cs}|\p{Co}|\p{Cn}/u.test(ch)) {
+      for (const b of Buffer.from(ch, 'utf8')) text += hex(b)
+      width += 4 * Buffer.byteLength(ch, 'utf8')
+    } else {
+      text += ch
+      width += wcwidth(ch)
+    }
+  }
+  return {text, width}
+}
+
+/** A table as vsh-table.c prints it; without the header (--quiet) its widths do not count either. */
+function table(rows: string[][], header = true): string {
+  const cells = rows.map((r) => r.map(safeEncode))
+  const counted = header ? cells : cells.slice(1)
+  const widths = cells[0].map((_, c) => Math.max(0, ...counted.map((r) => r[c].width)))
+  const line = (r: Array<{text: string; width: number}>): string =>
+    r.map((cell, c) => ' ' + cell.text + (c < r.length - 1 ? ' '.repeat(widths[c] - cell.width + 2) : '')).join('') + '\n'
+  const body = cells.slice(1).map(line).join('')
+  return header ? line(cells[0]) + '-'.repeat(widths.reduce((a, w) => a + w + 3, 0)) + '\n' + body : body
 }
 
 function list(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
@@ -175,7 +230,10 @@ function list(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
     }
     return
   }
-  io.out(table([['Id', 'Name', 'State'], ...sorted.map((d) => [idOf(d), d.name, STATE_WORD(h, d)])]))
+  // --title: virDomainGetMetadata(VIR_DOMAIN_METADATA_TITLE) of the current definition, '' when it has none.
+  const title = (d: LibvirtDomain): string => (drv.isActive(h, d) ? drv.liveDef(h, d) : drv.configDef(d)).title ?? ''
+  const head = has('title') ? ['Id', 'Name', 'State', 'Title'] : ['Id', 'Name', 'State']
+  io.out(table([head, ...sorted.map((d) => [idOf(d), d.name, STATE_WORD(h, d), ...(has('title') ? [title(d)] : [])])], !io.quiet))
 }
 
 function dominfo(env: VirshEnv, d: LibvirtDomain, io: VirshOut): void {

@@ -15,6 +15,8 @@ export interface XElement {
   children: XElement[]
   /** The element's own text (its text nodes joined), untrimmed. */
   text: string
+  /** Its string value (XPath string()): the text of the element and its descendants in document order. */
+  value: string
 }
 
 /** The context names libvirt gives libxml2 (virXMLParse's url). */
@@ -37,12 +39,18 @@ function toElement(node: Ordered, entities: ReadonlyMap<string, Entity>): XEleme
   // No prototype: an attribute may be named __proto__.
   const attrs = Object.create(null) as Record<string, string>
   for (const [k, v] of Object.entries(node[':@'] ?? {})) attrs[unmark(k)] = decode(String(v), entities)
-  const el: XElement = {name: unmark(key), attrs, children: [], text: ''}
+  const el: XElement = {name: unmark(key), attrs, children: [], text: '', value: ''}
   for (const k of kids) {
-    if ('#text' in k) el.text += decode(String(k['#text']), entities)
-    else {
+    if ('#text' in k) {
+      const t = decode(String(k['#text']), entities)
+      el.text += t
+      el.value += t
+    } else {
       const c = toElement(k, entities)
-      if (c) el.children.push(c)
+      if (c) {
+        el.children.push(c)
+        el.value += c.value
+      }
     }
   }
   return el
@@ -211,6 +219,9 @@ export const children = (el: XElement, name: string): XElement[] => el.children.
 // Formatting
 
 const escAttr = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;')
+/** virBufferEscapeString: the five XML characters as entities; control characters other than tab, newline and carriage return dropped. */
+export const escapeString = (s: string): string =>
+  s.replace(/[<>&"'\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => ({'<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;'})[c] ?? '')
 const escText = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 /** An element to format: attributes in order, and either text or child elements. */
@@ -223,6 +234,8 @@ export interface Out {
   open?: boolean
   /** Attribute values as they are (printed with virBufferAsprintf, not escaped). */
   raw?: boolean
+  /** The text is escaped already (escapeString). */
+  rawText?: boolean
 }
 
 export const el = (name: string, attrs: Out['attrs'] = [], children: Out[] = []): Out => ({name, attrs, children})
@@ -235,7 +248,7 @@ export function formatXml(root: Out, indent = 0): string {
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => ` ${k}='${root.raw ? String(v) : escAttr(String(v))}'`)
     .join('')
-  if (root.text !== undefined) return `${pad}<${root.name}${attrs}>${escText(root.text)}</${root.name}>\n`
+  if (root.text !== undefined) return `${pad}<${root.name}${attrs}>${root.rawText ? root.text : escText(root.text)}</${root.name}>\n`
   const kids = root.children ?? []
   if (kids.length === 0 && !root.open) return `${pad}<${root.name}${attrs}/>\n`
   return `${pad}<${root.name}${attrs}>\n${kids.map((k) => formatXml(k, indent + 2)).join('')}${pad}</${root.name}>\n`

@@ -11,7 +11,8 @@ export interface OptDef {
   key: string
   short?: string
   long?: string
-  arg: 'none' | 'required'
+  /** `optional`: a value only as `--name=VALUE` or right after the letter (`-vVALUE`). */
+  arg: 'none' | 'required' | 'optional'
   /**
    * The int `val` of a long option without a letter (s390-tools number them
    * from 0x80). glibc puts it into optopt when such an option is given a value
@@ -24,7 +25,8 @@ export interface OptDef {
 export const opt = (key: string, short?: string, long?: string, arg: OptDef['arg'] = 'none'): OptDef => ({key, short, long, arg})
 
 export type GetoptEvent =
-  | {kind: 'opt'; key: string; arg?: string}
+  /** `word`: the argument the option was read from (`--name...` when given by its long name). */
+  | {kind: 'opt'; key: string; arg?: string; word?: string}
   /**
    * getopt returned '?'. `word` is argv[optind - 1]; `optopt` is 0 for an
    * unknown or ambiguous long option, else the option character (or a long
@@ -83,11 +85,12 @@ export function getoptLong(argv: string[], defs: OptDef[], posixlyCorrect = proc
         if (def.arg === 'none') {
           // getopt.c process_long_option: "doesn't allow an argument", optopt = pfound->val.
           if (eq >= 0) yield {kind: 'invalid', word, optopt: def.short ? def.short.charCodeAt(0) : (def.val ?? 0)}
-          else yield {kind: 'opt', key: def.key}
+          else yield {kind: 'opt', key: def.key, word}
           continue
         }
-        if (eq >= 0) yield {kind: 'opt', key: def.key, arg: word.slice(eq + 1)}
-        else if (i < argv.length) yield {kind: 'opt', key: def.key, arg: argv[i++]}
+        if (eq >= 0) yield {kind: 'opt', key: def.key, arg: word.slice(eq + 1), word}
+        else if (def.arg === 'optional') yield {kind: 'opt', key: def.key, word}
+        else if (i < argv.length) yield {kind: 'opt', key: def.key, arg: argv[i++], word}
         else yield {kind: 'missing', word}
         continue
       }
@@ -106,6 +109,7 @@ export function getoptLong(argv: string[], defs: OptDef[], posixlyCorrect = proc
           continue
         }
         if (k + 1 < bytes.length) yield {kind: 'opt', key: def.key, arg: bytes.subarray(k + 1).toString('utf8')}
+        else if (def.arg === 'optional') yield {kind: 'opt', key: def.key}
         else if (i < argv.length) yield {kind: 'opt', key: def.key, arg: argv[i++]}
         else yield {kind: 'missing', word}
         break

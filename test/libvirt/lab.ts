@@ -92,6 +92,14 @@ export class Lab {
         return this.files[p]
       },
       newUuid: () => `00000000-0000-4000-8000-${String(++this.uuids).padStart(12, '0')}`,
+      openLog: (p) => {
+        if (p.startsWith('/nonexistent/')) throw Object.assign(new Error('ENOENT'), {code: 'ENOENT'})
+        this.files[p] ??= ''
+      },
+      writeLog: (p, t) => {
+        this.files[p] += t
+      },
+      pid: 4242,
     })
     return {stdout: r.stdout, stderr: r.stderr, code: r.code}
   }

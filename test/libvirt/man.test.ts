@@ -18,7 +18,7 @@ describe('virsh(1)', () => {
   it.each(COMMANDS.flatMap((c) => c.opts.filter((o) => !o.positional).map((o) => [c.name, `--${o.name}`])))('%s: documents %s', (_cmd, opt) => {
     expect(mentions(opt)).toBe(true)
   })
-  it.each(['-c', '--connect', '-q', '--quiet', '-r', '--readonly', '-h', '--help', '-v', '--version', '-V'])('documents the global option %s', (opt) => {
+  it.each(['-c', '--connect', '-q', '--quiet', '-r', '--readonly', '-t', '--timing', '-d', '--debug', '-e', '--escape', '-k', '--keepalive-interval', '-K', '--keepalive-count', '-l', '--log', '-h', '--help', '-v', '--version', '-V'])('documents the global option %s', (opt) => {
     expect(mentions(opt)).toBe(true)
   })
 })

@@ -424,6 +424,8 @@ describe('qemu-system-s390x drop-in', () => {
     const cases: Array<[string[], string]> = [
       [['-daemonize', '-monitor', 'stdio'], 'qemu-system-s390x: -monitor stdio: cannot use stdio with -daemonize\n'],
       [['-daemonize', '-nographic'], 'qemu-system-s390x: -nographic cannot be used with -daemonize\n'],
+      [['-daemonize', '-serial', 'stdio'], "qemu-system-s390x: -serial stdio: cannot use stdio with -daemonize\nqemu-system-s390x: -serial stdio: could not connect serial device to character backend 'stdio'\n"],
+      [['-daemonize', '-chardev', 'stdio,id=c0'], 'qemu-system-s390x: -chardev stdio,id=c0: cannot use stdio with -daemonize\n'],
       [['-bogus'], 'qemu-system-s390x: -bogus: invalid option\n'],
       [['-mon', 'chardev=m0,mode=control'], 'qemu-system-s390x: -mon chardev=m0,mode=control: aplab emulates the monitor only as -monitor or -qmp on stdio, none or unix:PATH,server=on,wait=off\n'],
       [['-name', 'guest=g1', '-cpu', 'host,ap=on', '-device', `vfio-ap,sysfsdev=/sys/bus/mdev/devices/${U2}`], `qemu-system-s390x: -device vfio-ap,sysfsdev=/sys/bus/mdev/devices/${U2}: vfio /sys/bus/mdev/devices/${U2}: no such host device: No such file or directory\n`],

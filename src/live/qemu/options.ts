@@ -1,5 +1,6 @@
 // The options of qemu-system-s390x that concern the process rather than the
-// machine: -daemonize, -monitor, -qmp, -pidfile, -nographic. The machine's
+// machine: -daemonize, -monitor, -qmp, -pidfile, -nographic, and the stdio
+// chardevs (-serial, -chardev) a daemon refuses. The machine's
 // options (-cpu, -device, -name, ...) are read by core/qemu/cmdline.ts parseQemuArgs
 // through the same start as `aplab guest start`; this only picks out the
 // process's part and refuses what QEMU refuses about it.
@@ -72,11 +73,33 @@ function unsupported(location: string): never {
   throw new OptionRefusal(`qemu-system-s390x: ${location}: aplab emulates the monitor only on stdio, none or unix:PATH,server=on,wait=off\n`)
 }
 
+/**
+ * A -chardev's backend and id (QemuOpts with the implied `backend`):
+ * `stdio,id=x` or `id=x,backend=stdio`.
+ */
+function chardevSpec(spec: string): {backend?: string; id?: string} {
+  const out: {backend?: string; id?: string} = {}
+  spec.split(',').forEach((item, k) => {
+    const eq = item.indexOf('=')
+    if (eq < 0 && k === 0) out.backend = item
+    else if (item.startsWith('backend=')) out.backend = item.slice(8)
+    else if (item.startsWith('id=')) out.id = item.slice(3)
+  })
+  return out
+}
+
 /** Pick the process's options out of QEMU's arguments (which still go whole to parseQemuArgs). */
 export function processOptions(argv: readonly string[], cwd: string): ProcessOptions {
   const o: ProcessOptions = {daemonize: false, monitors: [], version: false}
   let nographic = false
-  let stdioAt: string | null = null
+  // system/vl.c: what the user sets up disables QEMU's default serial port and monitor.
+  let defaultSerial = true
+  let defaultMonitor = true
+  let hasDefaults = true
+  // Chardevs created early (qemu_create_early_backends: -chardev and the monitors', in command-line order).
+  let stdioChardevAt: string | null = null
+  // -serial ports, created late (qemu_create_late_backends, serial_parse).
+  let stdioSerial: {spec: string; location: string} | null = null
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (!a.startsWith('-')) continue
@@ -89,21 +112,43 @@ export function processOptions(argv: readonly string[], cwd: string): ProcessOpt
     const location = d.takesArgument ? `${a} ${arg}` : a
     if (name === 'daemonize') o.daemonize = true
     else if (name === 'nographic') nographic = true
+    else if (name === 'nodefaults') hasDefaults = false
     else if (name === 'version') o.version = true
     else if (name === 'pidfile') o.pidfile = path.resolve(cwd, arg!)
     else if (name === 'mon')
       throw new OptionRefusal(`qemu-system-s390x: ${location}: aplab emulates the monitor only as -monitor or -qmp on stdio, none or unix:PATH,server=on,wait=off\n`)
     else if (name === 'monitor' || name === 'qmp') {
+      defaultMonitor = false
       const t = transport(arg!, location, cwd)
       if (t) o.monitors.push({mode: name === 'qmp' ? 'qmp' : 'hmp', transport: t, location})
-      if (t?.kind === 'stdio') stdioAt ??= location
+      if (t?.kind === 'stdio') stdioChardevAt ??= location
+    } else if (name === 'serial') {
+      defaultSerial = false
+      if (arg!.startsWith('mon:')) defaultMonitor = false
+      if (arg === 'stdio' || arg === 'mon:stdio') stdioSerial ??= {spec: arg, location}
+    } else if (name === 'chardev') {
+      // A chardev without an id fails whether or not QEMU is a daemon; aplab leaves it be.
+      const c = chardevSpec(arg!)
+      if (c.backend === 'stdio' && c.id) stdioChardevAt ??= location
     }
   }
   if (o.daemonize) {
-    // system/vl.c: -nographic redirects the serial port and monitor to stdio,
-    // which a daemon has not; a stdio chardev refuses (chardev/char-stdio.c).
-    if (nographic) refuse('-nographic cannot be used with -daemonize', null)
-    if (stdioAt) refuse('cannot use stdio with -daemonize', stdioAt)
+    // system/vl.c qemu_create_default_devices: -nographic would put the default
+    // serial port and monitor on stdio, which a daemon has not (a no-op when
+    // both are given otherwise).
+    if (nographic && hasDefaults && (defaultSerial || defaultMonitor)) refuse('-nographic cannot be used with -daemonize', null)
+    // chardev/char-stdio.c: a stdio chardev refuses; error_fatal at the option's place.
+    if (stdioChardevAt) refuse('cannot use stdio with -daemonize', stdioChardevAt)
+    // serial_parse: qemu_chr_new_noreplay reports the chardev's error, then the port fails.
+    if (stdioSerial)
+      throw new OptionRefusal(
+        [
+          ...stderrError('cannot use stdio with -daemonize', stdioSerial.location),
+          ...stderrError(`could not connect serial device to character backend '${stdioSerial.spec}'`, stdioSerial.location),
+        ]
+          .map((l) => l + '\n')
+          .join(''),
+      )
   }
   return o
 }
