@@ -4,7 +4,8 @@
 import {afterAll, describe, expect, it} from 'vitest'
 
 import type {Host} from '../../src/core/model.js'
-import {type KmodResult, KMOD_VERSION, loadedModules, lsmodText, modprobeHelp, parseLsmod, parseModprobe, runModprobe} from '../../src/tools/kmod.js'
+import {loadedModules} from '../../src/core/modules.js'
+import {type KmodResult, KMOD_VERSION, lsmodText, modprobeHelp, parseLsmod, parseModprobe, runModprobe} from '../../src/tools/kmod.js'
 import {newWorld} from '../../src/state/store.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {cleanSandboxes, sandbox} from './helpers.js'
