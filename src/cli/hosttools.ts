@@ -38,7 +38,8 @@ export async function runHostTool(tool: HostTool, argv: string[], env: Env): Pro
   const kmod = await import('../tools/kmod.js')
   let r: {stdout: string; stderr: string; code: number}
   if (tool === 'lsmod') {
-    r = kmod.parseLsmod(argv) ?? {stdout: kmod.lsmodText(kmod.loadedModules(pickHost(await store.load(env.state), env.host))), stderr: '', code: 0}
+    const {loadedModules} = await import('../core/modules.js')
+    r = kmod.parseLsmod(argv) ?? {stdout: kmod.lsmodText(loadedModules(pickHost(await store.load(env.state), env.host))), stderr: '', code: 0}
   } else {
     const a = kmod.parseModprobe(argv)
     if ('code' in a) r = a

@@ -7,7 +7,7 @@ import {load} from '../state/store.js'
 export default class Shell extends RawCommand {
   static override summary = "Run a command (default: $SHELL) with the live host as the machine's /sys, /proc files and /etc/mdevctl.d, /etc/udev/rules.d"
   static override description =
-    "The command runs in a private mount namespace (util-linux unshare; a user namespace too when the caller is not root) where the host's live file system (aplab mount) is laid over /sys, /proc/cmdline, /proc/cio_ignore, /etc/mdevctl.d and /etc/udev/rules.d, and the drop-ins (lszcrypt, chzcrypt, chzdev, lszdev, mdevctl, lsmdev, virsh, modprobe, lsmod, dmesg, qemu-system-s390x) come first on PATH: a script written for a real host runs unchanged. The real machine's /sys and /etc are never touched. The exit status is the command's. See aplab-shell(1)."
+    "The command runs in a private mount namespace (util-linux unshare; a user namespace too when the caller is not root) where the host's live file system (aplab mount) is laid over /sys, /proc/cmdline, /proc/cio_ignore, /proc/modules, /etc/mdevctl.d and /etc/udev/rules.d, and the drop-ins (lszcrypt, chzcrypt, chzdev, lszdev, mdevctl, lsmdev, virsh, modprobe, lsmod, dmesg, qemu-system-s390x) come first on PATH: a script written for a real host runs unchanged. The real machine's /sys and /etc are never touched. The exit status is the command's. See aplab-shell(1)."
   static override examples = ['<%= config.bin %> shell -- ./provision.sh', '<%= config.bin %> shell --host lpar2', "<%= config.bin %> shell -- sh -c 'cat /sys/bus/ap/apmask'"]
   static override strict = false
   static override usage = 'shell [--state FILE] [--host NAME] [-- COMMAND [ARGS...]]'

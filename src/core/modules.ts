@@ -2,7 +2,7 @@
 // unloading them does.
 
 import {KernelError, ToolExit, strerror} from './errors.js'
-import type {Host} from './model.js'
+import type {Guest, Host} from './model.js'
 import {capable} from './perm.js'
 import {loadVfioAp, unloadVfioAp} from './vfio.js'
 
@@ -14,6 +14,51 @@ export const BUILTIN = ['ap']
 /** Loaded at boot and used by the AP bus devices; they cannot be removed while cards exist. */
 export const ZCRYPT = ['zcrypt', 'zcrypt_cex4']
 export const LOADABLE = ['vfio_ap']
+
+/**
+ * A loaded module as the kernel shows it in /proc/modules and
+ * /sys/module/NAME (and lsmod, which reads those): one list, so that they
+ * always agree.
+ */
+export interface LoadedModule {
+  name: string
+  /** Bytes of its core sections: /sys/module/NAME/coresize, and /proc/modules' size (its init sections are freed once it is live). */
+  size: number
+  /** module_refcount(): the modules that use it, and references taken by users (an open vfio device). */
+  refcnt: number
+  /** The modules that use its symbols (/sys/module/NAME/holders/, /proc/modules' dependency column). */
+  holders: string[]
+  /** Its drivers, `BUS:DRIVER` (/sys/module/NAME/drivers/, linked to /sys/bus/BUS/drivers/DRIVER). */
+  drivers: string[]
+  /** Where its text lies, as root reads it in /proc/modules (16 hex digits). */
+  address: string
+}
+
+/** What each module aplab models is: sizes of an s390x 6.15 kernel's modules and their text addresses in the module area (illustrative, fixed). */
+const MODULE: Record<string, {size: number; address: string; drivers: string[]}> = {
+  zcrypt: {size: 151552, address: '000003ff80410000', drivers: []},
+  zcrypt_cex4: {size: 57344, address: '000003ff80448000', drivers: ['ap:cex4card', 'ap:cex4queue']},
+  vfio_ap: {size: 65536, address: '000003ff805d0000', drivers: ['ap:vfio_ap', 'mdev:vfio_ap_mdev']},
+}
+
+const loaded = (name: string, refcnt: number, holders: string[] = []): LoadedModule => ({name, refcnt, holders, ...MODULE[name]})
+
+/**
+ * zcrypt and zcrypt_cex4 as a kernel with an AP bus has them: udev loads
+ * zcrypt_cex4 for the AP devices, and with it zcrypt, whose symbols it uses
+ * (one reference, its holder).
+ */
+const zcrypt = (): LoadedModule[] => [loaded('zcrypt_cex4', 0), loaded('zcrypt', 1, ['zcrypt_cex4'])]
+
+/** The host's loaded modules, the most recently loaded first (as the kernel's module list, and so /proc/modules, has them). */
+export function loadedModules(host: Host): LoadedModule[] {
+  return [...(host.runtime.modules.includes('vfio_ap') ? [loaded('vfio_ap', vfioApUsers(host))] : []), ...zcrypt()]
+}
+
+/** A guest's loaded modules: the zcrypt ones where it has an AP bus (the `ap` CPU feature), none otherwise. */
+export function guestModules(g: Guest): LoadedModule[] {
+  return g.features.ap ? zcrypt() : []
+}
 
 /** Guests holding a reference on vfio_ap: each running guest with an mdev open (vfio's module reference). */
 export function vfioApUsers(host: Host): number {

@@ -6,8 +6,8 @@
 //   its own mount at /sys or /etc, or a read of its own files would wait
 //   for itself;
 // - a second one (unshare again), which inherits that mount and lays it
-//   over /sys, /proc/cmdline and /proc/cio_ignore (where this machine's
-//   /proc has them), /etc/mdevctl.d and /etc/udev/rules.d, then runs the
+//   over /sys, /proc/cmdline, /proc/cio_ignore and /proc/modules (where
+//   this machine's /proc has them), /etc/mdevctl.d and /etc/udev/rules.d, then runs the
 //   command with the drop-ins first on PATH.
 // This process exits with the command's status.
 
@@ -30,7 +30,7 @@ const LAY_OVER = `
 m=$1 ov=$2; shift 2
 fail() { echo "aplab: cannot lay the live host over $1" >&2; exit 1; }
 mount --bind "$m/sys" /sys || fail /sys
-for f in cmdline cio_ignore; do
+for f in cmdline cio_ignore modules; do
   if [ -e "/proc/$f" ]; then mount --bind "$m/proc/$f" "/proc/$f" || fail "/proc/$f"; fi
 done
 if [ ! -d /etc/mdevctl.d ] || [ ! -d /etc/udev/rules.d ]; then

@@ -3,6 +3,9 @@
 
 import {guestBus} from '../core/guest.js'
 import type {Guest, Host} from '../core/model.js'
+import {guestModules} from '../core/modules.js'
+import {capable} from '../core/perm.js'
+import {procModulesText} from '../views/sysfs.js'
 import {type BusRef, busApDir, devicesApDir} from './ap.js'
 import {moduleDir} from './module.js'
 import {procDir} from './proc.js'
@@ -17,13 +20,17 @@ export function guestVfs(host: Host, g: Guest, uid = 0): Vfs {
     },
   }
   const ap = g.features.ap
+  const modules = () => guestModules(g)
   return new Vfs(
     dir({
-      proc: procDir(() => g.runtime),
+      proc: procDir(
+        () => g.runtime,
+        () => procModulesText(modules(), capable(uid, 'CAP_SYSLOG')),
+      ),
       sys: dir({
         bus: dir(ap ? {ap: busApDir(ref)} : {}),
         devices: dir(ap ? {ap: devicesApDir(ref)} : {}),
-        module: moduleDir(() => g.runtime),
+        module: moduleDir(() => g.runtime, modules),
       }),
     }),
     uid,

@@ -1,5 +1,5 @@
 // /proc of a host or a guest: the command line its kernel booted with, its
-// uptime, and the CCW device blacklist (see core/cio.ts).
+// uptime, the CCW device blacklist (see core/cio.ts) and the loaded modules.
 
 import {showBlacklist, writeBlacklist} from '../core/cio.js'
 import {now} from '../core/clock.js'
@@ -7,7 +7,8 @@ import {KernelError} from '../core/errors.js'
 import type {Runtime} from '../core/model.js'
 import {type DirNode, dir, ro, rw} from './vfs.js'
 
-export function procDir(rt: () => Runtime): DirNode {
+/** @param modules the text of /proc/modules for the reader */
+export function procDir(rt: () => Runtime, modules: () => string): DirNode {
   const uptime = () => Math.max(0, (now() - rt().bootTime) / 1000).toFixed(2)
   return dir({
     cio_ignore: rw(
@@ -19,6 +20,7 @@ export function procDir(rt: () => Runtime): DirNode {
       },
     ),
     cmdline: ro(() => rt().cmdline + '\n'),
+    modules: ro(modules),
     uptime: ro(() => `${uptime()} ${uptime()}\n`),
   })
 }

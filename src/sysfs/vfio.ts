@@ -89,7 +89,11 @@ export function vfioApLinks(host: Host): {mdevBus: () => DirNode | undefined; ma
     mdevBus: when(() =>
       dir({
         devices: byUuid(host, (u) => link(`../../../devices/vfio_ap/matrix/${u}`)),
-        drivers: dir({vfio_ap_mdev: driverDir({}, byUuid(host, (u) => link(`../../../../devices/vfio_ap/matrix/${u}`)))}),
+        // vfio_ap registers vfio_ap_mdev with its module as owner (module_add_driver links them);
+        // the matrix bus's driver has none, so it has no module link.
+        drivers: dir({
+          vfio_ap_mdev: driverDir({module: link('../../../../module/vfio_ap')}, byUuid(host, (u) => link(`../../../../devices/vfio_ap/matrix/${u}`))),
+        }),
         drivers_autoprobe: ro(() => '1\n'),
         drivers_probe: wo(() => undefined),
         uevent: wo(() => undefined),

@@ -5,7 +5,7 @@
 // what -r does with a module that is not loaded, and lsmod's table.
 
 import {ToolExit} from '../core/errors.js'
-import {BUILTIN, KERNEL_RELEASE, LOADABLE, ZCRYPT, modprobe, vfioApUsers} from '../core/modules.js'
+import {BUILTIN, KERNEL_RELEASE, LOADABLE, type LoadedModule, ZCRYPT, modprobe} from '../core/modules.js'
 import type {Host} from '../core/model.js'
 import {type OptDef, getoptLong, getoptMessage, opt as o} from './getopt.js'
 
@@ -20,8 +20,6 @@ export const KMOD_VERSION = 'kmod version 34\n+ZSTD +XZ +ZLIB +LIBCRYPTO -EXPERI
 
 /** Where each module's file would be (modprobe -n prints it). */
 const KO_PATH: Record<string, string> = {vfio_ap: `/lib/modules/${KERNEL_RELEASE}/kernel/drivers/s390/crypto/vfio_ap.ko.xz`}
-/** Module sizes as /sys/module/NAME/coresize gives them on an s390x 6.15 kernel (illustrative, fixed). */
-const SIZE: Record<string, number> = {zcrypt: 151552, zcrypt_cex4: 57344, vfio_ap: 65536}
 
 const MODPROBE_OPTS: OptDef[] = [
   o('a', 'a', 'all'),
@@ -237,26 +235,14 @@ export function runModprobe(host: Host, a: ModprobeArgs, uid: number): KmodResul
   return {stdout, stderr, code: failed ? 1 : 0}
 }
 
-export interface LoadedModule {
-  name: string
-  size: number
-  refcnt: number
-  holders: string[]
-}
-
-/** The loaded modules, the most recently loaded first (as /proc/modules lists them). */
-export function loadedModules(host: Host): LoadedModule[] {
-  const vfioAp = host.runtime.modules.includes('vfio_ap')
-  const open = vfioApUsers(host)
-  return [
-    ...(vfioAp ? [{name: 'vfio_ap', size: SIZE.vfio_ap, refcnt: open, holders: []}] : []),
-    {name: 'zcrypt_cex4', size: SIZE.zcrypt_cex4, refcnt: 0, holders: []},
-    {name: 'zcrypt', size: SIZE.zcrypt, refcnt: 1, holders: ['zcrypt_cex4']},
-  ]
-}
-
-/** lsmod's table (tools/lsmod.c): `%-19s %8ld  %d` and the holders after a space, joined by commas. */
-export function lsmodText(mods: LoadedModule[]): string {
+/**
+ * lsmod's table (tools/lsmod.c): `%-19s %8ld  %d` and the holders after a
+ * space, joined by commas. kmod reads the list from /proc/modules, each
+ * size from /sys/module/NAME/coresize, the use count from .../refcnt and
+ * the holders from .../holders/: the same list (core/modules.ts
+ * loadedModules) that the emulated files show.
+ */
+export function lsmodText(mods: Array<Pick<LoadedModule, 'name' | 'size' | 'refcnt' | 'holders'>>): string {
   let out = 'Module                  Size  Used by\n'
   for (const m of mods) out += `${m.name.padEnd(19)} ${String(m.size).padStart(8)}  ${m.refcnt}${m.holders.length ? ' ' + m.holders.join(',') : ''}\n`
   return out

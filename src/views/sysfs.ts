@@ -3,6 +3,7 @@
 
 import type {ApBus} from '../core/apbus.js'
 import type {Mask} from '../core/mask.js'
+import type {LoadedModule} from '../core/modules.js'
 import {type Mdev, hex2, hex4} from '../core/model.js'
 
 export const line = (s: string | number): string => `${s}\n`
@@ -83,4 +84,20 @@ export function controlDomainsText(adm: Mask): string {
 /** `ap_config`: the assigned APM, AQM and ADM. */
 export function apConfigText(m: Mdev): string {
   return `${m.apm},${m.aqm},${m.adm}\n`
+}
+
+/**
+ * /proc/modules (kernel/module/procfs.c m_show): `NAME SIZE REFCNT DEPS
+ * STATE ADDRESS` per module, DEPS the modules using it each followed by `,`
+ * or `-` for none, the text's address `0x%px` only for a reader the kernel
+ * shows kernel pointers to (kallsyms_show_value: CAP_SYSLOG), zeros for
+ * anyone else. Untainted modules have no taint column.
+ */
+export function procModulesText(mods: readonly LoadedModule[], showAddresses: boolean): string {
+  let out = ''
+  for (const m of mods) {
+    const deps = m.holders.length > 0 ? m.holders.map((h) => `${h},`).join('') : '-'
+    out += `${m.name} ${m.size} ${m.refcnt} ${deps} Live 0x${showAddresses ? m.address : '0'.repeat(16)}\n`
+  }
+  return out
 }

@@ -4,7 +4,8 @@
 import {afterAll, describe, expect, it} from 'vitest'
 
 import type {Host} from '../../src/core/model.js'
-import {type KmodResult, KMOD_VERSION, loadedModules, lsmodText, modprobeHelp, parseLsmod, parseModprobe, runModprobe} from '../../src/tools/kmod.js'
+import {loadedModules} from '../../src/core/modules.js'
+import {type KmodResult, KMOD_VERSION, lsmodText, modprobeHelp, parseLsmod, parseModprobe, runModprobe} from '../../src/tools/kmod.js'
 import {newWorld} from '../../src/state/store.js'
 import {hostVfs} from '../../src/sysfs/host.js'
 import {cleanSandboxes, sandbox} from './helpers.js'
@@ -135,5 +136,25 @@ describe('the drop-in binaries', () => {
     expect(s.bytes().equals(before)).toBe(true)
     expect((await s.run('modprobe', ['vfio_ap'])).exitCode).toBe(0)
     expect((await s.run('aplab', ['sysfs', 'ls', '/sys/devices/vfio_ap'])).stdout).toBe('matrix\npower\nuevent\n')
+  })
+
+  it('aplab sysfs sees the modules lsmod lists, in /proc/modules and /sys/module, and their going', async () => {
+    const s = sandbox()
+    await s.run('aplab', ['init', '--preset', 'vfio-ap-doc'])
+    const zeros = 'vfio_ap 65536 0 - Live 0x0000000000000000\nzcrypt_cex4 57344 0 - Live 0x0000000000000000\nzcrypt 151552 1 zcrypt_cex4, Live 0x0000000000000000\n'
+    expect(await s.run('aplab', ['sysfs', 'cat', '/proc/modules', '/sys/module/vfio_ap/refcnt'], {APLAB_UID: '1000'})).toEqual({stdout: `${zeros}0\n`, stderr: '', exitCode: 0})
+    expect(await s.run('aplab', ['sysfs', 'readlink', '/sys/module/vfio_ap/drivers/ap:vfio_ap', '/sys/bus/ap/drivers/vfio_ap/module'])).toEqual({
+      stdout: '../../../bus/ap/drivers/vfio_ap\n../../../../module/vfio_ap\n',
+      stderr: '',
+      exitCode: 0,
+    })
+    expect((await s.run('lsmod', [])).stdout.split('\n')[1]).toBe('vfio_ap                65536  0')
+    await s.run('modprobe', ['-r', 'vfio_ap'])
+    expect(await s.run('aplab', ['sysfs', 'ls', '/sys/module'])).toEqual({stdout: 'ap\nzcrypt\nzcrypt_cex4\n', stderr: '', exitCode: 0})
+    expect(await s.run('aplab', ['sysfs', 'cat', '/sys/module/vfio_ap/refcnt'])).toEqual({
+      stdout: '',
+      stderr: 'cat: /sys/module/vfio_ap/refcnt: No such file or directory\n',
+      exitCode: 1,
+    })
   })
 })

@@ -60,6 +60,32 @@ describe.skipIf(NO_FUSE !== null)(`aplab mount${NO_FUSE ? ` (skipped: ${NO_FUSE}
     expect(aplabMountAt(mnt)).toBeUndefined()
   })
 
+  it("serves /proc/modules and /sys/module as a script checks them; they follow modprobe", async () => {
+    const s = sandbox()
+    expect((await s.run('aplab', ['init', '--preset', 'vfio-ap-doc'])).exitCode).toBe(0)
+    const {mnt, proc} = await startMount(s)
+    const lines = 'vfio_ap 65536 0 - Live 0x000003ff805d0000\nzcrypt_cex4 57344 0 - Live 0x000003ff80448000\nzcrypt 151552 1 zcrypt_cex4, Live 0x000003ff80410000\n'
+    expect(await s.sh(`cat ${mnt}/proc/modules; stat -c '%A %s' ${mnt}/proc/modules; ls ${mnt}/sys/module`)).toEqual({
+      stdout: `${lines}-r--r--r-- 0\nap\nvfio_ap\nzcrypt\nzcrypt_cex4\n`,
+      stderr: '',
+      exitCode: 0,
+    })
+    const check = `[ -d ${mnt}/sys/module/vfio_ap ] && grep -w vfio_ap ${mnt}/proc/modules && cat ${mnt}/sys/module/vfio_ap/refcnt ${mnt}/sys/module/vfio_ap/initstate && readlink -f ${mnt}/sys/bus/ap/drivers/vfio_ap/module && ls ${mnt}/sys/module/vfio_ap/drivers`
+    expect(await s.sh(check)).toEqual({
+      stdout: `vfio_ap 65536 0 - Live 0x000003ff805d0000\n0\nlive\n${mnt}/sys/module/vfio_ap\nap:vfio_ap\nmdev:vfio_ap_mdev\n`,
+      stderr: '',
+      exitCode: 0,
+    })
+    expect(await s.run('modprobe', ['-r', 'vfio_ap'])).toEqual({stdout: '', stderr: '', exitCode: 0})
+    expect(await s.sh(`[ -d ${mnt}/sys/module/vfio_ap ] || cat ${mnt}/proc/modules; grep -cw vfio_ap ${mnt}/proc/modules`)).toEqual({
+      stdout: 'zcrypt_cex4 57344 0 - Live 0x000003ff80448000\nzcrypt 151552 1 zcrypt_cex4, Live 0x000003ff80410000\n0\n',
+      stderr: '',
+      exitCode: 1,
+    })
+    expect(await s.run('aplab', ['umount', mnt])).toEqual({stdout: '', stderr: '', exitCode: 0})
+    expect((await proc).exitCode).toBe(0)
+  })
+
   it('a mount left by a killed aplab mount is stale; the next mount or aplab umount removes it', async () => {
     const s = sandbox()
     const first = await startMount(s)

@@ -118,6 +118,13 @@ describe.skipIf(NO_SHELL !== null)(`aplab shell${NO_SHELL ? ` (skipped: ${NO_SHE
     const cmdline = (await s.run('aplab', ['host', 'cmdline'])).stdout
     const path = join(ROOT, 'bin', 'path')
     expect(r.stdout).toBe(`bus\nclass\ndevices\nkernel\nmodule\n${cmdline}scripts.d\n${path}/modprobe\n${path}/lsmod\n${path}/lszcrypt\n${s.state}\n`)
+    // A script's checks of the module: /sys/module is the host's; /proc/modules too where this machine has one to lay over.
+    const mod = await s.run('aplab', ['shell', '--', 'sh', '-c', '[ -d /sys/module/vfio_ap ] && cat /sys/module/vfio_ap/refcnt && grep -w vfio_ap /proc/modules'])
+    expect(mod).toEqual(
+      existsSync('/proc/modules')
+        ? {stdout: '0\nvfio_ap 65536 0 - Live 0x000003ff805d0000\n', stderr: '', exitCode: 0}
+        : {stdout: '0\n', stderr: 'grep: /proc/modules: No such file or directory\n', exitCode: 2},
+    )
     // The machine's own /sys is as it was.
     expect(existsSync('/sys/kernel')).toBe(true)
     expect(existsSync('/sys/devices/vfio_ap/matrix') && realpathSync('/sys/devices/vfio_ap/matrix') === '/sys/devices/vfio_ap/matrix').toBe(
