@@ -371,6 +371,8 @@ export class Vfs {
     let cur: Resolved<Node> = {node: this.top, at: []}
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]
+      // A trailing slash, '.' or '..' asks for a directory of what came before (a link followed).
+      if ((part === '' || part === '.' || part === '..') && cur.node.kind !== 'dir') return 'ENOTDIR'
       if (part === '' || part === '.') continue
       if (part === '..') {
         const up = this.walk(cur.at.slice(0, -1), true)

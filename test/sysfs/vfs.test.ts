@@ -16,6 +16,7 @@ import {type Vfs, type VfsDir, kernfsHash, kernfsOrder} from '../../src/sysfs/vf
 import {Stdio} from '../../src/tools/libc.js'
 import {queueShaped, runLszcrypt} from '../../src/tools/lszcrypt.js'
 import {RealSys} from '../../src/tools/sys.js'
+import {cat, ls} from '../../src/sysfs/shell.js'
 import {docHostWithVfioQueues} from '../helpers.js'
 
 function errno(fn: () => unknown): string | undefined {
@@ -88,6 +89,22 @@ describe('a directory opened once', () => {
     expect(card.readOrNull('nothing')).toBeNull()
     expect(errno(() => card.readlink('type'))).toBe('EINVAL')
     expect(errno(() => card.readlink('nothing'))).toBe('ENOENT')
+  })
+})
+
+describe('a path that goes on past a file', () => {
+  // path_lookupat: a trailing slash, '.' or '..' after a component asks for a
+  // directory (a link is followed first), so a file there is ENOTDIR.
+  it('is ENOTDIR, for files of sysfs and /proc alike, through links too', () => {
+    const v = hostVfs(host())
+    for (const p of ['/sys/bus/ap/apmask/', '/sys/bus/ap/apmask/.', '/sys/bus/ap/apmask/..', '/proc/cmdline/', '/proc/modules/', '/sys/module/vfio_ap/refcnt/', '/sys/bus/ap/devices/card05/type/', '/sys/bus/ap/devices/card05/type/../type'])
+      expect([p, errno(() => v.read(p))]).toEqual([p, 'ENOTDIR'])
+    expect(cat(v, ['/proc/cmdline/'])).toEqual({stdout: '', stderr: 'cat: /proc/cmdline/: Not a directory\n', code: 1})
+    expect(ls(v, ['/sys/module/vfio_ap/refcnt/'])).toEqual({stdout: '', stderr: "ls: cannot access '/sys/module/vfio_ap/refcnt/': Not a directory\n", code: 2})
+    // A directory, or a link to one, with a trailing slash is the directory.
+    expect(v.readdir('/sys/module/zcrypt/holders/zcrypt_cex4/')).toEqual(v.readdir('/sys/module/zcrypt_cex4'))
+    expect(v.read('/sys/bus/ap/devices/card05/../card05/type')).toBe(v.read('/sys/devices/ap/card05/type'))
+    expect(errno(() => v.read('/sys/bus/ap/devices/05.0047/'))).toBe('EISDIR')
   })
 })
 
