@@ -488,7 +488,8 @@ function readGuest(r: Reader): Guest {
   if (r.has('run_state')) {
     const v = r.str('run_state')
     if (v !== 'running' && v !== 'prelaunch' && v !== 'paused') r.fail('run_state', `expected running, prelaunch or paused, found '${v}'`)
-    if (!running && v !== 'running') r.fail('run_state', `guest '${name}' is not running, so it cannot be ${v}`)
+    // A stopped guest has no QEMU, so no run state, not even running (aplab-state(1)).
+    if (!running) r.fail('run_state', v === 'running' ? `guest '${name}' is not running, so it has no run state (found 'running')` : `guest '${name}' is not running, so it cannot be ${v}`)
     if (v !== 'running') runState = v as Guest['runState']
   }
   return {

@@ -122,6 +122,13 @@ describe.concurrent('paused guests', () => {
       stderr: `aplab: ${s.state}: hosts[0].guests[0].run_state: guest 'g1' is not running, so it cannot be prelaunch\n`,
       code: 1,
     })
+    // Nor does a stopped guest's CPUs run: no run_state at all, not even running.
+    writeFileSync(s.state, text.replace('running: true', 'running: false').replace('run_state: prelaunch', 'run_state: running'))
+    expect(await s.run('guest', 'list')).toEqual({
+      stdout: '',
+      stderr: `aplab: ${s.state}: hosts[0].guests[0].run_state: guest 'g1' is not running, so it has no run state (found 'running')\n`,
+      code: 1,
+    })
     // running is what an absent run_state means.
     writeFileSync(s.state, text.replace('run_state: prelaunch', 'run_state: running'))
     expect(await s.ok('guest', 'list')).toBe(LIST('running', 1))
