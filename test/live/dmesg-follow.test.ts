@@ -29,26 +29,43 @@ interface Follower {
   until: (text: string, ms?: number) => Promise<string>
 }
 
-/** Start `dmesg ARGS` and wait until it watches the state (its inotify descriptor is open). */
+/**
+ * Start `dmesg ARGS` and wait until it watches the state (its inotify
+ * descriptor is open): records logged before that could be missed (-W) or
+ * taken for the ones it started with. No short deadline: on a loaded machine
+ * a node process may take seconds to start; the test's own timeout bounds it.
+ */
 async function follow(s: Sandbox, args: string[], extra: Record<string, string> = {}, name = 'dmesg'): Promise<Follower> {
   const proc = execa(bin(name), args, {reject: false, env: {...s.env, TZ: 'UTC', ...extra}, stripFinalNewline: false, buffer: true})
   followers.push(proc)
   let out = ''
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  let ended = false
+  void proc.then(() => (ended = true))
   const pid = proc.pid!
-  await poll(() => {
+  const watching = await poll(() => {
     try {
       return readdirSync(`/proc/${pid}/fd`).some((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:inotify')
     } catch {
       return false
     }
-  }, 5000)
-  return {proc, out: () => out, until: async (text, ms = 5000) => (await poll(() => out === text, ms), out)}
+  }, WAIT, () => ended)
+  if (!watching) throw new Error(`${name} ${args.join(' ')} ${ended ? `ended before it watched the state: ${String((await proc).stderr)}` : `did not watch the state within ${WAIT} ms`}`)
+  // Success returns at once; only a wrong output waits the whole time.
+  return {proc, out: () => out, until: async (text, ms = WAIT) => (await poll(() => out === text, ms), out)}
 }
 
-async function poll(done: () => boolean, ms: number): Promise<void> {
+/** How long a follower may take to get somewhere: within the test's 60 s. */
+const WAIT = 40_000
+
+/** Until `done` (true), or `ms` pass or `stop` says it never will (false). */
+async function poll(done: () => boolean, ms: number, stop: () => boolean = () => false): Promise<boolean> {
   const end = Date.now() + ms
-  while (!done() && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+  for (;;) {
+    if (done()) return true
+    if (stop() || Date.now() >= end) return false
+    await new Promise((r) => setTimeout(r, 20))
+  }
 }
 
 async function lab(): Promise<Sandbox> {
@@ -130,13 +147,16 @@ describe('dmesg -w', () => {
     const g = await follow(s, ['dmesg', '-w', '-t'], {}, 'aplab')
     expect(await g.until(`${REG}\n`)).toBe(`${REG}\n`)
     const piped = s.sh(`{ ${bin('dmesg')} -w -t; echo "dmesg: $?" >&2; } | head -n 1 > first`)
-    await poll(() => {
+    // The follower must have printed the record there is before the next comes (else it
+    // prints both at once, head takes the first, and nothing more is ever written to fail).
+    const printed = await poll(() => {
       try {
         return readFileSync(join(s.dir, 'first'), 'utf8') !== ''
       } catch {
         return false
       }
-    }, 5000)
+    }, WAIT)
+    expect(printed).toBe(true)
     await aplab(s, 'modprobe', '-r', 'vfio_ap')
     expect(await piped).toEqual({stdout: '', stderr: 'dmesg: 141\n', exitCode: 0})
     expect(readFileSync(join(s.dir, 'first'), 'utf8')).toBe(`${REG}\n`)
