@@ -53,7 +53,7 @@ async function gone(pid: number): Promise<void> {
 }
 
 /** A QMP client on a unix socket: send one JSON text, get the lines up to the next reply. */
-async function qmpClient(path: string): Promise<{greeting: string; ask: (req: string) => Promise<string[]>; closed: Promise<void>; end: () => void}> {
+async function qmpClient(path: string): Promise<{greeting: string; ask: (req: string) => Promise<string[]>; next: () => Promise<string[]>; closed: Promise<void>; end: () => void}> {
   const sock = net.connect(path)
   let buf = ''
   const waiting: Array<() => void> = []
@@ -80,7 +80,9 @@ async function qmpClient(path: string): Promise<{greeting: string; ask: (req: st
       if (!l.startsWith('{"timestamp"')) return got
     }
   }
-  return {greeting, ask, closed, end: () => sock.end()}
+  /** The next line the monitor sends by itself (an event), as a list like ask's. */
+  const next = async (): Promise<string[]> => [await line()]
+  return {greeting, ask, next, closed, end: () => sock.end()}
 }
 
 /** Event lines with their timestamp replaced, for exact comparison. */
@@ -298,8 +300,14 @@ describe('qemu-system-s390x drop-in', () => {
       stderr: "aplab: guest 'g1' is paused: its CPUs run nothing, so no command runs in it (aplab guest resume g1)\n",
       exitCode: 1,
     })
-    // aplab's own resume acts on the same guest, as a second monitor would.
+    // aplab's own resume and pause act on the same guest as a second monitor would: QEMU sends
+    // their RESUME and STOP to every QMP client, once each (never again for its own commands).
     expect(await s.run('aplab', ['guest', 'resume', 'g1'])).toEqual({stdout: '', stderr: '', exitCode: 0})
+    expect((await q.next()).map(stamp)).toEqual(['{"timestamp": T, "event": "RESUME"}'])
+    expect(await q.ask('{"execute": "query-status"}')).toEqual(['{"return": {"status": "running", "running": true}}'])
+    expect(await s.run('aplab', ['guest', 'pause', 'g1'])).toEqual({stdout: '', stderr: '', exitCode: 0})
+    expect((await q.next()).map(stamp)).toEqual(['{"timestamp": T, "event": "STOP"}'])
+    expect((await q.ask('{"execute": "cont"}')).map(stamp)).toEqual(['{"timestamp": T, "event": "RESUME"}', '{"return": {}}'])
     expect(await q.ask('{"execute": "query-status"}')).toEqual(['{"return": {"status": "running", "running": true}}'])
     q.end()
     process.kill(pid, 'SIGTERM')

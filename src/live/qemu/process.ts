@@ -13,7 +13,7 @@ import * as nodePath from 'node:path'
 import {type Env, errorMessage, pickHost} from '../../cli/env.js'
 import {packageRoot} from '../../cli/package.js'
 import {ERRNO, type Errno, ToolExit, strerror} from '../../core/errors.js'
-import {findGuest, hostCpuFacts, stopGuest} from '../../core/guest.js'
+import {type RunState, findGuest, hostCpuFacts, runState, stopGuest} from '../../core/guest.js'
 import type {Guest, GuestProcess} from '../../core/model.js'
 import {parseQemuArgs} from '../../core/qemu/cmdline.js'
 import {load, mutate} from '../../state/store.js'
@@ -176,6 +176,18 @@ interface Running {
 /** The running guest: monitors, signals, and the end. Resolves with the exit status. */
 async function serve(r: Running): Promise<number> {
   const {watchState} = await import('../../state/watch.js')
+  // The run state the QMP clients know of: what this process's monitors did, or the
+  // watcher saw another command do (aplab guest pause and resume act as a second monitor).
+  const first = findGuest(await load(r.env.state), r.name)
+  let known: RunState | null = first && ours(first.guest, r.me) ? runState(first.guest) : null
+  // The monitors' changes and the watcher's checks one at a time: a check never reads a
+  // state older than a change that has already told its clients.
+  let turn: Promise<unknown> = Promise.resolve()
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = turn.then(fn)
+    turn = p.catch(() => undefined)
+    return p
+  }
   return new Promise<number>((resolve) => {
     const sinks = new Set<{session: QmpSession; write: (t: string) => void}>()
     // Keeps the process alive while the guest runs (signal handlers do not).
@@ -209,10 +221,18 @@ async function serve(r: Running): Promise<number> {
       givenName: r.givenName,
       uid: r.env.uid,
       change: (fn) =>
-        mutate(r.env.state, (w) => {
-          const f = findGuest(w, r.name)
-          if (!f || !ours(f.guest, r.me)) throw new GuestGone()
-          return fn(w, f.host, f.guest)
+        serial(async () => {
+          let after: RunState | null = known
+          const out = await mutate(r.env.state, (w) => {
+            const f = findGuest(w, r.name)
+            if (!f || !ours(f.guest, r.me)) throw new GuestGone()
+            const v = fn(w, f.host, f.guest)
+            after = runState(f.guest)
+            return v
+          })
+          // Its own events go out with the reply (monitor.ts).
+          known = after
+          return out
         }),
       quit: (reason) => {
         pendingQuit = reason === 'host-qmp-quit-hmp' ? 'host-qmp-quit' : reason
@@ -265,12 +285,20 @@ async function serve(r: Running): Promise<number> {
     }
     // The other way round: a command that ends the guest (aplab guest stop, a host reboot)
     // ends its process, as killing QEMU would.
-    const watch = watchState(r.env.state, async () => {
-      if (ending) return
-      const w = await load(r.env.state)
-      const f = findGuest(w, r.name)
-      if (!f || !ours(f.guest, r.me)) await end({reason: 'host-signal', touch: false})
-    })
+    const watch = watchState(r.env.state, () =>
+      serial(async () => {
+        if (ending) return
+        const w = await load(r.env.state)
+        const f = findGuest(w, r.name)
+        if (!f || !ours(f.guest, r.me)) return void (await end({reason: 'host-signal', touch: false}))
+        // vm_stop and vm_start by another: STOP when the CPUs stopped, RESUME when they run again
+        // (a reset of a paused guest, paused to prelaunch, sends neither).
+        const now = runState(f.guest)
+        if (known === 'running' && now !== 'running') vm.event('STOP')
+        else if (known !== null && known !== 'running' && now === 'running') vm.event('RESUME')
+        known = now
+      }),
+    )
     stopWatching = () => watch.close()
     if (r.daemon) {
       process.chdir('/')
