@@ -140,9 +140,6 @@ export const runState = (g: Guest): RunState => g.runState ?? 'running'
 /** runstate_is_running(): the guest runs and its CPUs do. */
 export const cpusRun = (g: Guest): boolean => g.running && g.runState === undefined
 
-/** Whether the guest has a kernel: its CPUs have run since it started or was last reset. */
-export const hasKernel = (g: Guest): boolean => g.running && g.runState !== 'prelaunch'
-
 /**
  * vm_stop(RUN_STATE_PAUSED) (system/cpus.c do_vm_stop): a guest whose CPUs
  * run is paused; in any other state nothing happens. Whether it changed
