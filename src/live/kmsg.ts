@@ -28,8 +28,9 @@ export interface Followed {
  * by someone else, those logged after it; after a reboot, the new boot's
  * (its kernel log starts again). A host removed from the state, or the
  * state file removed, ends the wait with what a new dmesg would say of the
- * host, or that the state is gone (rejects). A state that cannot be read
- * (a broken hand edit) is waited out.
+ * host, or that the state is gone (rejects), and so does a state that is no
+ * regular file any more. A state that cannot be read (a broken hand edit)
+ * is waited out.
  */
 export async function followKmsg(env: Env, start: Followed, printer: DmesgPrinter, write: (text: string) => void): Promise<never> {
   const [{load}, {locate}, {watchState}] = await Promise.all([import('../state/store.js'), import('../state/files.js'), import('../state/watch.js')])
@@ -39,7 +40,19 @@ export async function followKmsg(env: Env, start: Followed, printer: DmesgPrinte
   let existed = fs.existsSync(real)
   return new Promise<never>((_resolve, reject) => {
     const check = async (): Promise<void> => {
-      const w = await load(env.state)
+      let w: Awaited<ReturnType<typeof load>>
+      try {
+        w = await load(env.state)
+      } catch (e) {
+        // A broken hand edit is waited out; a state that is no regular file any more (a
+        // directory or a link in its place) ends the wait with what every command says of it.
+        const st = fs.lstatSync(real, {throwIfNoEntry: false})
+        if (st && !st.isFile()) {
+          watch.close()
+          reject(e)
+        }
+        throw e
+      }
       if (!fs.existsSync(real)) {
         if (!existed) return
         watch.close()

@@ -3,7 +3,7 @@
 // signals end it as they end util-linux's dmesg (no handler), a closed pipe
 // quietly (SIGPIPE's 141), a removed host or state with the error.
 
-import {readFileSync, readdirSync, readlinkSync, rmSync} from 'node:fs'
+import {mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {execa, type ResultPromise} from 'execa'
@@ -163,6 +163,17 @@ describe('dmesg -w', () => {
     expect(await g.until(`${REG}\n${UNREG}\n`)).toBe(`${REG}\n${UNREG}\n`)
     rmSync(s.state)
     expect(await g.proc).toMatchObject({exitCode: 1, stderr: `dmesg: ${s.state}: the state file was removed while dmesg followed it: its hosts are gone\n`})
+  })
+
+  it('a state that is no regular file any more ends it as it ends every command', async () => {
+    const s = await lab()
+    const f = await follow(s, ['-w', '-t'])
+    expect(await f.until(`${REG}\n`)).toBe(`${REG}\n`)
+    // In one step (a link to a directory renamed over it), so that it is never seen removed.
+    mkdirSync(join(s.dir, 'd'))
+    symlinkSync(join(s.dir, 'd'), join(s.dir, 'link'))
+    renameSync(join(s.dir, 'link'), s.state)
+    expect(await f.proc).toMatchObject({exitCode: 1, stderr: `dmesg: ${s.state}: the state must be a regular file, not a directory (${join(s.dir, 'd')})\n`})
   })
 
   it('is refused in a guest and in a batch, where no record can come', async () => {
