@@ -75,7 +75,6 @@ export const COMMANDS: CmdDef[] = [
       ['table', 'name'],
       ['table', 'uuid'],
       ['table', 'id'],
-      ['all', 'inactive'],
     ],
   },
   {name: 'dominfo', summary: 'domain information', opts: [dom]},
@@ -210,7 +209,9 @@ function table(rows: string[][], header = true): string {
 function list(env: VirshEnv, p: ParsedCmd, io: VirshOut): void {
   const h = env.host
   const has = (n: string): boolean => p.bools.has(n)
-  let doms = drv.domains(h).filter((d) => (has('all') ? true : has('inactive') ? !drv.isActive(h, d) : drv.isActive(h, d)))
+  // cmdList's flags: active domains; --inactive or --state-shutoff: inactive ones instead; --all: both (it wins).
+  const inactiveOnly = !has('all') && (has('inactive') || has('state-shutoff'))
+  let doms = drv.domains(h).filter((d) => has('all') || drv.isActive(h, d) !== inactiveOnly)
   if (has('persistent') && !has('transient')) doms = doms.filter((d) => d.config !== null)
   if (has('transient') && !has('persistent')) doms = doms.filter((d) => d.config === null)
   if (has('autostart') && !has('no-autostart')) doms = doms.filter((d) => d.autostart)

@@ -245,7 +245,6 @@ describe('errors, with nothing saved', () => {
     await refused(l, ['list', '--frob'], "error: command 'list' doesn't support option --frob\n", '')
     await refused(l, ['start'], "error: command 'start' requires <domain> option\n", '')
     await refused(l, ['start', 'a', 'b'], "error: unexpected data 'b'\n", '')
-    await refused(l, ['list', '--all', '--inactive'], 'error: Options --all and --inactive are mutually exclusive\n', '')
     await refused(l, ['attach-device', 'guest1', 'hostdev.xml', '--current', '--live'], 'error: Options --current and --live are mutually exclusive\n', '')
     await refused(l, ['define', 'nosuch.xml'], "error: Failed to open file 'nosuch.xml': No such file or directory\n")
   })

@@ -74,6 +74,12 @@ describe('virsh start --paused, suspend, resume', () => {
     expect(await l.ok('list', '--state-running', '--state-paused', '--name')).toBe('guest1\nb\n\n')
     expect(await l.ok('list', '--all', '--state-shutoff', '--name')).toBe('c\n\n')
     expect(await l.ok('list', '--all', '--state-other', '--name')).toBe('\n')
+    // cmdList: --state-shutoff lists the inactive domains instead of the active ones, so with
+    // --state-running it finds none running; --all with --inactive is --all.
+    expect(await l.ok('list', '--state-shutoff', '--name')).toBe('c\n\n')
+    expect(await l.ok('list', '--state-shutoff', '--state-running', '--name')).toBe('c\n\n')
+    expect(await l.ok('list', '--inactive', '--state-running', '--name')).toBe('\n')
+    expect(await l.ok('list', '--all', '--inactive', '--name')).toBe('guest1\nb\nc\n\n')
   })
 
   it('refusals: an inactive domain, an unknown one, a read-only connection; start of an active one', async () => {
