@@ -119,6 +119,8 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
     if (MARKER.test(s)) throw new GiveUp()
     const digits = digitText(s)
     if (plain(s)) v = {head: s, lines: []}
+    // An empty string (a cleared mask): yaml writes it in double quotes.
+    else if (s === '') v = {head: '""', lines: []}
     else if (digits !== undefined) v = {head: digits, lines: []}
     else if (spacedPlain(s)) v = {head: s, lines: []}
     else if (s.includes('\n') && BLOCK.test(s)) v = {head: '|-', lines: s.split('\n').map((l) => (l === '' ? '' : '  ' + l))}
