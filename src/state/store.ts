@@ -429,8 +429,8 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
     // Written over the text read, copying from it what has not changed.
     let written = await dataText(after, prev)
     if (!(written.emitted && onlyUnruledChanged(written.emitted))) {
-      if (prev) {
-        settleGuests(world)
+      // Settling that changes no guest's kernel leaves the data as made.
+      if (prev && settleGuests(world)) {
         after = worldToData(world)
         const settled = JSON.stringify(after)
         if (settled === before) return result
