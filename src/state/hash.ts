@@ -8,9 +8,20 @@
 // job, but loading Node's crypto module cost a call of a drop-in more than
 // the rest of reading a default host's state.
 //
-// Two lanes of MurmurHash3's x86 32-bit mixing with different seeds, over
-// the bytes read four at a time in the machine's byte order (a cache made on
-// a machine of the other order is simply no cache), each finished with fmix32.
+// A text shorter than LARGE: two lanes of MurmurHash3's x86 32-bit mixing
+// with different seeds, over the bytes read four at a time in the machine's
+// byte order (a cache made on a machine of the other order is simply no
+// cache), each finished with fmix32. A larger one (a host with a thousand
+// mdevs: 830 KB) costs this hash, run cold in a new process, about 4 ms; Node's
+// SHA-1 (native code) takes a fifth of that, and its module about 2 ms to
+// load: it pays from LARGE on, and more when a mutation hashes a second text.
+// The length alone chooses, so writer and reader agree, and a hash of one kind
+// is never mistaken for the other's (SHA-1's is 40 hex digits, this one's 16).
+
+import {createRequire} from 'node:module'
+
+/** The length from which a text is hashed with SHA-1. */
+export const LARGE = 256 * 1024
 
 const C1 = 0xcc9e2d51
 const C2 = 0x1b873593
@@ -45,9 +56,10 @@ function finish(h: number, tail: Uint8Array, length: number): number {
   return h >>> 0
 }
 
-/** The hash of a text's UTF-8 bytes (or of the bytes as read), as 16 hex digits. */
+/** The hash of a text's UTF-8 bytes (or of the bytes as read): 16 hex digits, or SHA-1's 40 from LARGE bytes on. */
 export function textHash(text: string | Uint8Array): string {
   let bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text
+  if (bytes.length >= LARGE) return sha1(bytes)
   const whole = bytes.length & ~3
   // A Uint32Array over the bytes needs them aligned to 4: a Buffer from Node's pool may not be.
   if (bytes.byteOffset % 4 !== 0) bytes = Uint8Array.prototype.slice.call(bytes)
@@ -62,4 +74,10 @@ export function textHash(text: string | Uint8Array): string {
   }
   const hex = (n: number): string => n.toString(16).padStart(8, '0')
   return hex(finish(h1, tail, bytes.length)) + hex(finish(h2, tail, bytes.length))
+}
+
+/** SHA-1 of the bytes, as 40 hex digits: Node's crypto module is loaded only for a large text. */
+function sha1(bytes: Uint8Array): string {
+  const {createHash} = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
+  return createHash('sha1').update(bytes).digest('hex')
 }

@@ -1,8 +1,10 @@
 // The hash that ties the state's cache to its text (src/state/hash.ts).
+import {createHash} from 'node:crypto'
+
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
-import {textHash} from '../../src/state/hash.js'
+import {LARGE, textHash} from '../../src/state/hash.js'
 
 describe('the text hash of the state cache', () => {
   it('is MurmurHash3 x86_32 in its first lane (the reference values)', () => {
@@ -32,5 +34,30 @@ describe('the text hash of the state cache', () => {
         expect(textHash(b.subarray(0, b.length - 1))).not.toBe(textHash(b))
       }),
     )
+  })
+})
+
+describe('the text hash of a large state', () => {
+  it('is SHA-1 from LARGE bytes on, MurmurHash3 below: the length alone chooses', () => {
+    const big = Buffer.alloc(LARGE, 'a')
+    expect(textHash(big)).toBe(createHash('sha1').update(big).digest('hex'))
+    expect(textHash(big.toString())).toBe(textHash(big))
+    const below = big.subarray(0, LARGE - 1)
+    expect(textHash(below)).toMatch(/^[0-9a-f]{16}$/)
+    expect(textHash(below)).not.toBe(textHash(Buffer.alloc(LARGE - 1, 'b')))
+  })
+
+  it('changes with any one byte of a large text, and with its length', () => {
+    const text = Buffer.alloc(LARGE + 100, 'x')
+    const h = textHash(text)
+    fc.assert(
+      fc.property(fc.nat({max: text.length - 1}), fc.integer({min: 1, max: 255}), (at, flip) => {
+        const other = Buffer.from(text)
+        other[at] ^= flip
+        expect(textHash(other)).not.toBe(h)
+      }),
+      {numRuns: 50},
+    )
+    expect(textHash(text.subarray(1))).not.toBe(h)
   })
 })
