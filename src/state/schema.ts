@@ -529,6 +529,142 @@ function readHost(r: Reader): Host {
   return host
 }
 
+// --- worldToData's own data (the cache this build wrote), read without the checks ---
+//
+// The same model as the readers above make of such data (test/state/store.test.ts holds
+// them to it), field by field without a Reader: a big host's hundred guests and 256
+// adapters cost a new process a few milliseconds through the checks.
+
+function canonicalHost(d: Obj): Host {
+  const p = d.persistent as Obj
+  // Copied key by key: a spread of a thousand keys costs several times more.
+  const from = p.files as Record<string, string>
+  const files: Record<string, string> = {}
+  for (const k of Object.keys(from)) files[k] = from[k]
+  const persistent: Persistent = {cmdline: p.cmdline as string, files}
+  const host: Host = {
+    name: d.name as string,
+    lpar: canonicalLpar(d.lpar as Obj),
+    persistent,
+    runtime: canonicalRuntime(d.runtime as Obj, persistent.cmdline),
+    guests: d.guests === undefined ? [] : (d.guests as Obj[]).map(canonicalGuest),
+  }
+  if (d.libvirt !== undefined) host.libvirt = readLibvirt(new Reader(d.libvirt as Obj))
+  return host
+}
+
+function canonicalLpar(d: Obj): Lpar {
+  const queues: Record<string, QueueHw> = {}
+  const qs = d.queues as Record<string, Obj>
+  for (const k in qs) queues[k] = canonicalQueueHw(qs[k])
+  return {
+    qci: d.qci as boolean,
+    features: [...(d.features as QciFeature[])],
+    na: d.na as number,
+    nd: d.nd as number,
+    airq: d.interrupts as boolean,
+    adapters: (d.adapters as Obj[]).map(canonicalAdapter).sort((x, y) => x.id - y.id),
+    usage: canonicalMask(d.usage_domains as string),
+    control: canonicalMask(d.control_domains as string),
+    queues,
+  }
+}
+
+/** Adapter types by name, parsed once each (a max host has 256 adapters of a few types). */
+const TYPES = new Map<string, ReturnType<typeof parseTypeName>>()
+
+function canonicalAdapter(d: Obj): Adapter {
+  const name = d.type as string
+  let t = TYPES.get(name)
+  if (t === undefined) TYPES.set(name, (t = parseTypeName(name)))
+  const a: Adapter = {
+    id: Number(d.id),
+    gen: t!.gen,
+    mode: t!.mode,
+    depth: (d.depth as number | undefined) ?? 8,
+    maxMsgSize: (d.max_msg_size as number | undefined) ?? 12288,
+    configured: (d.configured as boolean | undefined) ?? true,
+    checkstopped: (d.checkstopped as boolean | undefined) ?? false,
+  }
+  if (d.raw_hwtype !== undefined) a.rawType = d.raw_hwtype as number
+  if (d.functions !== undefined) a.functions = Number(d.functions)
+  if (d.serial !== undefined) a.serial = d.serial as string
+  const e = d.ep11 as Obj | undefined
+  if (e !== undefined) {
+    a.ep11 = {}
+    if (e.api !== undefined) a.ep11.api = e.api as number
+    if (e.fw !== undefined) a.ep11.fw = e.fw as string
+    if (e.op_modes !== undefined) a.ep11.opModes = e.op_modes as string
+  }
+  return a
+}
+
+function canonicalQueueHw(d: Obj): QueueHw {
+  const q: QueueHw = {}
+  if (d.functions !== undefined) q.functions = Number(d.functions)
+  const aes = d.aes_mkvp as string | undefined
+  const apka = d.apka_mkvp as string | undefined
+  const asym = d.asym_mkvp as string | undefined
+  if (aes || apka || asym) q.mk = {...(aes && {aes}), ...(apka && {apka}), ...(asym && {asym})}
+  if (d.wk_mkvp) q.wk = d.wk_mkvp as string
+  if (d.assoc !== undefined) q.assoc = d.assoc as number
+  return q
+}
+
+const COUNTERS = ['requests', 'requestq', 'pendingq'] as const
+
+function canonicalRuntime(d: Obj, bootedWith: string): Runtime {
+  const cmdline = d.cmdline === undefined ? bootedWith : (d.cmdline as string)
+  const counters: Record<string, QueueCounters> = {}
+  const cs = d.counters as Record<string, QueueCounters>
+  for (const k in cs) {
+    const c = cs[k]
+    const n: QueueCounters = {}
+    for (const f of COUNTERS) if (c[f] !== undefined) n[f] = c[f]
+    counters[k] = n
+  }
+  return {
+    cmdline,
+    apmask: canonicalMask(d.apmask as string),
+    aqmask: canonicalMask(d.aqmask as string),
+    domain: d.ap_domain as number,
+    configTime: d.config_time as number,
+    pollThread: d.poll_thread as boolean,
+    pollTimeout: d.poll_timeout as number,
+    useirq: d.useirq as boolean,
+    scans: d.scans as number,
+    modules: [...(d.modules as string[])],
+    offline: [...(d.offline as string[])],
+    unbound: [...(d.unbound as string[])],
+    counters,
+    mdevs: (d.mdevs as Obj[]).map(canonicalMdev),
+    cioIgnore: d.cio_ignore === undefined ? bootList(cmdline).map(([a, b]): [number, number] => [a, b]) : blacklistFromText(d.cio_ignore as string[])!,
+    bootTime: d.boot_time as number,
+    dmesg: (d.dmesg as string[]).map((l) => {
+      const blank = l.indexOf(' ')
+      return {t: Number(l.slice(0, blank)), msg: l.slice(blank + 1)}
+    }),
+  }
+}
+
+function canonicalGuest(d: Obj): Guest {
+  const cpu = d.cpu as Obj
+  const dev = d.device as Obj | undefined
+  const p = d.process as Obj | undefined
+  return {
+    name: d.name as string,
+    managed: d.managed as Guest['managed'],
+    autostart: d.autostart as boolean,
+    running: d.running as boolean,
+    args: [...(d.args as string[])],
+    cpuModel: cpu.model as string,
+    features: Object.fromEntries(AP_FEATURES.map((f) => [f, (cpu[f] as boolean | undefined) ?? false])) as Record<ApFeature, boolean>,
+    device: dev === undefined ? null : {id: (dev.id as string | undefined) ?? '', uuid: dev.uuid as string, sysfsdev: dev.sysfsdev as string},
+    runtime: canonicalRuntime(d.runtime as Obj, ''),
+    ...(p !== undefined ? {process: {pid: p.pid as number, ...(p.start !== undefined ? {start: p.start as string} : {}), ...(p.boot !== undefined ? {boot: p.boot as string} : {}), host: p.host as string}} : {}),
+  }
+}
+
 /**
  * Build the model from parsed YAML data (of the current version), checking
  * each field (SchemaError at the first wrong one) but not the rules between
@@ -541,7 +677,7 @@ export function readWorld(data: unknown, canonical = false): World {
   try {
     const r = Reader.root(data)
     r.only('version', 'current', 'hosts')
-    const hosts = r.list('hosts').map(readHost)
+    const hosts = canonical ? (r.raw('hosts') as Obj[]).map(canonicalHost) : r.list('hosts').map(readHost)
     if (hosts.length === 0) r.fail('hosts', 'at least one host is needed')
     return {current: r.str('current'), hosts}
   } finally {

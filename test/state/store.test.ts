@@ -273,12 +273,31 @@ async function largeWorld() {
   return world
 }
 
+/** largeWorld with every optional field of the state set somewhere (guest kernels' records, processes, libvirt, firmware state). */
+async function variedWorld() {
+  const w = await largeWorld()
+  const h = w.hosts[0]
+  const [g0, g1] = h.guests
+  Object.assign(g0.runtime, {offline: ['05.0004'], unbound: ['card05'], counters: {'05.0004': {requestq: 1, requests: 3}, card05: {requests: 2}}, dmesg: [{t: 5, msg: 'a b  c'}], cioIgnore: [[5, 9]]})
+  g0.process = {pid: 5, start: '17', boot: 'b00t', host: 'there'}
+  g0.device = {...g0.device!, id: ''}
+  Object.assign(g1, {running: false, autostart: true, managed: 'libvirt', features: {...g1.features, apqi: false}})
+  Object.assign(h.lpar.adapters[0], {ep11: {api: 1, fw: '1.2', opModes: 'x'}, serial: 'S1', functions: 0x92800000, rawType: 15, depth: 4, maxMsgSize: 1024, configured: false, checkstopped: true})
+  h.lpar.adapters[1].ep11 = {}
+  h.lpar.queues['00.0001'] = {functions: 1, mk: {aes: '0x' + '1'.repeat(16), asym: '0x' + '2'.repeat(32)}, wk: '0x' + '3'.repeat(64), assoc: 3}
+  h.lpar.queues['00.0002'] = {}
+  h.runtime.cmdline = `${h.persistent.cmdline} quiet`
+  h.runtime.counters = {card01: {requests: 9}}
+  h.libvirt = {nextId: 3, domains: [{name: 'd', uuid: uuid(999), config: '<domain/>', autostart: false, live: {id: 2, xml: '<domain/>', seq: 1}, reason: 'booted'}]}
+  return w
+}
+
 describe("the cache's own data", () => {
   it('is read as any data is, and written again as it was until it changes', async () => {
-    for (const w of [...PRESETS.map((p) => newWorld(p.name)), await largeWorld()]) {
+    for (const w of [...PRESETS.map((p) => newWorld(p.name)), await largeWorld(), await variedWorld()]) {
       const data = JSON.parse(JSON.stringify(worldToData(w)))
       const world = readWorld(data, true)
-      expect(world).toEqual(readWorld(data))
+      expect(world).toStrictEqual(readWorld(data))
       expect(worldToData(world)).toEqual(data)
       for (const m of world.hosts[0].runtime.mdevs) {
         m.group += 1000
