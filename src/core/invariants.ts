@@ -272,6 +272,7 @@ function shadowProblem(bus: ApBus, m: Mdev, devices: () => Devices): string | un
  */
 function guestProblems(host: Host, at: Places, out: Problem[]): void {
   const holders = new Map<string, number>()
+  let uuids: Set<string> | undefined
   host.guests.forEach((g, j) => {
     const name = `guest '${g.name}'`
     if (g.runtime.mdevs.length > 0) out.push({where: at.guest(j, 'runtime.mdevs'), message: `${name}: a guest's kernel has no vfio_ap mediated devices in aplab`})
@@ -282,7 +283,9 @@ function guestProblems(host: Host, at: Places, out: Problem[]): void {
     }
     if (!g.running) return
     const uuid = g.device.uuid
-    if (!host.runtime.mdevs.some((m) => m.uuid === uuid)) {
+    // The host's mdevs by UUID, made once for all its guests.
+    uuids ??= new Set(host.runtime.mdevs.map((m) => m.uuid))
+    if (!uuids.has(uuid)) {
       out.push({where: at.guest(j, 'device.uuid'), message: `${name} runs with mdev ${uuid}, which host '${host.name}' does not have`})
       return
     }
