@@ -651,7 +651,7 @@ function canonicalGuest(d: Obj): Guest {
   const cpu = d.cpu as Obj
   const dev = d.device as Obj | undefined
   const p = d.process as Obj | undefined
-  return {
+  const g: Guest = {
     name: d.name as string,
     managed: d.managed as Guest['managed'],
     autostart: d.autostart as boolean,
@@ -663,6 +663,61 @@ function canonicalGuest(d: Obj): Guest {
     runtime: canonicalRuntime(d.runtime as Obj, ''),
     ...(p !== undefined ? {process: {pid: p.pid as number, ...(p.start !== undefined ? {start: p.start as string} : {}), ...(p.boot !== undefined ? {boot: p.boot as string} : {}), host: p.host as string}} : {}),
   }
+  GUEST_ORIGIN.set(g, d)
+  return g
+}
+
+/** The data a guest was read from, when it was worldToData's (see guestData). */
+const GUEST_ORIGIN = new WeakMap<Guest, Obj>()
+
+const sameStrings = (d: unknown, l: readonly string[]): boolean => {
+  const a = d as string[]
+  if (a.length !== l.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== l[i]) return false
+  return true
+}
+
+/** Whether `runtimeData(rt, bootedWith)` would be data equal to `d` (worldToData's), without making it. */
+function sameRuntime(d: Obj, rt: Runtime, bootedWith: string): boolean {
+  if (d.cmdline !== (rt.cmdline !== bootedWith ? rt.cmdline : undefined)) return false
+  if (d.apmask !== formatRanges(rt.apmask) || d.aqmask !== formatRanges(rt.aqmask)) return false
+  if (d.ap_domain !== rt.domain || d.config_time !== rt.configTime || d.poll_thread !== rt.pollThread || d.poll_timeout !== rt.pollTimeout || d.useirq !== rt.useirq) return false
+  if (d.scans !== Math.min(rt.scans, Number.MAX_SAFE_INTEGER) || d.boot_time !== rt.bootTime) return false
+  if (!sameStrings(d.modules, rt.modules)) return false
+  if (!sameStrings(d.offline, rt.offline.length < 2 ? rt.offline : [...rt.offline].sort())) return false
+  if (!sameStrings(d.unbound, rt.unbound.length < 2 ? rt.unbound : [...rt.unbound].sort())) return false
+  const dc = d.counters as Record<string, Obj>
+  const keys = Object.keys(rt.counters).sort()
+  const dkeys = Object.keys(dc)
+  if (!sameStrings(dkeys, keys)) return false
+  for (const k of keys) {
+    const c = rt.counters[k] as Obj
+    const o = dc[k]
+    const ck = Object.keys(c)
+    if (!sameStrings(Object.keys(o), ck) || ck.some((f) => o[f] !== c[f])) return false
+  }
+  const dm = d.mdevs as Obj[]
+  if (dm.length !== rt.mdevs.length || rt.mdevs.some((m, i) => mdevData(m) !== dm[i])) return false
+  const boots = sameBlacklist(rt.cioIgnore, bootList(rt.cmdline))
+  if (boots ? d.cio_ignore !== undefined : d.cio_ignore === undefined || !sameStrings(d.cio_ignore, blacklistText(rt.cioIgnore))) return false
+  const dl = d.dmesg as string[]
+  if (dl.length !== rt.dmesg.length) return false
+  for (let i = 0; i < dl.length; i++) if (dl[i] !== `${Math.round(rt.dmesg[i].t)} ${rt.dmesg[i].msg}`) return false
+  return true
+}
+
+/** Whether `guestData(g)` would be data equal to `d` (worldToData's), without making it. */
+function sameGuest(d: Obj, g: Guest): boolean {
+  if (d.name !== g.name || d.managed !== g.managed || d.autostart !== g.autostart || d.running !== g.running || !sameStrings(d.args, g.args)) return false
+  const cpu = d.cpu as Obj
+  if (cpu.model !== g.cpuModel || Object.keys(cpu).length !== 1 + Object.keys(g.features).length) return false
+  for (const f in g.features) if (cpu[f] !== g.features[f as ApFeature]) return false
+  const dev = d.device as Obj | undefined
+  if (g.device === null ? dev !== undefined : dev === undefined || dev.id !== (g.device.id || undefined) || dev.uuid !== g.device.uuid || dev.sysfsdev !== g.device.sysfsdev) return false
+  const p = d.process as Obj | undefined
+  const gp = g.process && g.running ? g.process : undefined
+  if (gp === undefined ? p !== undefined : p === undefined || p.pid !== gp.pid || p.start !== gp.start || p.boot !== gp.boot || p.host !== gp.host) return false
+  return sameRuntime(d.runtime as Obj, g.runtime, '')
 }
 
 /**
@@ -795,7 +850,10 @@ function mdevData(m: Mdev): Obj {
   }
 }
 
+/** A guest's data: the very data it was read from while it is unchanged (as mdevData). */
 function guestData(g: Guest): Obj {
+  const d = GUEST_ORIGIN.get(g)
+  if (d !== undefined && sameGuest(d, g)) return d
   return {
     name: g.name,
     managed: g.managed,

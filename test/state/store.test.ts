@@ -7,6 +7,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import {StateError} from '../../src/core/errors.js'
 import {startGuest} from '../../src/core/guest.js'
+import type {Guest} from '../../src/core/model.js'
 import {modprobe} from '../../src/core/modules.js'
 import {create, change, remove} from '../../src/cli/mdev.js'
 import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
@@ -306,6 +307,68 @@ describe("the cache's own data", () => {
       expect(worldToData(world)).toEqual(worldToData(readWorld(JSON.parse(JSON.stringify(worldToData(world))))))
       expect(JSON.stringify(worldToData(world)) === JSON.stringify(data)).toBe(world.hosts[0].runtime.mdevs.length === 0)
     }
+  })
+})
+
+describe("a guest of the cache's own data", () => {
+  // Each edit of one guest (of its own fields, or of its kernel's).
+  const edits: Array<(g: Guest) => void> = [
+    (g) => (g.name += 'x'),
+    (g) => (g.managed = g.managed === 'qemu' ? 'libvirt' : 'qemu'),
+    (g) => (g.autostart = !g.autostart),
+    (g) => (g.running = !g.running),
+    (g) => g.args.push('-nographic'),
+    (g) => (g.args[0] = '-smp'),
+    (g) => (g.cpuModel = 'z16'),
+    (g) => (g.features.apft = !g.features.apft),
+    (g) => (g.device = null),
+    (g) => (g.device = {id: g.device?.id ? '' : 'vfio9', uuid: uuid(7), sysfsdev: '/sys/bus/mdev/devices/x'}),
+    (g) => g.device && (g.device.sysfsdev += '/'),
+    (g) => (g.process = g.process ? undefined : {pid: 9, host: 'h'}),
+    (g) => g.process && (g.process.pid += 1),
+    (g) => (g.runtime.cmdline = 'root=/dev/vda2'),
+    (g) => (g.runtime.apmask = g.runtime.apmask.with(3)),
+    (g) => (g.runtime.aqmask = g.runtime.aqmask.without(0)),
+    (g) => (g.runtime.domain = 7),
+    (g) => (g.runtime.configTime = 60),
+    (g) => (g.runtime.pollThread = !g.runtime.pollThread),
+    (g) => (g.runtime.pollTimeout += 1),
+    (g) => (g.runtime.useirq = !g.runtime.useirq),
+    (g) => (g.runtime.scans += 1),
+    (g) => (g.runtime.bootTime += 1),
+    (g) => g.runtime.modules.push('vfio_ap'),
+    (g) => g.runtime.offline.push('card00', '00.0000'),
+    (g) => (g.runtime.offline = [...g.runtime.offline].reverse()),
+    (g) => g.runtime.unbound.push('00.0001'),
+    (g) => (g.runtime.counters['00.0003'] = {requests: 1}),
+    (g) => Object.values(g.runtime.counters).forEach((c) => (c.requests = (c.requests ?? 0) + 1)),
+    (g) => (g.runtime.counters = {}),
+    (g) => (g.runtime.cioIgnore = [[1, 2]]),
+    (g) => (g.runtime.cioIgnore = []),
+    (g) => g.runtime.dmesg.push({t: 1.6, msg: 'hello'}),
+    (g) => g.runtime.dmesg.length > 0 && (g.runtime.dmesg[0].msg += '!'),
+  ]
+
+  it('is written as the data it was read from while unchanged, and as a whole read gives it after any change', async () => {
+    // The data of a state read (its counters' fields in the reader's order, as every write has them).
+    const w = readWorld(JSON.parse(JSON.stringify(worldToData(await variedWorld()))))
+    const data = JSON.parse(JSON.stringify(worldToData(w)))
+    const read = readWorld(data, true)
+    const out = worldToData(read) as {hosts: Array<{guests: unknown[]}>}
+    out.hosts[0].guests.forEach((g, j) => expect(g).toBe(data.hosts[0].guests[j]))
+    let changed = 0
+    for (const [k, edit] of edits.entries())
+      for (const j of [0, 1, 2]) {
+        const lazy = readWorld(data, true)
+        const eager = readWorld(JSON.parse(JSON.stringify(data)))
+        edit(lazy.hosts[0].guests[j])
+        edit(eager.hosts[0].guests[j])
+        const got = JSON.stringify(worldToData(lazy))
+        expect(got, `edit ${k} of guest ${j}`).toBe(JSON.stringify(worldToData(eager)))
+        if (got !== JSON.stringify(data)) changed++
+      }
+    // Not a test that passes because no edit changes anything (a stopped guest writes no process).
+    expect(changed).toBeGreaterThan(2 * edits.length)
   })
 })
 
