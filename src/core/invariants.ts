@@ -201,8 +201,7 @@ function mdevProblems(host: Host, at: Places, out: Problem[]): void {
       let shared: {a: number; d: number} | undefined
       for (const a of m.apm.bits()) {
         const t = taken[a]
-        const s = t?.and(m.aqm)
-        if (!shared && s && !s.isEmpty()) shared = {a, d: first(s)}
+        if (!shared && t?.intersects(m.aqm)) shared = {a, d: first(t.and(m.aqm))}
         taken[a] = t ? t.or(m.aqm) : m.aqm
       }
       if (shared) {

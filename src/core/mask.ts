@@ -83,6 +83,14 @@ export class Mask {
     return new Mask(w)
   }
 
+  /** Whether the two have a bit in common (`and(o)` not empty, without making it). */
+  intersects(o: Mask): boolean {
+    const a = this.w
+    const b = o.w
+    for (let i = 0; i < 8; i++) if ((a[i] & b[i]) !== 0) return true
+    return false
+  }
+
   isEmpty(): boolean {
     const a = this.w
     for (let i = 0; i < 8; i++) if (a[i] !== 0) return false
