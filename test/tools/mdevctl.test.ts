@@ -352,7 +352,7 @@ ${ATTRS6}`,
     /** A file system that also reads a directory in another order (reversed), counting the ordered reads of /sys/bus/mdev/devices. */
     class AnyOrder extends RealSys {
       ordered = 0
-      readdir(p: string): string[] {
+      override readdir(p: string): string[] {
         if (p.endsWith('/bus/mdev/devices')) this.ordered++
         return super.readdir(p)
       }
