@@ -191,7 +191,6 @@ class Reader {
     try {
       const m = parseRanges(text as string)
       MASKS.set(text as string, m)
-      if (CANONICAL) TEXTS.set(m, text as string)
       return m
     } catch (e) {
       return this.fail(key, (e as Error).message)
@@ -199,10 +198,8 @@ class Reader {
   }
 }
 
-/** The masks of the data being read, by text (see Reader.mask); emptied after each read. */
-const MASKS = new Map<string, Mask>()
-/** Whether the data being read is worldToData's (its mask texts are formatRanges'). */
-let CANONICAL = false
+/** The masks of the data being read, by text (see Reader.mask); a new map for each read. */
+let MASKS = new Map<string, Mask>()
 
 /**
  * A mask's text in the state file (`0x00-0x54,0xab`), once per mask: masks
@@ -395,7 +392,6 @@ function cioIgnore(r: Reader): Runtime['cioIgnore'] {
 }
 
 function readMdevs(r: Reader): Mdev[] {
-  if (CANONICAL) return (r.raw('mdevs') as Obj[]).map(canonicalMdev)
   return r.list('mdevs').map((m) => {
     m.only('uuid', 'adapters', 'domains', 'control_domains', 'guest_matrix', 'iommu_group')
     const uuid = m.str('uuid')
@@ -535,20 +531,78 @@ function readHost(r: Reader): Host {
 // them to it), field by field without a Reader: a big host's hundred guests and 256
 // adapters cost a new process a few milliseconds through the checks.
 
+// A host's large lists (its guests, its mdevs, the files under /etc) are read when first
+// used: most commands use few of them (a drop-in that reads a bus mask, none), and a
+// mutation writes one it never read as the very data it was read from (see unread).
+
+/**
+ * Field `key` of `o` made by `make` from `data` when it is first read (or
+ * replaced when it is first written): an accessor until then, a plain field
+ * after, in the same place among the object's keys.
+ */
+function later<T extends object, K extends keyof T & string>(o: T, key: K, data: unknown, make: () => T[K]): void {
+  const masks = MASKS
+  const settle = (value: unknown): void => {
+    UNREAD.get(o)?.delete(key)
+    Object.defineProperty(o, key, {value, writable: true, enumerable: true, configurable: true})
+  }
+  Object.defineProperty(o, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      // The masks of the read it belongs to: the same text, the same mask.
+      const before = MASKS
+      MASKS = masks
+      try {
+        const v = make()
+        settle(v)
+        return v
+      } finally {
+        MASKS = before
+      }
+    },
+    set: settle,
+  })
+  let fields = UNREAD.get(o)
+  if (fields === undefined) UNREAD.set(o, (fields = new Map()))
+  fields.set(key, data)
+}
+
+/** The fields of model objects not read yet (see later), with the data each would be read from. */
+const UNREAD = new WeakMap<object, Map<string, unknown>>()
+
+/** The data of field `key` of `o` while it is not read yet (worldToData's own), else undefined. */
+function unread(o: object, key: string): unknown {
+  return UNREAD.get(o)?.get(key)
+}
+
+/**
+ * The data of a host's guests while they are not read yet, else undefined:
+ * whether any guest has a process is told from it without reading them.
+ */
+export function unreadGuests(h: Host): readonly Obj[] | undefined {
+  return unread(h, 'guests') as Obj[] | undefined
+}
+
 function canonicalHost(d: Obj): Host {
   const p = d.persistent as Obj
-  // Copied key by key: a spread of a thousand keys costs several times more.
   const from = p.files as Record<string, string>
-  const files: Record<string, string> = {}
-  for (const k of Object.keys(from)) files[k] = from[k]
-  const persistent: Persistent = {cmdline: p.cmdline as string, files}
+  const persistent: Persistent = {cmdline: p.cmdline as string, files: {}}
+  later(persistent, 'files', from, () => {
+    // Copied key by key: a spread of a thousand keys costs several times more.
+    const files: Record<string, string> = {}
+    for (const k of Object.keys(from)) files[k] = from[k]
+    return files
+  })
   const host: Host = {
     name: d.name as string,
     lpar: canonicalLpar(d.lpar as Obj),
     persistent,
     runtime: canonicalRuntime(d.runtime as Obj, persistent.cmdline),
-    guests: d.guests === undefined ? [] : (d.guests as Obj[]).map(canonicalGuest),
+    guests: [],
   }
+  const guests = d.guests as Obj[] | undefined
+  if (guests !== undefined) later(host, 'guests', guests, () => guests.map(canonicalGuest))
   if (d.libvirt !== undefined) host.libvirt = readLibvirt(new Reader(d.libvirt as Obj))
   return host
 }
@@ -614,6 +668,13 @@ function canonicalQueueHw(d: Obj): QueueHw {
 const COUNTERS = ['requests', 'requestq', 'pendingq'] as const
 
 function canonicalRuntime(d: Obj, bootedWith: string): Runtime {
+  const rt = readRuntimeFields(d, bootedWith)
+  const mdevs = d.mdevs as Obj[]
+  if (mdevs.length > 0) later(rt, 'mdevs', mdevs, () => mdevs.map(canonicalMdev))
+  return rt
+}
+
+function readRuntimeFields(d: Obj, bootedWith: string): Runtime {
   const cmdline = d.cmdline === undefined ? bootedWith : (d.cmdline as string)
   const counters: Record<string, QueueCounters> = {}
   const cs = d.counters as Record<string, QueueCounters>
@@ -637,7 +698,7 @@ function canonicalRuntime(d: Obj, bootedWith: string): Runtime {
     offline: [...(d.offline as string[])],
     unbound: [...(d.unbound as string[])],
     counters,
-    mdevs: (d.mdevs as Obj[]).map(canonicalMdev),
+    mdevs: [],
     cioIgnore: d.cio_ignore === undefined ? bootList(cmdline).map(([a, b]): [number, number] => [a, b]) : blacklistFromText(d.cio_ignore as string[])!,
     bootTime: d.boot_time as number,
     dmesg: (d.dmesg as string[]).map((l) => {
@@ -697,7 +758,8 @@ function sameRuntime(d: Obj, rt: Runtime, bootedWith: string): boolean {
     if (!sameStrings(Object.keys(o), ck) || ck.some((f) => o[f] !== c[f])) return false
   }
   const dm = d.mdevs as Obj[]
-  if (dm.length !== rt.mdevs.length || rt.mdevs.some((m, i) => mdevData(m) !== dm[i])) return false
+  const um = unread(rt, 'mdevs')
+  if (um !== undefined ? um !== dm : dm.length !== rt.mdevs.length || rt.mdevs.some((m, i) => mdevData(m) !== dm[i])) return false
   const boots = sameBlacklist(rt.cioIgnore, bootList(rt.cmdline))
   if (boots ? d.cio_ignore !== undefined : d.cio_ignore === undefined || !sameStrings(d.cio_ignore, blacklistText(rt.cioIgnore))) return false
   const dl = d.dmesg as string[]
@@ -728,7 +790,6 @@ function sameGuest(d: Obj, g: Guest): boolean {
  * kept to be written again as they are.
  */
 export function readWorld(data: unknown, canonical = false): World {
-  CANONICAL = canonical
   try {
     const r = Reader.root(data)
     r.only('version', 'current', 'hosts')
@@ -736,8 +797,8 @@ export function readWorld(data: unknown, canonical = false): World {
     if (hosts.length === 0) r.fail('hosts', 'at least one host is needed')
     return {current: r.str('current'), hosts}
   } finally {
-    MASKS.clear()
-    CANONICAL = false
+    // The masks of a canonical read stay with the lists it reads later (see later).
+    MASKS = new Map()
   }
 }
 
@@ -817,7 +878,7 @@ function runtimeData(rt: Runtime, bootedWith: string): Obj {
     offline: [...rt.offline].sort(),
     unbound: [...rt.unbound].sort(),
     counters: sortedRecord(rt.counters, (c) => ({...c})),
-    mdevs: rt.mdevs.map(mdevData),
+    mdevs: (unread(rt, 'mdevs') as Obj[] | undefined) ?? rt.mdevs.map(mdevData),
     ...(sameBlacklist(rt.cioIgnore, bootList(rt.cmdline)) ? {} : {cio_ignore: blacklistText(rt.cioIgnore)}),
     boot_time: rt.bootTime,
     dmesg: rt.dmesg.map((l) => `${Math.round(l.t)} ${l.msg}`),
@@ -886,9 +947,9 @@ export function worldToData(w: World): Obj {
         control_domains: formatRanges(h.lpar.control),
         queues: sortedRecord(h.lpar.queues, queueHwData),
       },
-      persistent: {cmdline: h.persistent.cmdline, files: sortedRecord(h.persistent.files, (v) => v)},
+      persistent: {cmdline: h.persistent.cmdline, files: unread(h.persistent, 'files') ?? sortedRecord(h.persistent.files, (v) => v)},
       runtime: runtimeData(h.runtime, h.persistent.cmdline),
-      ...(h.guests.length ? {guests: h.guests.map(guestData)} : {}),
+      ...(unread(h, 'guests') !== undefined ? {guests: unread(h, 'guests')} : h.guests.length ? {guests: h.guests.map(guestData)} : {}),
       ...(h.libvirt ? {libvirt: libvirtData(h.libvirt)} : {}),
     })),
   }

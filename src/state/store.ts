@@ -15,7 +15,7 @@ import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, rem
 import {textHash} from './hash.js'
 import {Journal, snapshotInPlace} from './journal.js'
 import type {Emitted, Previous, Spans} from './emit.js'
-import {STATE_VERSION, SchemaError, migrate, readWorld, worldFromData, worldToData} from './schema.js'
+import {STATE_VERSION, SchemaError, migrate, readWorld, unreadGuests, worldFromData, worldToData} from './schema.js'
 
 export {MAX_STATE_BYTES} from './files.js'
 
@@ -152,10 +152,14 @@ function buildId(): string {
 /**
  * The cache's text up to its data: the data's length is given, so that its
  * JSON can be taken back out as it is; after it, the spans of the text
- * (state/emit.ts) when this build wrote the text.
+ * (state/emit.ts) when this build wrote the text. `body` is the hash of all
+ * that follows the head (the data, the spans and the closing brace): data
+ * this build trusts is exactly what it wrote, so a hand on the cache is no
+ * cache even where what it wrote still reads (the large lists are read only
+ * when a command uses them: schema.ts later).
  */
-const cacheHead = (sha: string, size: number): string =>
-  `{"schema":${STATE_VERSION},"build":${JSON.stringify(buildId())},"hash":"${sha}","size":${size},"data":`
+const cacheHead = (sha: string, body: string, size: number): string =>
+  `{"schema":${STATE_VERSION},"build":${JSON.stringify(buildId())},"hash":"${sha}","body":"${body}","size":${size},"data":`
 
 /** What the cache holds for a text: its data, the data's JSON, and whether this build checked it (and wrote the text: its spans). */
 interface Cached {
@@ -166,16 +170,22 @@ interface Cached {
 }
 
 function cachedData(real: string, sha: string, stat: fs.Stats): Cached | undefined {
-  const raw = readOwn(cachePath(real), stat.uid, 2 * MAX_STATE_BYTES)
-  if (raw === null) return undefined
+  const bytes = readOwn(cachePath(real), stat.uid, 2 * MAX_STATE_BYTES)
+  if (bytes === null) return undefined
   try {
-    const c = JSON.parse(raw) as {schema?: unknown; build?: unknown; hash?: unknown; size?: unknown; data?: unknown; spans?: unknown}
+    const raw = bytes.toString('utf8')
+    const c = JSON.parse(raw) as {schema?: unknown; build?: unknown; hash?: unknown; body?: unknown; size?: unknown; data?: unknown; spans?: unknown}
     // Data of another schema version (another aplab wrote it) is not this one's to read.
     if (c.schema !== STATE_VERSION || c.hash !== sha || c.data === undefined) return undefined
     const size = typeof c.size === 'number' ? c.size : -1
-    const head = cacheHead(sha, size)
+    const head = cacheHead(sha, typeof c.body === 'string' ? c.body : '', size)
     const end = head.length + size
-    const checked = buildId() !== '' && c.build === buildId() && raw.startsWith(head) && (raw[end] === '}' || raw.startsWith(',"spans":', end))
+    const checked =
+      buildId() !== '' &&
+      c.build === buildId() &&
+      raw.startsWith(head) &&
+      (raw[end] === '}' || raw.startsWith(',"spans":', end)) &&
+      c.body === textHash(bytes.subarray(Buffer.byteLength(head)))
     if (!checked) return {data: c.data, json: JSON.stringify(c.data), checked}
     const spans = typeof c.spans === 'object' && c.spans !== null ? (c.spans as Spans) : undefined
     return {data: c.data, json: raw.slice(head.length, end), checked, ...(spans && {spans})}
@@ -187,7 +197,8 @@ function cachedData(real: string, sha: string, stat: fs.Stats): Cached | undefin
 /** Write the cache of a text: `json` is the JSON of data that this build checked; `spans` those of the text, when this build wrote it. */
 async function writeCache(real: string, sha: string, json: string, stat: fs.Stats, spans?: Spans): Promise<void> {
   try {
-    const text = cacheHead(sha, json.length) + json + (spans && Object.keys(spans).length > 0 ? `,"spans":${JSON.stringify(spans)}}` : '}')
+    const body = Buffer.from(json + (spans && Object.keys(spans).length > 0 ? `,"spans":${JSON.stringify(spans)}}` : '}'))
+    const text = Buffer.concat([Buffer.from(cacheHead(sha, textHash(body), json.length)), body])
     await replaceFile(cachePath(real), text, {like: stat, durable: false})
   } catch {
     // no cache this time
@@ -280,7 +291,9 @@ export async function load(file: string): Promise<World> {
  * The process is judged as the lock judges its holder (pid and start time).
  */
 export async function endGuestsOfDeadProcesses(w: World): Promise<World> {
-  const run = w.hosts.flatMap((h) => h.guests).filter((g) => g.running && g.process)
+  // Guests not read yet (schema.ts) are read only when one of them has a process.
+  const hasProcess = (g: Record<string, unknown>): boolean => g.running === true && g.process !== undefined
+  const run = w.hosts.flatMap((h) => (unreadGuests(h)?.some(hasProcess) === false ? [] : h.guests)).filter((g) => g.running && g.process)
   if (run.length === 0) return w
   const {judge} = await import('./lock.js')
   for (const g of run)

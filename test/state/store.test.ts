@@ -1,6 +1,6 @@
 import {execFileSync, spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {hostname, tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
@@ -198,7 +198,7 @@ describe('the parse cache beside the state file', () => {
     // The cache holds a hash of the text, not the text: about the size of the data.
     const sha = (t: string) => textHash(t)
     const c = JSON.parse(readFileSync(cache(f), 'utf8'))
-    expect(Object.keys(c).sort()).toEqual(['build', 'data', 'hash', 'schema', 'size'])
+    expect(Object.keys(c).sort()).toEqual(['body', 'build', 'data', 'hash', 'schema', 'size'])
     expect(c.hash).toBe(sha(readFileSync(f, 'utf8')))
     expect(readFileSync(cache(f), 'utf8')).not.toContain('# aplab state')
     // What the cache gives is what parsing the YAML gives.
@@ -217,10 +217,17 @@ describe('the parse cache beside the state file', () => {
     const written = JSON.parse(readFileSync(cache(f), 'utf8'))
     expect(typeof written.build).toBe('string')
     // The same text, and data that breaks a rule between objects (no host of that name):
-    // believed from this build, which checked what it wrote...
-    const forge = (build: unknown) => writeFileSync(cache(f), JSON.stringify({...written, build, data: {...written.data, current: 'nohost'}}))
-    forge(written.build)
+    // believed from this build, which checked what it wrote, when it is exactly what this
+    // build writes (the hash of all after the head included)...
+    const data = {...written.data, current: 'nohost'}
+    const json = JSON.stringify(data)
+    const head = `{"schema":${written.schema},"build":${JSON.stringify(written.build)},"hash":"${written.hash}"`
+    writeFileSync(cache(f), `${head},"body":"${textHash(Buffer.from(json + '}'))}","size":${json.length},"data":${json}}`)
     expect((await load(f)).current).toBe('nohost')
+    // ...not when anything after the head is not what it hashed (a hand on the cache)...
+    writeFileSync(cache(f), `${head},"body":"${written.body}","size":${json.length},"data":${json}}`)
+    expect((await load(f)).current).toBe('host0')
+    const forge = (build: unknown) => writeFileSync(cache(f), JSON.stringify({...written, build, data}))
     // ...checked as the YAML would be from another build (an older or a newer aplab): data
     // that fails is no cache (the YAML is read, and says what is wrong if anything), and replaced.
     for (const other of ['another build', undefined]) {
@@ -297,6 +304,14 @@ describe("the cache's own data", () => {
   it('is read as any data is, and written again as it was until it changes', async () => {
     for (const w of [...PRESETS.map((p) => newWorld(p.name)), await largeWorld(), await variedWorld()]) {
       const data = JSON.parse(JSON.stringify(worldToData(w)))
+      // Its large lists not read yet are written as the very data they would be read from.
+      const untouched = worldToData(readWorld(data, true)) as typeof data
+      untouched.hosts.forEach((h: typeof data, i: number) => {
+        const d = data.hosts[i]
+        expect(h.persistent.files).toBe(d.persistent.files)
+        if (d.runtime.mdevs.length > 0) expect(h.runtime.mdevs).toBe(d.runtime.mdevs)
+        if (d.guests !== undefined) expect(h.guests).toBe(d.guests)
+      })
       const world = readWorld(data, true)
       expect(world).toStrictEqual(readWorld(data))
       expect(worldToData(world)).toEqual(data)
@@ -307,6 +322,22 @@ describe("the cache's own data", () => {
       expect(worldToData(world)).toEqual(worldToData(readWorld(JSON.parse(JSON.stringify(worldToData(world))))))
       expect(JSON.stringify(worldToData(world)) === JSON.stringify(data)).toBe(world.hosts[0].runtime.mdevs.length === 0)
     }
+  })
+})
+
+describe('guests whose process is gone', () => {
+  it('are presented stopped when the state is read through its cache, and only they', async () => {
+    const f = join(tmp(), 'state.yaml')
+    const world = await largeWorld()
+    world.hosts[0].guests[3].process = {pid: 2 ** 31 - 2, start: '1', host: hostname()}
+    world.hosts[0].guests[4].process = {pid: process.pid, host: hostname()}
+    await replace(f, world, false)
+    const w = await load(f)
+    expect(w.hosts[0].guests.map((g) => g.running)).toEqual(world.hosts[0].guests.map((_, j) => j !== 3))
+    // Without a guest that has a process, the guests are not read to tell.
+    const none = await largeWorld()
+    await replace(f, none, true)
+    expect((await load(f)).hosts[0].guests.every((g) => g.running && g.process === undefined)).toBe(true)
   })
 })
 
