@@ -538,13 +538,17 @@ function readHost(r: Reader): Host {
 /**
  * Field `key` of `o` made by `make` from `data` when it is first read (or
  * replaced when it is first written): an accessor until then, a plain field
- * after, in the same place among the object's keys.
+ * after. It is added as the object's last key and put back as its last: V8
+ * keeps such an object's fast layout, which turning a field in its middle
+ * from an accessor to a value does not (each read of the object's other
+ * fields would be a lookup in a dictionary).
  */
 function later<T extends object, K extends keyof T & string>(o: T, key: K, data: unknown, make: () => T[K]): void {
   const masks = MASKS
   const settle = (value: unknown): void => {
     UNREAD.get(o)?.delete(key)
-    Object.defineProperty(o, key, {value, writable: true, enumerable: true, configurable: true})
+    delete (o as Record<string, unknown>)[key]
+    ;(o as Record<string, unknown>)[key] = value
   }
   Object.defineProperty(o, key, {
     enumerable: true,
@@ -587,23 +591,23 @@ export function unreadGuests(h: Host): readonly Obj[] | undefined {
 function canonicalHost(d: Obj): Host {
   const p = d.persistent as Obj
   const from = p.files as Record<string, string>
-  const persistent: Persistent = {cmdline: p.cmdline as string, files: {}}
+  const persistent = {cmdline: p.cmdline as string} as Persistent
   later(persistent, 'files', from, () => {
     // Copied key by key: a spread of a thousand keys costs several times more.
     const files: Record<string, string> = {}
     for (const k of Object.keys(from)) files[k] = from[k]
     return files
   })
-  const host: Host = {
+  const host = {
     name: d.name as string,
     lpar: canonicalLpar(d.lpar as Obj),
     persistent,
-    runtime: canonicalRuntime(d.runtime as Obj, persistent.cmdline),
-    guests: [],
-  }
+    runtime: canonicalRuntime(d.runtime as Obj, p.cmdline as string),
+  } as Host
+  if (d.libvirt !== undefined) host.libvirt = readLibvirt(new Reader(d.libvirt as Obj))
   const guests = d.guests as Obj[] | undefined
   if (guests !== undefined) later(host, 'guests', guests, () => guests.map(canonicalGuest))
-  if (d.libvirt !== undefined) host.libvirt = readLibvirt(new Reader(d.libvirt as Obj))
+  else host.guests = []
   return host
 }
 
@@ -668,13 +672,6 @@ function canonicalQueueHw(d: Obj): QueueHw {
 const COUNTERS = ['requests', 'requestq', 'pendingq'] as const
 
 function canonicalRuntime(d: Obj, bootedWith: string): Runtime {
-  const rt = readRuntimeFields(d, bootedWith)
-  const mdevs = d.mdevs as Obj[]
-  if (mdevs.length > 0) later(rt, 'mdevs', mdevs, () => mdevs.map(canonicalMdev))
-  return rt
-}
-
-function readRuntimeFields(d: Obj, bootedWith: string): Runtime {
   const cmdline = d.cmdline === undefined ? bootedWith : (d.cmdline as string)
   const counters: Record<string, QueueCounters> = {}
   const cs = d.counters as Record<string, QueueCounters>
@@ -684,7 +681,7 @@ function readRuntimeFields(d: Obj, bootedWith: string): Runtime {
     for (const f of COUNTERS) if (c[f] !== undefined) n[f] = c[f]
     counters[k] = n
   }
-  return {
+  const rt = {
     cmdline,
     apmask: canonicalMask(d.apmask as string),
     aqmask: canonicalMask(d.aqmask as string),
@@ -698,14 +695,17 @@ function readRuntimeFields(d: Obj, bootedWith: string): Runtime {
     offline: [...(d.offline as string[])],
     unbound: [...(d.unbound as string[])],
     counters,
-    mdevs: [],
     cioIgnore: d.cio_ignore === undefined ? bootList(cmdline).map(([a, b]): [number, number] => [a, b]) : blacklistFromText(d.cio_ignore as string[])!,
     bootTime: d.boot_time as number,
     dmesg: (d.dmesg as string[]).map((l) => {
       const blank = l.indexOf(' ')
       return {t: Number(l.slice(0, blank)), msg: l.slice(blank + 1)}
     }),
-  }
+  } as Runtime
+  const mdevs = d.mdevs as Obj[]
+  if (mdevs.length > 0) later(rt, 'mdevs', mdevs, () => mdevs.map(canonicalMdev))
+  else rt.mdevs = []
+  return rt
 }
 
 function canonicalGuest(d: Obj): Guest {
