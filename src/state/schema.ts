@@ -654,7 +654,24 @@ function canonicalAdapter(d: Obj): Adapter {
     if (e.fw !== undefined) a.ep11.fw = e.fw as string
     if (e.op_modes !== undefined) a.ep11.opModes = e.op_modes as string
   }
+  ADAPTER_ORIGIN.set(a, d)
   return a
+}
+
+/** The data an adapter was read from, when it was worldToData's (see adapterData). */
+const ADAPTER_ORIGIN = new WeakMap<Adapter, Obj>()
+
+/** Whether `adapterData(a)` would be data equal to `d` (worldToData's, read by canonicalAdapter), without making it. */
+function sameAdapter(d: Obj, a: Adapter): boolean {
+  const t = TYPES.get(d.type as string)
+  if (t === undefined || t === null || t.gen !== a.gen || t.mode !== a.mode || Number(d.id) !== a.id) return false
+  if (d.raw_hwtype !== a.rawType || d.serial !== a.serial) return false
+  if (d.functions === undefined ? a.functions !== undefined : a.functions === undefined || Number(d.functions) !== a.functions) return false
+  if (d.depth !== (a.depth !== 8 ? a.depth : undefined) || d.max_msg_size !== (a.maxMsgSize !== 12288 ? a.maxMsgSize : undefined)) return false
+  if (d.configured !== (a.configured ? undefined : false) || d.checkstopped !== (a.checkstopped ? true : undefined)) return false
+  const e = d.ep11 as Obj | undefined
+  if (a.ep11 === undefined || e === undefined) return a.ep11 === e
+  return e.api === a.ep11.api && e.fw === a.ep11.fw && e.op_modes === a.ep11.opModes
 }
 
 function canonicalQueueHw(d: Obj): QueueHw {
@@ -817,7 +834,10 @@ export function worldFromData(data: unknown): World {
 const hexId = (n: number): string => '0x' + n.toString(16).padStart(2, '0')
 const hexWord = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0')
 
+/** An adapter's data: the very data it was read from while it is unchanged (as mdevData). */
 function adapterData(a: Adapter): Obj {
+  const d = ADAPTER_ORIGIN.get(a)
+  if (d !== undefined && sameAdapter(d, a)) return d
   const o: Obj = {id: hexId(a.id), type: typeName(a)}
   if (a.rawType !== undefined) o.raw_hwtype = a.rawType
   if (a.functions !== undefined) o.functions = hexWord(a.functions)

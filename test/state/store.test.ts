@@ -7,7 +7,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import {StateError} from '../../src/core/errors.js'
 import {startGuest} from '../../src/core/guest.js'
-import type {Guest} from '../../src/core/model.js'
+import type {Adapter, Guest} from '../../src/core/model.js'
 import {modprobe} from '../../src/core/modules.js'
 import {create, change, remove} from '../../src/cli/mdev.js'
 import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
@@ -338,6 +338,45 @@ describe('guests whose process is gone', () => {
     const none = await largeWorld()
     await replace(f, none, true)
     expect((await load(f)).hosts[0].guests.every((g) => g.running && g.process === undefined)).toBe(true)
+  })
+})
+
+describe("an adapter of the cache's own data", () => {
+  const edits: Array<(a: Adapter) => void> = [
+    (a) => (a.id = 200),
+    (a) => (a.gen = a.gen === 7 ? 8 : 7),
+    (a) => (a.mode = a.mode === 'cca' ? 'ep11' : 'cca'),
+    (a) => (a.rawType = a.rawType === undefined ? 15 : undefined),
+    (a) => (a.functions = a.functions === undefined ? 0x92800000 : undefined),
+    (a) => a.functions !== undefined && (a.functions += 1),
+    (a) => (a.depth = a.depth === 8 ? 4 : 8),
+    (a) => (a.maxMsgSize = a.maxMsgSize === 12288 ? 4096 : 12288),
+    (a) => (a.serial = a.serial === undefined ? 'S9' : undefined),
+    (a) => (a.configured = !a.configured),
+    (a) => (a.checkstopped = !a.checkstopped),
+    (a) => (a.ep11 = a.ep11 === undefined ? {} : undefined),
+    (a) => (a.ep11 = {...a.ep11, api: 7}),
+    (a) => (a.ep11 = {...a.ep11, fw: '9.9'}),
+    (a) => (a.ep11 = {...a.ep11, opModes: 'y'}),
+  ]
+
+  it('is written as the data it was read from while unchanged, and as a whole read gives it after any change', async () => {
+    const w = readWorld(JSON.parse(JSON.stringify(worldToData(await variedWorld()))))
+    const data = JSON.parse(JSON.stringify(worldToData(w)))
+    const out = worldToData(readWorld(data, true)) as {hosts: Array<{lpar: {adapters: unknown[]}}>}
+    out.hosts[0].lpar.adapters.forEach((a, i) => expect(a).toBe(data.hosts[0].lpar.adapters[i]))
+    let changed = 0
+    for (const [k, edit] of edits.entries())
+      for (const i of [0, 1, 2]) {
+        const lazy = readWorld(data, true)
+        const eager = readWorld(JSON.parse(JSON.stringify(data)))
+        edit(lazy.hosts[0].lpar.adapters[i])
+        edit(eager.hosts[0].lpar.adapters[i])
+        const got = JSON.stringify(worldToData(lazy))
+        expect(got, `edit ${k} of adapter ${i}`).toBe(JSON.stringify(worldToData(eager)))
+        if (got !== JSON.stringify(data)) changed++
+      }
+    expect(changed).toBeGreaterThan(2 * edits.length)
   })
 })
 
