@@ -606,7 +606,7 @@ function canonicalHost(d: Obj): Host {
   } as Host
   if (d.libvirt !== undefined) host.libvirt = readLibvirt(new Reader(d.libvirt as Obj))
   const guests = d.guests as Obj[] | undefined
-  if (guests !== undefined) later(host, 'guests', guests, () => guests.map(canonicalGuest))
+  if (guests !== undefined) later(host, 'guests', guests, () => readList(guests, canonicalGuest))
   else host.guests = []
   return host
 }
@@ -621,7 +621,7 @@ function canonicalLpar(d: Obj): Lpar {
     na: d.na as number,
     nd: d.nd as number,
     airq: d.interrupts as boolean,
-    adapters: (d.adapters as Obj[]).map(canonicalAdapter).sort((x, y) => x.id - y.id),
+    adapters: readList(d.adapters as Obj[], canonicalAdapter).sort((x, y) => x.id - y.id),
     usage: canonicalMask(d.usage_domains as string),
     control: canonicalMask(d.control_domains as string),
     queues,
@@ -656,6 +656,30 @@ function canonicalAdapter(d: Obj): Adapter {
   }
   ADAPTER_ORIGIN.set(a, d)
   return a
+}
+
+/**
+ * A list of the model read from a list of worldToData's data (mdevs, guests,
+ * adapters): each entry's data is kept by readOne (their ORIGIN), the list's
+ * here, so that a list whose every entry is unchanged, in the same order, is
+ * written as the very list it was read from (listData), which the writer
+ * copies whole.
+ */
+function readList<T extends object>(data: Obj[], readOne: (d: Obj) => T): T[] {
+  const list = data.map(readOne)
+  LIST_ORIGIN.set(list, data)
+  return list
+}
+
+const LIST_ORIGIN = new WeakMap<object, Obj[]>()
+
+/** The data of a list (see readList): the list it was read from while each entry's data is that list's. */
+function listData<T extends object>(list: T[], one: (x: T) => Obj): Obj[] {
+  const out = list.map(one)
+  const d = LIST_ORIGIN.get(list)
+  if (d === undefined || d.length !== out.length) return out
+  for (let i = 0; i < out.length; i++) if (out[i] !== d[i]) return out
+  return d
 }
 
 /** The data an adapter was read from, when it was worldToData's (see adapterData). */
@@ -720,7 +744,7 @@ function canonicalRuntime(d: Obj, bootedWith: string): Runtime {
     }),
   } as Runtime
   const mdevs = d.mdevs as Obj[]
-  if (mdevs.length > 0) later(rt, 'mdevs', mdevs, () => mdevs.map(canonicalMdev))
+  if (mdevs.length > 0) later(rt, 'mdevs', mdevs, () => readList(mdevs, canonicalMdev))
   else rt.mdevs = []
   return rt
 }
@@ -898,7 +922,7 @@ function runtimeData(rt: Runtime, bootedWith: string): Obj {
     offline: [...rt.offline].sort(),
     unbound: [...rt.unbound].sort(),
     counters: sortedRecord(rt.counters, (c) => ({...c})),
-    mdevs: (unread(rt, 'mdevs') as Obj[] | undefined) ?? rt.mdevs.map(mdevData),
+    mdevs: (unread(rt, 'mdevs') as Obj[] | undefined) ?? listData(rt.mdevs, mdevData),
     ...(sameBlacklist(rt.cioIgnore, bootList(rt.cmdline)) ? {} : {cio_ignore: blacklistText(rt.cioIgnore)}),
     boot_time: rt.bootTime,
     dmesg: rt.dmesg.map((l) => `${Math.round(l.t)} ${l.msg}`),
@@ -962,14 +986,14 @@ export function worldToData(w: World): Obj {
         na: h.lpar.na,
         nd: h.lpar.nd,
         interrupts: h.lpar.airq,
-        adapters: h.lpar.adapters.map(adapterData),
+        adapters: listData(h.lpar.adapters, adapterData),
         usage_domains: formatRanges(h.lpar.usage),
         control_domains: formatRanges(h.lpar.control),
         queues: sortedRecord(h.lpar.queues, queueHwData),
       },
       persistent: {cmdline: h.persistent.cmdline, files: unread(h.persistent, 'files') ?? sortedRecord(h.persistent.files, (v) => v)},
       runtime: runtimeData(h.runtime, h.persistent.cmdline),
-      ...(unread(h, 'guests') !== undefined ? {guests: unread(h, 'guests')} : h.guests.length ? {guests: h.guests.map(guestData)} : {}),
+      ...(unread(h, 'guests') !== undefined ? {guests: unread(h, 'guests')} : h.guests.length ? {guests: listData(h.guests, guestData)} : {}),
       ...(h.libvirt ? {libvirt: libvirtData(h.libvirt)} : {}),
     })),
   }

@@ -312,6 +312,15 @@ describe("the cache's own data", () => {
         if (d.runtime.mdevs.length > 0) expect(h.runtime.mdevs).toBe(d.runtime.mdevs)
         if (d.guests !== undefined) expect(h.guests).toBe(d.guests)
       })
+      // Read and unchanged: the lists are still the very data read (whole, so the writer copies them whole).
+      const read = readWorld(data, true)
+      expect(read.hosts.every((h) => h.runtime.mdevs.length >= 0 && h.guests.length >= 0)).toBe(true)
+      const again = worldToData(read) as typeof data
+      read.hosts.forEach((h, i) => {
+        expect(again.hosts[i].lpar.adapters).toBe(data.hosts[i].lpar.adapters)
+        if (h.runtime.mdevs.length > 0) expect(again.hosts[i].runtime.mdevs).toBe(data.hosts[i].runtime.mdevs)
+        if (h.guests.length > 0) expect(again.hosts[i].guests).toBe(data.hosts[i].guests)
+      })
       const world = readWorld(data, true)
       expect(world).toStrictEqual(readWorld(data))
       expect(worldToData(world)).toEqual(data)
