@@ -68,7 +68,7 @@ describe('range lists in the state file', () => {
 
 describe('Mask set operations', () => {
   const bits = fc.uniqueArray(fc.integer({min: 0, max: 255}), {maxLength: 20})
-  it('and, or, andNot, intersects, isEmpty and equals are those of the sets of bits', () => {
+  it('and, or, andNot, intersects, isSubsetOf, union, isEmpty, equals and bits are those of the sets of bits', () => {
     fc.assert(
       fc.property(bits, bits, (x, y) => {
         const a = Mask.of(x)
@@ -79,6 +79,9 @@ describe('Mask set operations', () => {
         expect(a.or(b).bits()).toEqual(sorted([...new Set([...x, ...y])]))
         expect(a.andNot(b).bits()).toEqual(sorted(x.filter((n) => !inY.has(n))))
         expect(a.intersects(b)).toBe(x.some((n) => inY.has(n)))
+        expect(a.isSubsetOf(b)).toBe(x.every((n) => inY.has(n)))
+        expect(Mask.union([a, b, Mask.empty()]).bits()).toEqual(sorted([...new Set([...x, ...y])]))
+        expect(a.bits()).toEqual(sorted(x))
         expect(a.isEmpty()).toBe(x.length === 0)
         expect(a.equals(b)).toBe(sorted(x).join() === sorted(y).join())
       }),
