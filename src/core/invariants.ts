@@ -181,6 +181,8 @@ function mdevProblems(host: Host, at: Places, out: Problem[]): void {
   // them when they hold for the union of their masks: then only the rules
   // between mdevs, and between an mdev and its shadow, are asked of each.
   const clean = unionKeepsRules(mdevs, bus, devices)
+  // The bits of each matrix's adapters, once per mask (masks read from a file are shared).
+  const adapters = perMask((m) => m.bits())
   for (let i = 0; i < mdevs.length; i++) {
     const m = mdevs[i]
     const name = `mdev ${m.uuid}`
@@ -205,7 +207,7 @@ function mdevProblems(host: Host, at: Places, out: Problem[]): void {
     // EADDRINUSE: no APQN in two mdevs.
     if (!m.aqm.isEmpty()) {
       let shared: {a: number; d: number} | undefined
-      for (const a of m.apm.bits()) {
+      for (const a of adapters(m.apm)) {
         const t = taken[a]
         if (!shared && t?.intersects(m.aqm)) shared = {a, d: first(t.and(m.aqm))}
         taken[a] = t ? t.or(m.aqm) : m.aqm
@@ -270,10 +272,12 @@ interface Devices {
   reserved: {a: (m: Mask) => number | undefined; d: (m: Mask) => number | undefined}
 }
 
+/** The first bit of `part` not in `whole`, or undefined. */
+const notIn = (part: Mask, whole: Mask): number | undefined => (part === whole || part.isSubsetOf(whole) ? undefined : first(part.andNot(whole)))
+
 /** The first rule of shadowProblem: the shadow lies within the mdev's matrix. */
 function shadowOutsideMatrix(m: Mdev): string | undefined {
   const s = m.shadow
-  const notIn = (part: Mask, whole: Mask): number | undefined => (part === whole || part.isSubsetOf(whole) ? undefined : first(part.andNot(whole)))
   let x: number | undefined
   if ((x = notIn(s.apm, m.apm)) !== undefined) return `has adapter ${id2(x)}, which is not among the mdev's adapters`
   if ((x = notIn(s.aqm, m.aqm)) !== undefined) return `has domain ${id4(x)}, which is not among the mdev's domains`
