@@ -57,6 +57,17 @@ function finish(h: number, tail: Uint8Array, length: number): number {
   return h >>> 0
 }
 
+/** The number of hex digits of textHash of `bytes` bytes. */
+export function hashLength(bytes: number): number {
+  return bytes >= LARGE && blocksRun() ? 32 : 16
+}
+
+/** Whether MurmurHash3_x64_128 can run here (WebAssembly). */
+function blocksRun(): boolean {
+  blocks ??= makeBlocks()
+  return blocks !== null
+}
+
 /** The hash of a text's UTF-8 bytes (or of the bytes as read): 16 hex digits, or 32 from LARGE bytes on. */
 export function textHash(text: string | Uint8Array): string {
   let bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text

@@ -2,7 +2,7 @@
 import fc from 'fast-check'
 import {describe, expect, it, vi} from 'vitest'
 
-import {BLOCKS_WASM, LARGE, textHash, x64} from '../../src/state/hash.js'
+import {BLOCKS_WASM, LARGE, hashLength, textHash, x64} from '../../src/state/hash.js'
 
 describe('the text hash of the state cache', () => {
   it('is MurmurHash3 x86_32 in its first lane (the reference values)', () => {
@@ -87,6 +87,10 @@ describe('the text hash of a large state', () => {
       Object.defineProperty(globalThis, 'WebAssembly', wasm)
       vi.resetModules()
     }
+  })
+
+  it('says how long a hash of so many bytes is', () => {
+    for (const n of [0, 1, LARGE - 1, LARGE, LARGE + 17]) expect(hashLength(n)).toBe(textHash(Buffer.alloc(n, 'q')).length)
   })
 
   it('runs its block loop as the module its instructions make', () => {

@@ -12,7 +12,7 @@ import {modprobe} from '../../src/core/modules.js'
 import {create, change, remove} from '../../src/cli/mdev.js'
 import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
 import {start, stop} from '../../src/cli/guest.js'
-import {textHash} from '../../src/state/hash.js'
+import {LARGE, textHash} from '../../src/state/hash.js'
 import {load, mutate, newWorld, parse, replace, serialize, statePath} from '../../src/state/store.js'
 import {PRESETS} from '../../src/core/presets.js'
 import {readWorld, worldToData} from '../../src/state/schema.js'
@@ -342,7 +342,16 @@ describe('guests whose process is gone', () => {
     const world = await largeWorld()
     world.hosts[0].guests[3].process = {pid: 2 ** 31 - 2, start: '1', host: hostname()}
     world.hosts[0].guests[4].process = {pid: process.pid, host: hostname()}
+    // Large enough for the large hash.
+    world.hosts[0].persistent.files['/etc/aplab-test-padding'] = 'pad '.repeat(5000)
     await replace(f, world, false)
+    // The cache of a large state: the hash in its head is of all after the head (the large hash).
+    const bytes = readFileSync(join(dirname(f), `.${basename(f)}.cache`))
+    const c = JSON.parse(bytes.toString())
+    const head = bytes.indexOf('"data":') + '"data":'.length
+    expect(bytes.length - head).toBeGreaterThanOrEqual(LARGE)
+    expect(c.body).toBe(textHash(bytes.subarray(head)))
+    expect(c.body).toMatch(/^[0-9a-f]{32}$/)
     const w = await load(f)
     expect(w.hosts[0].guests.map((g) => g.running)).toEqual(world.hosts[0].guests.map((_, j) => j !== 3))
     // Without a guest that has a process, the guests are not read to tell.
