@@ -15,7 +15,8 @@ import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, rem
 import {hashLength, textHash} from './hash.js'
 import {Journal, snapshotInPlace} from './journal.js'
 import type {Emitted, Previous, Spans} from './emit.js'
-import {STATE_VERSION, SchemaError, migrate, readWorld, unreadGuests, worldFromData, worldToData} from './schema.js'
+import {STATE_VERSION, unreadGuests, worldToData} from './data.js'
+import {SchemaError, migrate, readWorld, worldFromData} from './schema.js'
 
 export {MAX_STATE_BYTES} from './files.js'
 
@@ -156,7 +157,7 @@ function buildId(): string {
  * that follows the head (the data, the spans and the closing brace): data
  * this build trusts is exactly what it wrote, so a hand on the cache is no
  * cache even where what it wrote still reads (the large lists are read only
- * when a command uses them: schema.ts later).
+ * when a command uses them: data.ts later).
  */
 const cacheHead = (sha: string, body: string, size: number): string =>
   `{"schema":${STATE_VERSION},"build":${JSON.stringify(buildId())},"hash":"${sha}","body":"${body}","size":${size},"data":`
@@ -300,7 +301,7 @@ export async function load(file: string): Promise<World> {
  * The process is judged as the lock judges its holder (pid and start time).
  */
 export async function endGuestsOfDeadProcesses(w: World): Promise<World> {
-  // Guests not read yet (schema.ts) are read only when one of them has a process.
+  // Guests not read yet (data.ts) are read only when one of them has a process.
   const hasProcess = (g: Record<string, unknown>): boolean => g.running === true && g.process !== undefined
   const run = w.hosts.flatMap((h) => (unreadGuests(h)?.some(hasProcess) === false ? [] : h.guests)).filter((g) => g.running && g.process)
   if (run.length === 0) return w
