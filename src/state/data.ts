@@ -165,25 +165,84 @@ function later<T extends object, K extends keyof T & string>(o: T, key: K, data:
 /** The fields of model objects not read yet (see later), with the data each would be read from. */
 const UNREAD = new WeakMap<object, Map<string, unknown>>()
 
-/** The data of field `key` of `o` while it is not read yet (worldToData's own), else undefined. */
-function unread(o: object, key: string): unknown {
-  return UNREAD.get(o)?.get(key)
+/**
+ * The data of field `key` of `o` while it is not read yet (worldToData's
+ * own), else undefined: a Part as it is where `parts` (the caller writes it
+ * over the text it was read with), else its data.
+ */
+function unread(o: object, key: string, parts = false): unknown {
+  const d = UNREAD.get(o)?.get(key)
+  return d instanceof Part && (!parts || d.parsed) ? d.value() : d
 }
 
 /**
- * The data of a host's guests while they are not read yet, else undefined:
- * whether any guest has a process is told from it without reading them.
+ * One of a host's large lists in the cache's text, not parsed yet (store.ts
+ * puts it where the list is in the data it parsed without it): parsed when
+ * a command first uses the list, and then also put in its place in that
+ * data, which a write compares its own with. A write of a state read so
+ * gives a list never parsed back as this, and the writer of the cache its
+ * text as it is (store.ts dataJson).
  */
-export function unreadGuests(h: Host): readonly Obj[] | undefined {
-  return unread(h, 'guests') as Obj[] | undefined
+export class Part {
+  private data: unknown
+  constructor(
+    /** The list's JSON. */
+    readonly json: string,
+    private readonly holder: Obj,
+    private readonly key: string,
+  ) {}
+
+  /** Whether it was parsed (its data is then in its place). */
+  get parsed(): boolean {
+    return this.data !== undefined
+  }
+
+  value(): unknown {
+    if (this.data === undefined) {
+      this.data = JSON.parse(this.json)
+      this.holder[this.key] = this.data
+      PARTS.set(this.data as object, this)
+    }
+    return this.data
+  }
+
+  /** As JSON, or written as YAML without the text it was read with: the list. */
+  toJSON(): unknown {
+    return this.value()
+  }
+}
+
+/** The Part each list parsed from one was parsed from (its JSON is the list's while the list is unchanged). */
+const PARTS = new WeakMap<object, Part>()
+
+/** The JSON of a list as it was read, when it is a Part or the very list parsed from one; else undefined. */
+export function partJson(v: unknown): string | undefined {
+  if (v instanceof Part) return v.json
+  return typeof v === 'object' && v !== null ? PARTS.get(v)?.json : undefined
+}
+
+const valueOf = (d: unknown): unknown => (d instanceof Part ? d.value() : d)
+
+/**
+ * The data of a host's guests while they are not read yet, else undefined:
+ * whether any guest has a process is told from it without reading them (a
+ * Part's text says it: `"process":` is in JSON only as a key).
+ */
+export function unreadGuests(h: Host): {hasProcess(): boolean} | undefined {
+  const d = unread(h, 'guests', true)
+  if (d === undefined) return undefined
+  return {
+    hasProcess: () =>
+      (!(d instanceof Part) || d.json.includes('"process":')) && (valueOf(d) as Obj[]).some((g) => g.running === true && g.process !== undefined),
+  }
 }
 
 function canonicalHost(d: Obj): Host {
   const p = d.persistent as Obj
-  const from = p.files as Record<string, string>
   const persistent = {cmdline: p.cmdline as string} as Persistent
-  later(persistent, 'files', from, () => {
+  later(persistent, 'files', p.files, () => {
     // Copied key by key: a spread of a thousand keys costs several times more.
+    const from = valueOf(p.files) as Record<string, string>
     const files: Record<string, string> = {}
     for (const k of Object.keys(from)) files[k] = from[k]
     return files
@@ -195,8 +254,8 @@ function canonicalHost(d: Obj): Host {
     runtime: canonicalRuntime(d.runtime as Obj, p.cmdline as string),
   } as Host
   if (d.libvirt !== undefined) host.libvirt = canonicalLibvirt(d.libvirt as Obj)
-  const guests = d.guests as Obj[] | undefined
-  if (guests !== undefined) later(host, 'guests', guests, () => readList(guests, canonicalGuest))
+  const guests = d.guests
+  if (guests !== undefined) later(host, 'guests', guests, () => readList(valueOf(guests) as Obj[], canonicalGuest))
   else host.guests = []
   return host
 }
@@ -333,8 +392,8 @@ function canonicalRuntime(d: Obj, bootedWith: string): Runtime {
       return {t: Number(l.slice(0, blank)), msg: l.slice(blank + 1)}
     }),
   } as Runtime
-  const mdevs = d.mdevs as Obj[]
-  if (mdevs.length > 0) later(rt, 'mdevs', mdevs, () => readList(mdevs, canonicalMdev))
+  const mdevs = d.mdevs as Obj[] | Part
+  if (mdevs instanceof Part || mdevs.length > 0) later(rt, 'mdevs', mdevs, () => readList(valueOf(mdevs) as Obj[], canonicalMdev))
   else rt.mdevs = []
   return rt
 }
@@ -466,7 +525,7 @@ function sortedRecord<T>(r: Record<string, T>, f: (v: T) => unknown): Obj {
 
 const sameBlacklist = (a: Runtime['cioIgnore'], b: Runtime['cioIgnore']): boolean => a.length === b.length && a.every(([x, y], i) => x === b[i][0] && y === b[i][1])
 
-function runtimeData(rt: Runtime, bootedWith: string): Obj {
+function runtimeData(rt: Runtime, bootedWith: string, parts = false): Obj {
   return {
     ...(rt.cmdline !== bootedWith ? {cmdline: rt.cmdline} : {}),
     apmask: formatRanges(rt.apmask),
@@ -482,7 +541,7 @@ function runtimeData(rt: Runtime, bootedWith: string): Obj {
     offline: [...rt.offline].sort(),
     unbound: [...rt.unbound].sort(),
     counters: sortedRecord(rt.counters, (c) => ({...c})),
-    mdevs: (unread(rt, 'mdevs') as Obj[] | undefined) ?? listData(rt.mdevs, mdevData),
+    mdevs: unread(rt, 'mdevs', parts) ?? listData(rt.mdevs, mdevData),
     ...(sameBlacklist(rt.cioIgnore, bootList(rt.cmdline)) ? {} : {cio_ignore: blacklistText(rt.cioIgnore)}),
     boot_time: rt.bootTime,
     dmesg: rt.dmesg.map((l) => `${Math.round(l.t)} ${l.msg}`),
@@ -534,7 +593,7 @@ function guestData(g: Guest): Obj {
 }
 
 /** The model as plain data, in a stable order, ready for YAML. */
-export function worldToData(w: World): Obj {
+export function worldToData(w: World, parts = false): Obj {
   return {
     version: STATE_VERSION,
     current: w.current,
@@ -551,9 +610,9 @@ export function worldToData(w: World): Obj {
         control_domains: formatRanges(h.lpar.control),
         queues: sortedRecord(h.lpar.queues, queueHwData),
       },
-      persistent: {cmdline: h.persistent.cmdline, files: unread(h.persistent, 'files') ?? sortedRecord(h.persistent.files, (v) => v)},
-      runtime: runtimeData(h.runtime, h.persistent.cmdline),
-      ...(unread(h, 'guests') !== undefined ? {guests: unread(h, 'guests')} : h.guests.length ? {guests: listData(h.guests, guestData)} : {}),
+      persistent: {cmdline: h.persistent.cmdline, files: unread(h.persistent, 'files', parts) ?? sortedRecord(h.persistent.files, (v) => v)},
+      runtime: runtimeData(h.runtime, h.persistent.cmdline, parts),
+      ...(unread(h, 'guests', true) !== undefined ? {guests: unread(h, 'guests', parts)} : h.guests.length ? {guests: listData(h.guests, guestData)} : {}),
       ...(h.libvirt ? {libvirt: libvirtData(h.libvirt)} : {}),
     })),
   }

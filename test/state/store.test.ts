@@ -13,7 +13,7 @@ import {create, change, remove} from '../../src/cli/mdev.js'
 import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
 import {start, stop} from '../../src/cli/guest.js'
 import {LARGE, textHash} from '../../src/state/hash.js'
-import {load, mutate, newWorld, parse, replace, serialize, statePath} from '../../src/state/store.js'
+import {endGuestsOfDeadProcesses, load, mutate, newWorld, parse, replace, serialize, statePath} from '../../src/state/store.js'
 import {PRESETS} from '../../src/core/presets.js'
 import {readWorld, worldToData} from '../../src/state/schema.js'
 import {hostVfs} from '../../src/sysfs/host.js'
@@ -352,6 +352,16 @@ describe('guests whose process is gone', () => {
     expect(bytes.length - head).toBeGreaterThanOrEqual(LARGE)
     expect(c.body).toBe(textHash(bytes.subarray(head)))
     expect(c.body).toMatch(/^[0-9a-f]{32}$/)
+    // It says where its data's large lists are (read when first used, written back as read).
+    const json = bytes.subarray(head, head + c.size).toString()
+    expect(c.parts.map((p: [unknown[], number, number]) => p[0])).toEqual([
+      ['hosts', 0, 'persistent', 'files'],
+      ['hosts', 0, 'runtime', 'mdevs'],
+      ['hosts', 0, 'guests'],
+    ])
+    for (const [place, start, end] of c.parts as Array<[Array<string | number>, number, number]>)
+      expect(JSON.parse(json.slice(start, end))).toEqual(place.reduce((o: unknown, k) => (o as Record<string | number, unknown>)[k], c.data))
+    expect(await serialize(await load(f))).toBe(await serialize(await endGuestsOfDeadProcesses(await parse(readFileSync(f, 'utf8'), f))))
     const w = await load(f)
     expect(w.hosts[0].guests.map((g) => g.running)).toEqual(world.hosts[0].guests.map((_, j) => j !== 3))
     // Without a guest that has a process, the guests are not read to tell.
