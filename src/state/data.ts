@@ -162,6 +162,15 @@ function later<T extends object, K extends keyof T & string>(o: T, key: K, data:
   fields.set(key, data)
 }
 
+/** Whether the read under way reads the large lists later (readOwnWorld). */
+let LATER = false
+
+/** Field `key` of `o`: made now, or when first used where the read says so (see later). */
+function field<T extends object, K extends keyof T & string>(o: T, key: K, data: unknown, make: () => T[K]): void {
+  if (LATER) later(o, key, data, make)
+  else (o as Record<string, unknown>)[key] = make()
+}
+
 /** The fields of model objects not read yet (see later), with the data each would be read from. */
 const UNREAD = new WeakMap<object, Map<string, unknown>>()
 
@@ -240,7 +249,7 @@ export function unreadGuests(h: Host): {hasProcess(): boolean} | undefined {
 function canonicalHost(d: Obj): Host {
   const p = d.persistent as Obj
   const persistent = {cmdline: p.cmdline as string} as Persistent
-  later(persistent, 'files', p.files, () => {
+  field(persistent, 'files', p.files, () => {
     // Copied key by key: a spread of a thousand keys costs several times more.
     const from = valueOf(p.files) as Record<string, string>
     const files: Record<string, string> = {}
@@ -255,7 +264,7 @@ function canonicalHost(d: Obj): Host {
   } as Host
   if (d.libvirt !== undefined) host.libvirt = canonicalLibvirt(d.libvirt as Obj)
   const guests = d.guests
-  if (guests !== undefined) later(host, 'guests', guests, () => readList(valueOf(guests) as Obj[], canonicalGuest))
+  if (guests !== undefined) field(host, 'guests', guests, () => readList(valueOf(guests) as Obj[], canonicalGuest))
   else host.guests = []
   return host
 }
@@ -393,7 +402,7 @@ function canonicalRuntime(d: Obj, bootedWith: string): Runtime {
     }),
   } as Runtime
   const mdevs = d.mdevs as Obj[] | Part
-  if (mdevs instanceof Part || mdevs.length > 0) later(rt, 'mdevs', mdevs, () => readList(valueOf(mdevs) as Obj[], canonicalMdev))
+  if (mdevs instanceof Part || mdevs.length > 0) field(rt, 'mdevs', mdevs, () => readList(valueOf(mdevs) as Obj[], canonicalMdev))
   else rt.mdevs = []
   return rt
 }
@@ -637,7 +646,18 @@ function canonicalLibvirt(d: Obj): Libvirt {
   }
 }
 
-/** The world of data that worldToData made (the cache this build wrote and checked): readWorld(data, true). */
-export function readOwnWorld(data: Obj): World {
-  return {current: data.current as string, hosts: (data.hosts as Obj[]).map(canonicalHost)}
+/**
+ * The world of data that worldToData made (the cache this build wrote and
+ * checked): readWorld(data, true). `later`: its large lists are read when
+ * first used, for data known to be exactly what this build wrote (nothing
+ * in them can fail to read); else all is read now, and data that is not
+ * what this build writes fails here.
+ */
+export function readOwnWorld(data: Obj, later = false): World {
+  LATER = later
+  try {
+    return {current: data.current as string, hosts: (data.hosts as Obj[]).map(canonicalHost)}
+  } finally {
+    LATER = false
+  }
 }

@@ -458,14 +458,14 @@ function readHost(r: Reader): Host {
  * Build the model from parsed YAML data (of the current version), checking
  * each field (SchemaError at the first wrong one) but not the rules between
  * objects: `aplab state check` reads a file this way to list every problem.
- * `canonical`: the data is worldToData's (the cache), whose mask texts are
- * kept to be written again as they are.
+ * `canonical`: the data is worldToData's (the cache), read without the
+ * checks (data.ts readOwnWorld; `later`: its large lists when first used).
  */
-export function readWorld(data: unknown, canonical = false): World {
+export function readWorld(data: unknown, canonical = false, later = false): World {
   try {
     const r = Reader.root(data)
     r.only('version', 'current', 'hosts')
-    if (canonical) return readOwnWorld(data as Obj)
+    if (canonical) return readOwnWorld(data as Obj, later)
     const hosts = r.list('hosts').map(readHost)
     if (hosts.length === 0) r.fail('hosts', 'at least one host is needed')
     return {current: r.str('current'), hosts}

@@ -12,7 +12,7 @@ import {settleGuests} from '../core/guest.js'
 import {UNRULED, worldProblems} from '../core/invariants.js'
 import {preset} from '../core/presets.js'
 import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, removeDirs, replaceFile, whyOn} from './files.js'
-import {hashLength, textHash} from './hash.js'
+import {LARGE, hashLength, textHash} from './hash.js'
 import {Journal, snapshotInPlace} from './journal.js'
 import type {Emitted, Previous, Spans} from './emit.js'
 import {Part, STATE_VERSION, partJson, unreadGuests, worldToData} from './data.js'
@@ -153,20 +153,27 @@ function buildId(): string {
 /**
  * The cache's text up to its data: the data's length is given, so that its
  * JSON can be taken back out as it is; after it, the spans of the text
- * (state/emit.ts) when this build wrote the text. `body` is the hash of all
- * that follows the head (the data, the spans and the closing brace): data
- * this build trusts is exactly what it wrote, so a hand on the cache is no
- * cache even where what it wrote still reads (the large lists are read only
- * when a command uses them: data.ts later).
+ * (state/emit.ts) when this build wrote the text, and where its data's
+ * large lists are. `body`, for a cache of LARGE bytes or more after its head,
+ * is the hash of all that follows the head: data this build trusts is then
+ * exactly what it wrote, so a hand on the cache is no cache even where what
+ * it wrote still reads, and the large lists are read only when a command uses
+ * them (data.ts later). A smaller cache is read whole at once, and data that
+ * is not what this build writes fails there (trustedWorld), as before.
  */
 const cacheHead = (sha: string, body: string, size: number): string =>
   `{"schema":${STATE_VERSION},"build":${JSON.stringify(buildId())},"hash":"${sha}","body":"${body}","size":${size},"data":`
 
-/** What the cache holds for a text: its data, the data's JSON, and whether this build checked it (and wrote the text: its spans). */
+/**
+ * What the cache holds for a text: its data, the data's JSON, and whether
+ * this build checked it (and wrote the text: its spans); `exact` when the
+ * hash of all after the head says it is exactly what this build wrote.
+ */
 interface Cached {
   data: unknown
   json: string
   checked: boolean
+  exact?: boolean
   spans?: Spans
 }
 
@@ -191,7 +198,14 @@ function cachedData(real: string, sha: string, stat: fs.Stats): Cached | undefin
     const json = raw.slice(h[0].length, end)
     const tail = raw.slice(end)
     const t = (tail === '}' ? {} : JSON.parse('{' + tail.slice(1))) as {spans?: unknown; parts?: unknown}
-    const checked = buildId() !== '' && JSON.parse(h[2]) === buildId() && h[4] === textHash(bytes.subarray(Buffer.byteLength(h[0])))
+    // A large cache carries the hash of all after its head (see cacheHead); a small one none:
+    // hashed too, it made V8 optimize the hash's code in every call on a default host.
+    const body = bytes.subarray(Buffer.byteLength(h[0]))
+    const exact = h[4] !== ''
+    const mine = buildId() !== '' && JSON.parse(h[2]) === buildId()
+    // This build's, but not what it wrote (a hand on the cache): no cache.
+    if (mine && (exact ? h[4] !== textHash(body) : body.length >= LARGE)) return undefined
+    const checked = mine
     if (!checked) {
       const data = JSON.parse(json) as unknown
       return {data, json: JSON.stringify(data), checked}
@@ -200,7 +214,7 @@ function cachedData(real: string, sha: string, stat: fs.Stats): Cached | undefin
     // The large lists are parsed when first used (data.ts Part), where the text this build
     // wrote is written over (its spans): a write gives an untouched one back as it is.
     const data = spans && Array.isArray(t.parts) ? withParts(json, t.parts as CachePart[]) : JSON.parse(json)
-    return {data, json, checked, ...(spans && {spans})}
+    return {data, json, checked, exact, ...(spans && {spans})}
   } catch {
     return undefined
   }
@@ -289,11 +303,12 @@ async function writeCache(real: string, sha: string, {json, parts}: {json: strin
     // data's JSON apart cost a big host's write twice its copying.
     const dataBytes = Buffer.byteLength(json)
     const bodyBytes = dataBytes + Buffer.byteLength(tail)
-    const headBytes = cacheHead(sha, '0'.repeat(hashLength(bodyBytes)), json.length).length
+    const large = bodyBytes >= LARGE
+    const headBytes = cacheHead(sha, large ? '0'.repeat(hashLength(bodyBytes)) : '', json.length).length
     const text = Buffer.allocUnsafe(headBytes + bodyBytes)
     text.write(json, headBytes)
     text.write(tail, headBytes + dataBytes)
-    text.write(cacheHead(sha, textHash(text.subarray(headBytes)), json.length), 0)
+    text.write(cacheHead(sha, large ? textHash(text.subarray(headBytes)) : '', json.length), 0)
     await replaceFile(cachePath(real), text, {like: stat, durable: false})
   } catch {
     // no cache this time
@@ -301,9 +316,9 @@ async function writeCache(real: string, sha: string, {json, parts}: {json: strin
 }
 
 /** The world of data this build wrote, or undefined if it is not what this build writes. */
-function trustedWorld(data: unknown): World | undefined {
+function trustedWorld(data: unknown, exact: boolean): World | undefined {
   try {
-    return readWorld(data, true)
+    return readWorld(data, true, exact)
   } catch {
     return undefined
   }
@@ -340,7 +355,7 @@ async function loadedOf(r: {bytes?: Buffer; readonly text: string; stat: fs.Stat
   // mdevs without their checks), the rules between objects are known to
   // hold. Data that is not what this build writes, which only a hand on the
   // cache could make, is no cache.
-  const trusted = cached?.checked ? trustedWorld(cached.data) : undefined
+  const trusted = cached?.checked ? trustedWorld(cached.data, cached.exact === true) : undefined
   if (cached && trusted) {
     const world = trusted
     const prev = cached.spans && {
