@@ -66,7 +66,7 @@ const id4 = domainId
  * current host exists, guest names unique across hosts), then each host's.
  * Empty when the world is one a real set of hosts can be in.
  */
-export function worldProblems(w: World): Problem[] {
+export function worldProblems(w: World, kept?: (h: Host) => boolean): Problem[] {
   const out: Problem[] = []
   const names = new Set<string>()
   w.hosts.forEach((h, i) => {
@@ -82,15 +82,21 @@ export function worldProblems(w: World): Problem[] {
       else guests.set(g.name, h.name)
     }),
   )
-  w.hosts.forEach((h, i) => out.push(...hostProblems(h, statePlaces(i))))
+  w.hosts.forEach((h, i) => out.push(...hostProblems(h, statePlaces(i), kept?.(h) ?? false)))
   return out
 }
 
-/** The problems of one host: its LPAR, its mdevs (vfio_ap's rules), its guests (QEMU's and KVM's) and libvirt's domains. */
-export function hostProblems(host: Host, at: Places): Problem[] {
+/**
+ * The problems of one host: its LPAR, its mdevs (vfio_ap's rules), its
+ * guests (QEMU's and KVM's) and libvirt's domains. `kept`: the host's mdevs
+ * are those of a state that kept every rule, unchanged (worldProblems's
+ * caller knows it: the state as read, state/data.ts mdevsAsRead), so the
+ * rules between the mdevs alone still hold.
+ */
+export function hostProblems(host: Host, at: Places, kept = false): Problem[] {
   const out: Problem[] = []
   lparProblems(host, at, out)
-  mdevProblems(host, at, out)
+  mdevProblems(host, at, out, kept)
   guestProblems(host, at, out)
   libvirtProblems(host, at, out)
   return out
@@ -148,7 +154,7 @@ const within = (other: Mask): ((m: Mask) => number | undefined) =>
     return o.isEmpty() ? undefined : first(o)
   })
 
-function mdevProblems(host: Host, at: Places, out: Problem[]): void {
+function mdevProblems(host: Host, at: Places, out: Problem[], kept: boolean): void {
   const rt = host.runtime
   const mdevs = rt.mdevs
   if (mdevs.length === 0) return
@@ -181,6 +187,9 @@ function mdevProblems(host: Host, at: Places, out: Problem[]): void {
   // them when they hold for the union of their masks: then only the rules
   // between mdevs, and between an mdev and its shadow, are asked of each.
   const clean = unionKeepsRules(mdevs, bus, devices)
+  // Unchanged mdevs of a state that kept the rules: those between them (and each one's
+  // shadow within its matrix) still hold, and the union says the host's are kept.
+  if (clean && kept) return
   // The bits of each matrix's adapters, once per mask (masks read from a file are shared).
   const adapters = perMask((m) => m.bits())
   for (let i = 0; i < mdevs.length; i++) {

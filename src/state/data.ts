@@ -331,6 +331,19 @@ function readList<T extends object>(data: Obj[], readOne: (d: Obj) => T): T[] {
 
 const LIST_ORIGIN = new WeakMap<object, Obj[]>()
 
+/**
+ * Whether a host's mdevs are those it was read with from the cache's own
+ * data, every one unchanged and in its place (or never read).
+ */
+export function mdevsAsRead(h: Host): boolean {
+  const rt = h.runtime
+  if (unread(rt, 'mdevs', true) !== undefined) return true
+  const d = LIST_ORIGIN.get(rt.mdevs)
+  if (d === undefined || d.length !== rt.mdevs.length) return false
+  for (let i = 0; i < d.length; i++) if (mdevData(rt.mdevs[i]) !== d[i]) return false
+  return true
+}
+
 /** The data of a list (see readList): the list it was read from while each entry's data is that list's. */
 function listData<T extends object>(list: T[], one: (x: T) => Obj): Obj[] {
   const out = list.map(one)

@@ -15,7 +15,7 @@ import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, rem
 import {LARGE, hashLength, textHash} from './hash.js'
 import {Journal, snapshotInPlace} from './journal.js'
 import type {Emitted, Previous, Spans} from './emit.js'
-import {Part, STATE_VERSION, partJson, unreadGuests, worldToData} from './data.js'
+import {Part, STATE_VERSION, mdevsAsRead, partJson, unreadGuests, worldToData} from './data.js'
 import {SchemaError, migrate, readWorld, worldFromData} from './schema.js'
 
 export {MAX_STATE_BYTES} from './files.js'
@@ -445,9 +445,13 @@ async function writeText(place: Place, {text, spans}: {text: string; spans?: Spa
   await writeCache(place.real, textHash(bytes), json, st, spans)
 }
 
-/** Refuse to write a world that breaks one of the kernel's rules between objects: what is written must load again. */
+/**
+ * Refuse to write a world that breaks one of the kernel's rules between
+ * objects: what is written must load again. Every state read kept them, so
+ * a host's mdevs unchanged since the read keep those between themselves.
+ */
 function mustLoadAgain(place: Place, world: World, what: string): void {
-  const broken = worldProblems(world)[0]
+  const broken = worldProblems(world, mdevsAsRead)[0]
   if (broken) throw new StateError(place.file, `not saved: ${what} would break a rule of the kernel (${broken.where}: ${broken.message})`)
 }
 

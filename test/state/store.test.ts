@@ -8,6 +8,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 import {StateError} from '../../src/core/errors.js'
 import {startGuest} from '../../src/core/guest.js'
 import type {Adapter, Guest, World} from '../../src/core/model.js'
+import {Mask} from '../../src/core/mask.js'
 import {modprobe} from '../../src/core/modules.js'
 import {create, change, remove} from '../../src/cli/mdev.js'
 import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
@@ -523,6 +524,16 @@ describe('a large state written over the text before', () => {
       }),
     )
     expect(msg).toMatch(new RegExp(`^${f}: not saved: the change would break a rule of the kernel \\(hosts\\[0\\]\\.runtime\\.mdevs\\[\\d+\\]`))
+    expect(readFileSync(f, 'utf8')).toBe(text)
+    // The mdevs as read, unchanged, and a change of the host's that breaks a rule of theirs
+    // (their APQNs reserved for the host's drivers): not saved either.
+    const reserve = await stateError(
+      mutate(f, (w) => {
+        w.hosts[0].runtime.apmask = Mask.full()
+        w.hosts[0].runtime.aqmask = Mask.full()
+      }),
+    )
+    expect(reserve).toMatch(new RegExp(`^${f}: not saved: the change would break a rule of the kernel \\(hosts\\[0\\]\\.runtime\\.mdevs\\[\\d+\\]: mdev [0-9a-f-]+: APQN .* is reserved for the host's drivers by apmask and aqmask\\)$`))
     expect(readFileSync(f, 'utf8')).toBe(text)
   })
 })
