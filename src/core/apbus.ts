@@ -118,7 +118,8 @@ export class ApBus {
    * Drop the runtime records (offline, unbound, counters) of devices that no
    * longer exist: a device that comes back is a new one, online and bound.
    */
-  forgetGone(): void {
+  /** Whether it forgot anything. */
+  forgetGone(): boolean {
     const exists = (name: string): boolean => {
       const m = /^card([0-9a-f]{2})$/.exec(name)
       if (m) return this.hasCard(parseInt(m[1], 16))
@@ -126,9 +127,16 @@ export class ApBus {
       return q !== null && this.hasQueue(parseInt(q[1], 16), parseInt(q[2], 16))
     }
     const rt = this.rt
+    const before = rt.offline.length + rt.unbound.length
     rt.offline = rt.offline.filter(exists)
     rt.unbound = rt.unbound.filter(exists)
-    for (const k of Object.keys(rt.counters)) if (!exists(k)) delete rt.counters[k]
+    let forgot = rt.offline.length + rt.unbound.length !== before
+    for (const k of Object.keys(rt.counters))
+      if (!exists(k)) {
+        delete rt.counters[k]
+        forgot = true
+      }
+    return forgot
   }
 
   private card(apid: number): Adapter {

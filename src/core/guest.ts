@@ -122,13 +122,25 @@ export function guestBus(host: Host, g: Guest): ApBus {
  * Devices that left a running guest's AP bus (hot unplug, a mask or
  * configuration change on the host) are gone from its kernel, and so are
  * their records: one that comes back is new, online and bound. The store
- * runs this after every change, before it writes the state.
+ * runs this after every change, before it writes the state. Whether it
+ * changed any guest's kernel.
  */
-export function settleGuests(world: World): void {
+export function settleGuests(world: World): boolean {
   // The change reached the guest's kernel as an AP configuration change: its bus scans, and
   // picks a default domain if it has none yet (guestBus), as it would without a command run in it.
-  // A paused guest's kernel runs nothing: it sees the change when it runs again (contGuest).
-  for (const h of world.hosts) for (const g of h.guests) if (cpusRun(g)) guestBus(h, g).forgetGone()
+  // A kernel with a default domain and no records of devices has nothing to settle: its bus
+  // (the guest's view of its host, the dearest part) is not made.
+  let changed = false
+  for (const h of world.hosts)
+    for (const g of h.guests) {
+      // A paused guest's kernel runs nothing: it sees the change when it runs again (contGuest).
+      if (!cpusRun(g)) continue
+      const rt = g.runtime
+      if (rt.domain >= 0 && rt.offline.length === 0 && rt.unbound.length === 0 && Object.keys(rt.counters).length === 0) continue
+      const domain = rt.domain
+      if (guestBus(h, g).forgetGone() || rt.domain !== domain) changed = true
+    }
+  return changed
 }
 
 /** QEMU's RunState of a guest (qapi/run-state.json): only the states aplab models. */

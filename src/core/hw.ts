@@ -33,8 +33,8 @@ function configChanged(host: Host, change: () => void): void {
   forgetGone(host)
   const bus = hostBus(host)
   for (const m of host.runtime.mdevs) {
-    if (!added.apm.and(m.apm).isEmpty() || !added.aqm.and(m.aqm).isEmpty()) filterMatrix(host, bus, m)
-    if (!added.adm.and(m.adm).isEmpty()) filterCdoms(host, m)
+    if (added.apm.intersects(m.apm) || added.aqm.intersects(m.aqm)) filterMatrix(host, bus, m)
+    if (added.adm.intersects(m.adm)) filterCdoms(host, m)
   }
   host.runtime.scans++
 }

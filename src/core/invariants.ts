@@ -66,7 +66,7 @@ const id4 = domainId
  * current host exists, guest names unique across hosts), then each host's.
  * Empty when the world is one a real set of hosts can be in.
  */
-export function worldProblems(w: World): Problem[] {
+export function worldProblems(w: World, kept?: (h: Host) => boolean): Problem[] {
   const out: Problem[] = []
   const names = new Set<string>()
   w.hosts.forEach((h, i) => {
@@ -82,15 +82,21 @@ export function worldProblems(w: World): Problem[] {
       else guests.set(g.name, h.name)
     }),
   )
-  w.hosts.forEach((h, i) => out.push(...hostProblems(h, statePlaces(i))))
+  w.hosts.forEach((h, i) => out.push(...hostProblems(h, statePlaces(i), kept?.(h) ?? false)))
   return out
 }
 
-/** The problems of one host: its LPAR, its mdevs (vfio_ap's rules), its guests (QEMU's and KVM's) and libvirt's domains. */
-export function hostProblems(host: Host, at: Places): Problem[] {
+/**
+ * The problems of one host: its LPAR, its mdevs (vfio_ap's rules), its
+ * guests (QEMU's and KVM's) and libvirt's domains. `kept`: the host's mdevs
+ * are those of a state that kept every rule, unchanged (worldProblems's
+ * caller knows it: the state as read, state/data.ts mdevsAsRead), so the
+ * rules between the mdevs alone still hold.
+ */
+export function hostProblems(host: Host, at: Places, kept = false): Problem[] {
   const out: Problem[] = []
   lparProblems(host, at, out)
-  mdevProblems(host, at, out)
+  mdevProblems(host, at, out, kept)
   guestProblems(host, at, out)
   libvirtProblems(host, at, out)
   return out
@@ -148,7 +154,7 @@ const within = (other: Mask): ((m: Mask) => number | undefined) =>
     return o.isEmpty() ? undefined : first(o)
   })
 
-function mdevProblems(host: Host, at: Places, out: Problem[]): void {
+function mdevProblems(host: Host, at: Places, out: Problem[], kept: boolean): void {
   const rt = host.runtime
   const mdevs = rt.mdevs
   if (mdevs.length === 0) return
@@ -177,6 +183,15 @@ function mdevProblems(host: Host, at: Places, out: Problem[]): void {
   // Per adapter, the domains assigned so far: an APQN in two mdevs is found
   // with one mask operation per assigned adapter.
   const taken: Array<Mask | undefined> = []
+  // The rules each mdev's masks keep against the host's alone hold for all of
+  // them when they hold for the union of their masks: then only the rules
+  // between mdevs, and between an mdev and its shadow, are asked of each.
+  const clean = unionKeepsRules(mdevs, bus, devices)
+  // Unchanged mdevs of a state that kept the rules: those between them (and each one's
+  // shadow within its matrix) still hold, and the union says the host's are kept.
+  if (clean && kept) return
+  // The bits of each matrix's adapters, once per mask (masks read from a file are shared).
+  const adapters = perMask((m) => m.bits())
   for (let i = 0; i < mdevs.length; i++) {
     const m = mdevs[i]
     const name = `mdev ${m.uuid}`
@@ -186,23 +201,24 @@ function mdevProblems(host: Host, at: Places, out: Problem[]): void {
     const g = groups.get(m.group)
     if (g !== undefined) out.push({where: at.mdev(i, 'iommu_group'), message: `${name}: IOMMU group ${m.group} is also mdev ${mdevs[g].uuid}'s (${at.mdev(g)})`})
     else groups.set(m.group, i)
-    // assign_* and ap_config refuse ids above the maximum (ENODEV).
-    let o: number | undefined
-    if ((o = above.adapters(m.apm)) !== undefined) out.push({where: at.mdev(i, 'adapters'), message: `${name}: adapter ${id2(o)} is above the highest adapter id ${bus.maxAdapterId}`})
-    if ((o = above.domains(m.aqm)) !== undefined) out.push({where: at.mdev(i, 'domains'), message: `${name}: domain ${id4(o)} is above the highest domain id ${bus.maxDomainId}`})
-    if ((o = above.domains(m.adm)) !== undefined)
-      out.push({where: at.mdev(i, 'control_domains'), message: `${name}: control domain ${id4(o)} is above the highest domain id ${bus.maxDomainId}`})
-    // EADDRNOTAVAIL: no APQN of the matrix may be reserved for the host's drivers.
-    const ra = reserved.a(m.apm)
-    const rd = reserved.d(m.aqm)
-    if (ra !== undefined && rd !== undefined) out.push({where: at.mdev(i), message: `${name}: APQN ${queueName(ra, rd)} is reserved for the host's drivers by apmask and aqmask`})
+    if (!clean) {
+      // assign_* and ap_config refuse ids above the maximum (ENODEV).
+      let o: number | undefined
+      if ((o = above.adapters(m.apm)) !== undefined) out.push({where: at.mdev(i, 'adapters'), message: `${name}: adapter ${id2(o)} is above the highest adapter id ${bus.maxAdapterId}`})
+      if ((o = above.domains(m.aqm)) !== undefined) out.push({where: at.mdev(i, 'domains'), message: `${name}: domain ${id4(o)} is above the highest domain id ${bus.maxDomainId}`})
+      if ((o = above.domains(m.adm)) !== undefined)
+        out.push({where: at.mdev(i, 'control_domains'), message: `${name}: control domain ${id4(o)} is above the highest domain id ${bus.maxDomainId}`})
+      // EADDRNOTAVAIL: no APQN of the matrix may be reserved for the host's drivers.
+      const ra = reserved.a(m.apm)
+      const rd = reserved.d(m.aqm)
+      if (ra !== undefined && rd !== undefined) out.push({where: at.mdev(i), message: `${name}: APQN ${queueName(ra, rd)} is reserved for the host's drivers by apmask and aqmask`})
+    }
     // EADDRINUSE: no APQN in two mdevs.
     if (!m.aqm.isEmpty()) {
       let shared: {a: number; d: number} | undefined
-      for (const a of m.apm.bits()) {
+      for (const a of adapters(m.apm)) {
         const t = taken[a]
-        const s = t?.and(m.aqm)
-        if (!shared && s && !s.isEmpty()) shared = {a, d: first(s)}
+        if (!shared && t?.intersects(m.aqm)) shared = {a, d: first(t.and(m.aqm))}
         taken[a] = t ? t.or(m.aqm) : m.aqm
       }
       if (shared) {
@@ -211,9 +227,40 @@ function mdevProblems(host: Host, at: Places, out: Problem[]): void {
         out.push({where: at.mdev(i), message: `${name}: APQN ${queueName(a, d)} is also assigned to mdev ${mdevs[j].uuid} (${at.mdev(j)})`})
       }
     }
-    const p = shadowProblem(bus, m, devices)
+    const p = clean ? shadowOutsideMatrix(m) : shadowProblem(bus, m, devices)
     if (p) out.push({where: at.mdev(i, 'guest_matrix'), message: `${name}: guest_matrix ${p}`})
   }
+}
+
+/**
+ * Whether every mdev keeps the rules that read its masks against the host's
+ * alone (ids above the maximum, APQNs reserved for the host's drivers, a
+ * shadow outside the LPAR's configuration or the bus's devices, or not bound
+ * to vfio_ap), told from the union of their masks: what no mask of the
+ * union breaks, none of them breaks. False says only that each is to be
+ * asked (the rules then say which, as ever).
+ */
+function unionKeepsRules(mdevs: readonly Mdev[], bus: ApBus, devices: () => Devices): boolean {
+  const rt = bus.rt
+  if (rt.unbound.length > 0) return false
+  const apm = Mask.union(mdevs.map((m) => m.apm))
+  const aqm = Mask.union(mdevs.map((m) => m.aqm))
+  const adm = Mask.union(mdevs.map((m) => m.adm))
+  if (!apm.isSubsetOf(Mask.range(0, bus.maxAdapterId)) || !aqm.or(adm).isSubsetOf(Mask.range(0, bus.maxDomainId))) return false
+  if (apm.intersects(rt.apmask) && aqm.intersects(rt.aqmask)) return false
+  const s = {
+    apm: Mask.union(mdevs.map((m) => m.shadow.apm)),
+    aqm: Mask.union(mdevs.map((m) => m.shadow.aqm)),
+    adm: Mask.union(mdevs.map((m) => m.shadow.adm)),
+  }
+  const d = devices()
+  const within = (m: Mask, outside: (x: Mask) => number | undefined): boolean => outside(m) === undefined
+  if (!within(s.apm, d.apm) || !within(s.aqm, d.aqm) || !within(s.adm, d.adm)) return false
+  // A shadow with adapters and domains: its queues exist, are bound to vfio_ap, and are not the host's.
+  if (!within(s.apm, d.cards) || !within(s.aqm, d.domains)) return false
+  const queues = mdevs.some((m) => !m.shadow.apm.isEmpty() && !m.shadow.aqm.isEmpty())
+  if (queues && !bus.vfioLoaded) return false
+  return !(s.apm.intersects(rt.apmask) && s.aqm.intersects(rt.aqmask))
 }
 
 /**
@@ -234,17 +281,24 @@ interface Devices {
   reserved: {a: (m: Mask) => number | undefined; d: (m: Mask) => number | undefined}
 }
 
-function shadowProblem(bus: ApBus, m: Mdev, devices: () => Devices): string | undefined {
+/** The first bit of `part` not in `whole`, or undefined. */
+const notIn = (part: Mask, whole: Mask): number | undefined => (part === whole || part.isSubsetOf(whole) ? undefined : first(part.andNot(whole)))
+
+/** The first rule of shadowProblem: the shadow lies within the mdev's matrix. */
+function shadowOutsideMatrix(m: Mdev): string | undefined {
   const s = m.shadow
-  const notIn = (part: Mask, whole: Mask): number | undefined => {
-    if (part === whole) return undefined
-    const o = part.andNot(whole)
-    return o.isEmpty() ? undefined : first(o)
-  }
   let x: number | undefined
   if ((x = notIn(s.apm, m.apm)) !== undefined) return `has adapter ${id2(x)}, which is not among the mdev's adapters`
   if ((x = notIn(s.aqm, m.aqm)) !== undefined) return `has domain ${id4(x)}, which is not among the mdev's domains`
   if ((x = notIn(s.adm, m.adm)) !== undefined) return `has control domain ${id4(x)}, which is not among the mdev's control domains`
+  return undefined
+}
+
+function shadowProblem(bus: ApBus, m: Mdev, devices: () => Devices): string | undefined {
+  const s = m.shadow
+  const outside = shadowOutsideMatrix(m)
+  if (outside !== undefined) return outside
+  let x: number | undefined
   const noQci = bus.lpar.qci ? '' : ' (the LPAR has no QCI, so vfio_ap gives guests nothing)'
   const d = devices()
   if ((x = d.apm(s.apm)) !== undefined) return `has adapter ${id2(x)}, which is not in the LPAR's configuration${noQci}`
@@ -272,6 +326,7 @@ function shadowProblem(bus: ApBus, m: Mdev, devices: () => Devices): string | un
  */
 function guestProblems(host: Host, at: Places, out: Problem[]): void {
   const holders = new Map<string, number>()
+  let uuids: Set<string> | undefined
   host.guests.forEach((g, j) => {
     const name = `guest '${g.name}'`
     if (g.runtime.mdevs.length > 0) out.push({where: at.guest(j, 'runtime.mdevs'), message: `${name}: a guest's kernel has no vfio_ap mediated devices in aplab`})
@@ -282,7 +337,9 @@ function guestProblems(host: Host, at: Places, out: Problem[]): void {
     }
     if (!g.running) return
     const uuid = g.device.uuid
-    if (!host.runtime.mdevs.some((m) => m.uuid === uuid)) {
+    // The host's mdevs by UUID, made once for all its guests.
+    uuids ??= new Set(host.runtime.mdevs.map((m) => m.uuid))
+    if (!uuids.has(uuid)) {
       out.push({where: at.guest(j, 'device.uuid'), message: `${name} runs with mdev ${uuid}, which host '${host.name}' does not have`})
       return
     }

@@ -56,33 +56,83 @@ export class Mask {
     return new Mask(w)
   }
 
+  // Plain loops over the eight words: a callback per word (map, every) cost
+  // a new process's cold code several times more, and the rules ask these of
+  // every mdev.
   and(o: Mask): Mask {
-    return new Mask(this.w.map((x, i) => x & o.w[i]))
+    const a = this.w
+    const b = o.w
+    const w = new Uint32Array(8)
+    for (let i = 0; i < 8; i++) w[i] = a[i] & b[i]
+    return new Mask(w)
   }
 
   or(o: Mask): Mask {
-    return new Mask(this.w.map((x, i) => x | o.w[i]))
+    const a = this.w
+    const b = o.w
+    const w = new Uint32Array(8)
+    for (let i = 0; i < 8; i++) w[i] = a[i] | b[i]
+    return new Mask(w)
   }
 
   andNot(o: Mask): Mask {
-    return new Mask(this.w.map((x, i) => x & ~o.w[i]))
+    const a = this.w
+    const b = o.w
+    const w = new Uint32Array(8)
+    for (let i = 0; i < 8; i++) w[i] = a[i] & ~b[i]
+    return new Mask(w)
+  }
+
+  /** Whether every bit of this one is in `o` (`andNot(o)` empty, without making it). */
+  isSubsetOf(o: Mask): boolean {
+    const a = this.w
+    const b = o.w
+    for (let i = 0; i < 8; i++) if ((a[i] & ~b[i]) !== 0) return false
+    return true
+  }
+
+  /** Every bit of any of them. */
+  static union(masks: readonly Mask[]): Mask {
+    const w = new Uint32Array(8)
+    for (const m of masks) {
+      const a = m.w
+      for (let i = 0; i < 8; i++) w[i] |= a[i]
+    }
+    return new Mask(w)
+  }
+
+  /** Whether the two have a bit in common (`and(o)` not empty, without making it). */
+  intersects(o: Mask): boolean {
+    const a = this.w
+    const b = o.w
+    for (let i = 0; i < 8; i++) if ((a[i] & b[i]) !== 0) return true
+    return false
   }
 
   isEmpty(): boolean {
-    return this.w.every((x) => x === 0)
+    const a = this.w
+    for (let i = 0; i < 8; i++) if (a[i] !== 0) return false
+    return true
   }
 
   equals(o: Mask): boolean {
-    return this.w.every((x, i) => x === o.w[i])
+    const a = this.w
+    const b = o.w
+    for (let i = 0; i < 8; i++) if (a[i] !== b[i]) return false
+    return true
   }
 
   /** Set bits in ascending order. */
   bits(): number[] {
     const out: number[] = []
     for (let i = 0; i < 8; i++) {
-      const x = this.w[i]
-      if (x === 0) continue
-      for (let j = 0; j < 32; j++) if (x & (0x80000000 >>> j)) out.push(i * 32 + j)
+      // From the leftmost set bit to the next, not through all 32.
+      let x = this.w[i]
+      while (x !== 0) {
+        const j = Math.clz32(x)
+        out.push(i * 32 + j)
+        x = (x & ~(0x80000000 >>> j)) >>> 0
+      }
     }
     return out
   }

@@ -157,7 +157,7 @@ const mdevList = (host: Host): Mdev[] => [...host.runtime.mdevs].reverse()
 function validateMatrix(host: Host, bus: ApBus, m: Mdev, apm: Mask, aqm: Mask): void {
   for (const a of apm.bits()) for (const d of aqm.bits()) if (bus.reservedForHost(a, d)) throw new KernelError('EADDRNOTAVAIL')
   for (const other of mdevList(host)) {
-    if (other === m) continue
+    if (other === m || !apm.intersects(other.apm) || !aqm.intersects(other.aqm)) continue
     const sa = apm.and(other.apm).bits()
     const sd = aqm.and(other.aqm).bits()
     if (sa.length === 0 || sd.length === 0) continue
@@ -257,6 +257,7 @@ function bindingChanged(host: Host, apid: number, apqi: number, was: QueueDriver
  */
 export function checkNotInUse(host: Host, apm: Mask, aqm: Mask): void {
   for (const m of mdevList(host)) {
+    if (!apm.intersects(m.apm) || !aqm.intersects(m.aqm)) continue
     const sa = apm.and(m.apm).bits()
     const sd = aqm.and(m.aqm).bits()
     if (sa.length === 0 || sd.length === 0) continue

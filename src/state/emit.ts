@@ -119,6 +119,8 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
     if (MARKER.test(s)) throw new GiveUp()
     const digits = digitText(s)
     if (plain(s)) v = {head: s, lines: []}
+    // An empty string (a cleared mask): yaml writes it in double quotes.
+    else if (s === '') v = {head: '""', lines: []}
     else if (digits !== undefined) v = {head: digits, lines: []}
     else if (spacedPlain(s)) v = {head: s, lines: []}
     else if (s.includes('\n') && BLOCK.test(s)) v = {head: '|-', lines: s.split('\n').map((l) => (l === '' ? '' : '  ' + l))}
@@ -187,6 +189,8 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
       out += prev!.text.slice(theirs[2 * j], theirs[2 * j + 1])
       if (carries) carry(start - theirs[2 * j])
     } else {
+      // A value that is its JSON's (a list the state's cache did not parse: data.ts Part) as that.
+      if (typeof v === 'object' && v !== null && typeof (v as {toJSON?: unknown}).toJSON === 'function') v = (v as {toJSON(): unknown}).toJSON()
       let open = false
       if (Array.isArray(v) || isMap(v)) {
         const empty = Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0

@@ -186,7 +186,7 @@ function readAll(fd: number, size: number): Buffer {
  * or null: for files aplab keeps beside the state (the cache), which it trusts
  * only when they are what it wrote.
  */
-export function readOwn(file: string, uid: number, max: number): string | null {
+export function readOwn(file: string, uid: number, max: number): Buffer | null {
   let fd: number
   try {
     fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
@@ -196,7 +196,7 @@ export function readOwn(file: string, uid: number, max: number): string | null {
   try {
     const st = fs.fstatSync(fd)
     if (!st.isFile() || st.uid !== uid || st.size > max) return null
-    return readAll(fd, st.size).toString('utf8')
+    return readAll(fd, st.size)
   } catch {
     return null
   } finally {

@@ -1,12 +1,12 @@
-// The state file's schema: the core model to and from plain YAML data, with
-// validation that names the field that is wrong.
+// The state file's schema: the core model from plain YAML data, with
+// validation that names the field that is wrong (the model to data, and this
+// build's own data read back without the checks: data.ts).
 
-import {blacklistFromText, blacklistText, bootBlacklist} from '../core/cio.js'
+import {blacklistFromText} from '../core/cio.js'
 import {LOG_NFACILITIES, originOf} from '../core/dmesg.js'
-import {parseCmdline} from '../core/host.js'
 import {worldProblems} from '../core/invariants.js'
-import {parseTypeName, typeName} from '../core/lpar.js'
-import {type Mask, formatRanges as rangesText, parseRanges} from '../core/mask.js'
+import {parseTypeName} from '../core/lpar.js'
+import {type Mask, parseRanges} from '../core/mask.js'
 import {
   HOST_NAME_RE,
   type Adapter,
@@ -29,8 +29,10 @@ import {
   type Libvirt,
   type LibvirtDomain,
 } from '../core/model.js'
+import {STATE_VERSION, bootList, maskTable, newMaskTable, readOwnWorld} from './data.js'
 
-export const STATE_VERSION = 1
+export {STATE_VERSION, worldToData} from './data.js'
+
 
 /** 9999-12-31T23:59:59.999Z, the last boot time a state may record. */
 const LAST_MS = 253402300799999
@@ -191,33 +193,17 @@ class Reader {
     if (typeof text !== 'string') this.fail(key, v === undefined ? 'missing' : `expected a list of ranges such as 0x00-0x54, found ${show(v)}`)
     // Masks are immutable values: one per distinct text (a host's thousand
     // mdevs have few distinct ones), parsed once.
-    const known = MASKS.get(text as string)
+    const masks = maskTable()
+    const known = masks.get(text as string)
     if (known) return known
     try {
       const m = parseRanges(text as string)
-      MASKS.set(text as string, m)
-      if (CANONICAL) TEXTS.set(m, text as string)
+      masks.set(text as string, m)
       return m
     } catch (e) {
       return this.fail(key, (e as Error).message)
     }
   }
-}
-
-/** The masks of the data being read, by text (see Reader.mask); emptied after each read. */
-const MASKS = new Map<string, Mask>()
-/** Whether the data being read is worldToData's (its mask texts are formatRanges'). */
-let CANONICAL = false
-
-/**
- * A mask's text in the state file (`0x00-0x54,0xab`), once per mask: masks
- * are immutable, and a state read and written again has most of them unchanged.
- */
-const TEXTS = new WeakMap<Mask, string>()
-function formatRanges(m: Mask): string {
-  let t = TEXTS.get(m)
-  if (t === undefined) TEXTS.set(m, (t = rangesText(m)))
-  return t
 }
 
 const APQN_RE = /^[0-9a-f]{2}\.[0-9a-f]{4}$/
@@ -391,21 +377,6 @@ function logLine(r: Reader, l: string, i: number): LogLine {
   return {t: Number(t), level: Number(pri) & 7, facility: Number(pri) >> 3, msg}
 }
 
-/**
- * The CCW blacklist that booting a command line gives, once per command
- * line (a hundred guests boot the same one); never to be changed: the
- * model gets a copy.
- */
-const BOOT_LISTS = new Map<string, Runtime['cioIgnore']>()
-function bootList(cmdline: string): Runtime['cioIgnore'] {
-  let list = BOOT_LISTS.get(cmdline)
-  if (list === undefined) {
-    if (BOOT_LISTS.size > 64) BOOT_LISTS.clear()
-    BOOT_LISTS.set(cmdline, (list = bootBlacklist(parseCmdline(cmdline))))
-  }
-  return list
-}
-
 function cioIgnore(r: Reader): Runtime['cioIgnore'] {
   const list = blacklistFromText(r.strings('cio_ignore'))
   if (!list) r.fail('cio_ignore', 'expected bus IDs or ranges such as 0.0.5c00 or 0.0.0000-0.0.5bff')
@@ -413,7 +384,6 @@ function cioIgnore(r: Reader): Runtime['cioIgnore'] {
 }
 
 function readMdevs(r: Reader): Mdev[] {
-  if (CANONICAL) return (r.raw('mdevs') as Obj[]).map(canonicalMdev)
   return r.list('mdevs').map((m) => {
     m.only('uuid', 'adapters', 'domains', 'control_domains', 'guest_matrix', 'iommu_group')
     const uuid = m.str('uuid')
@@ -429,37 +399,6 @@ function readMdevs(r: Reader): Mdev[] {
     }
   })
 }
-
-/**
- * An mdev of worldToData's own data, read as above without the checks (a
- * host has thousands); the data is kept to be written again if the mdev is
- * unchanged (mdevData).
- */
-function canonicalMdev(d: Obj): Mdev {
-  const g = d.guest_matrix as Obj
-  const m: Mdev = {
-    uuid: d.uuid as string,
-    apm: canonicalMask(d.adapters as string),
-    aqm: canonicalMask(d.domains as string),
-    adm: canonicalMask(d.control_domains as string),
-    shadow: {apm: canonicalMask(g.adapters as string), aqm: canonicalMask(g.domains as string), adm: canonicalMask(g.control_domains as string)},
-    group: d.iommu_group as number,
-  }
-  ORIGIN.set(m, d)
-  return m
-}
-
-function canonicalMask(text: string): Mask {
-  let m = MASKS.get(text)
-  if (m === undefined) {
-    MASKS.set(text, (m = parseRanges(text)))
-    TEXTS.set(m, text)
-  }
-  return m
-}
-
-/** The data an mdev was read from, when it was worldToData's (see canonicalMdev). */
-const ORIGIN = new WeakMap<Mdev, Obj>()
 
 const ID_RE = /^[A-Za-z][A-Za-z0-9._-]*$/
 const UUID_LC_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -533,20 +472,6 @@ function readLibvirt(r: Reader): Libvirt {
   return {domains, nextId: r.optInt('next_id', 1, 2 ** 31 - 1, 1)}
 }
 
-function libvirtData(l: Libvirt): Obj {
-  return {
-    next_id: l.nextId,
-    domains: l.domains.map((d) => ({
-      name: d.name,
-      uuid: d.uuid,
-      ...(d.config !== null ? {config: d.config} : {}),
-      autostart: d.autostart,
-      ...(d.live ? {live: {id: d.live.id, xml: d.live.xml, ...(d.live.seq !== undefined ? {seq: d.live.seq} : {})}} : {}),
-      reason: d.reason,
-    })),
-  }
-}
-
 function readHost(r: Reader): Host {
   r.only('name', 'lpar', 'persistent', 'runtime', 'guests', 'libvirt')
   const name = r.str('name')
@@ -562,20 +487,20 @@ function readHost(r: Reader): Host {
  * Build the model from parsed YAML data (of the current version), checking
  * each field (SchemaError at the first wrong one) but not the rules between
  * objects: `aplab state check` reads a file this way to list every problem.
- * `canonical`: the data is worldToData's (the cache), whose mask texts are
- * kept to be written again as they are.
+ * `canonical`: the data is worldToData's (the cache), read without the
+ * checks (data.ts readOwnWorld; `later`: its large lists when first used).
  */
-export function readWorld(data: unknown, canonical = false): World {
-  CANONICAL = canonical
+export function readWorld(data: unknown, canonical = false, later = false): World {
   try {
     const r = Reader.root(data)
     r.only('version', 'current', 'hosts')
+    if (canonical) return readOwnWorld(data as Obj, later)
     const hosts = r.list('hosts').map(readHost)
     if (hosts.length === 0) r.fail('hosts', 'at least one host is needed')
     return {current: r.str('current'), hosts}
   } finally {
-    MASKS.clear()
-    CANONICAL = false
+    // The masks of a canonical read stay with the lists it reads later (data.ts later).
+    newMaskTable()
   }
 }
 
@@ -589,145 +514,6 @@ export function worldFromData(data: unknown): World {
   const p = worldProblems(w)[0]
   if (p) throw new SchemaError(p.where, p.message)
   return w
-}
-
-const hexId = (n: number): string => '0x' + n.toString(16).padStart(2, '0')
-const hexWord = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0')
-
-function adapterData(a: Adapter): Obj {
-  const o: Obj = {id: hexId(a.id), type: typeName(a)}
-  if (a.rawType !== undefined) o.raw_hwtype = a.rawType
-  if (a.functions !== undefined) o.functions = hexWord(a.functions)
-  if (a.depth !== 8) o.depth = a.depth
-  if (a.maxMsgSize !== 12288) o.max_msg_size = a.maxMsgSize
-  if (a.serial !== undefined) o.serial = a.serial
-  if (!a.configured) o.configured = false
-  if (a.checkstopped) o.checkstopped = true
-  if (a.ep11) {
-    const e: Obj = {}
-    if (a.ep11.api !== undefined) e.api = a.ep11.api
-    if (a.ep11.fw !== undefined) e.fw = a.ep11.fw
-    if (a.ep11.opModes !== undefined) e.op_modes = a.ep11.opModes
-    o.ep11 = e
-  }
-  return o
-}
-
-function queueHwData(q: QueueHw): Obj {
-  const o: Obj = {}
-  if (q.functions !== undefined) o.functions = hexWord(q.functions)
-  if (q.mk?.aes) o.aes_mkvp = q.mk.aes
-  if (q.mk?.apka) o.apka_mkvp = q.mk.apka
-  if (q.mk?.asym) o.asym_mkvp = q.mk.asym
-  if (q.wk) o.wk_mkvp = q.wk
-  if (q.assoc !== undefined) o.assoc = q.assoc
-  return o
-}
-
-/** A record with its keys in sorted order (as read, they mostly are already). */
-function sortedRecord<T>(r: Record<string, T>, f: (v: T) => unknown): Obj {
-  const keys = Object.keys(r)
-  for (let i = 1; i < keys.length; i++)
-    if (keys[i - 1] > keys[i]) {
-      keys.sort()
-      break
-    }
-  const o: Obj = {}
-  for (const k of keys) o[k] = f(r[k])
-  return o
-}
-
-const sameBlacklist = (a: Runtime['cioIgnore'], b: Runtime['cioIgnore']): boolean => a.length === b.length && a.every(([x, y], i) => x === b[i][0] && y === b[i][1])
-
-function runtimeData(rt: Runtime, bootedWith: string): Obj {
-  return {
-    ...(rt.cmdline !== bootedWith ? {cmdline: rt.cmdline} : {}),
-    apmask: formatRanges(rt.apmask),
-    aqmask: formatRanges(rt.aqmask),
-    ap_domain: rt.domain,
-    config_time: rt.configTime,
-    poll_thread: rt.pollThread,
-    poll_timeout: rt.pollTimeout,
-    useirq: rt.useirq,
-    // The kernel's counter wraps far later than the state's numbers reach: it stops at their end.
-    scans: Math.min(rt.scans, Number.MAX_SAFE_INTEGER),
-    modules: [...rt.modules],
-    offline: [...rt.offline].sort(),
-    unbound: [...rt.unbound].sort(),
-    counters: sortedRecord(rt.counters, (c) => ({...c})),
-    mdevs: rt.mdevs.map(mdevData),
-    ...(sameBlacklist(rt.cioIgnore, bootList(rt.cmdline)) ? {} : {cio_ignore: blacklistText(rt.cioIgnore)}),
-    boot_time: rt.bootTime,
-    dmesg: rt.dmesg.map((l) => `<${l.facility * 8 + l.level}>${Math.round(l.t)} ${l.msg}`),
-  }
-}
-
-/** An mdev's data: the very data it was read from while it is unchanged. */
-function mdevData(m: Mdev): Obj {
-  const d = ORIGIN.get(m)
-  if (d !== undefined) {
-    const g = d.guest_matrix as Obj
-    const same =
-      d.uuid === m.uuid &&
-      d.iommu_group === m.group &&
-      d.adapters === formatRanges(m.apm) &&
-      d.domains === formatRanges(m.aqm) &&
-      d.control_domains === formatRanges(m.adm) &&
-      g.adapters === formatRanges(m.shadow.apm) &&
-      g.domains === formatRanges(m.shadow.aqm) &&
-      g.control_domains === formatRanges(m.shadow.adm)
-    if (same) return d
-  }
-  return {
-    uuid: m.uuid,
-    adapters: formatRanges(m.apm),
-    domains: formatRanges(m.aqm),
-    control_domains: formatRanges(m.adm),
-    guest_matrix: {adapters: formatRanges(m.shadow.apm), domains: formatRanges(m.shadow.aqm), control_domains: formatRanges(m.shadow.adm)},
-    iommu_group: m.group,
-  }
-}
-
-function guestData(g: Guest): Obj {
-  return {
-    name: g.name,
-    managed: g.managed,
-    autostart: g.autostart,
-    running: g.running,
-    ...(g.running && g.runState ? {run_state: g.runState} : {}),
-    args: [...g.args],
-    cpu: {model: g.cpuModel, ...g.features},
-    ...(g.device ? {device: {...(g.device.id ? {id: g.device.id} : {}), uuid: g.device.uuid, sysfsdev: g.device.sysfsdev}} : {}),
-    runtime: runtimeData(g.runtime, ''),
-    // Only a running guest has a process (one stopped by another command forgets it).
-    ...(g.process && g.running ? {process: {...g.process}} : {}),
-  }
-}
-
-/** The model as plain data, in a stable order, ready for YAML. */
-export function worldToData(w: World): Obj {
-  return {
-    version: STATE_VERSION,
-    current: w.current,
-    hosts: w.hosts.map((h) => ({
-      name: h.name,
-      lpar: {
-        qci: h.lpar.qci,
-        features: [...h.lpar.features],
-        na: h.lpar.na,
-        nd: h.lpar.nd,
-        interrupts: h.lpar.airq,
-        adapters: h.lpar.adapters.map(adapterData),
-        usage_domains: formatRanges(h.lpar.usage),
-        control_domains: formatRanges(h.lpar.control),
-        queues: sortedRecord(h.lpar.queues, queueHwData),
-      },
-      persistent: {cmdline: h.persistent.cmdline, files: sortedRecord(h.persistent.files, (v) => v)},
-      runtime: runtimeData(h.runtime, h.persistent.cmdline),
-      ...(h.guests.length ? {guests: h.guests.map(guestData)} : {}),
-      ...(h.libvirt ? {libvirt: libvirtData(h.libvirt)} : {}),
-    })),
-  }
 }
 
 /**

@@ -12,10 +12,11 @@ import {settleGuests} from '../core/guest.js'
 import {UNRULED, worldProblems} from '../core/invariants.js'
 import {preset} from '../core/presets.js'
 import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, removeDirs, replaceFile, whyOn} from './files.js'
-import {textHash} from './hash.js'
+import {LARGE, hashLength, textHash} from './hash.js'
 import {Journal, snapshotInPlace} from './journal.js'
 import type {Emitted, Previous, Spans} from './emit.js'
-import {STATE_VERSION, SchemaError, migrate, readWorld, worldFromData, worldToData} from './schema.js'
+import {Part, STATE_VERSION, mdevsAsRead, partJson, unreadGuests, worldToData} from './data.js'
+import {SchemaError, migrate, readWorld, worldFromData} from './schema.js'
 
 export {MAX_STATE_BYTES} from './files.js'
 
@@ -152,42 +153,162 @@ function buildId(): string {
 /**
  * The cache's text up to its data: the data's length is given, so that its
  * JSON can be taken back out as it is; after it, the spans of the text
- * (state/emit.ts) when this build wrote the text.
+ * (state/emit.ts) when this build wrote the text, and where its data's
+ * large lists are. `body`, for a cache of LARGE bytes or more after its head,
+ * is the hash of all that follows the head: data this build trusts is then
+ * exactly what it wrote, so a hand on the cache is no cache even where what
+ * it wrote still reads, and the large lists are read only when a command uses
+ * them (data.ts later). A smaller cache is read whole at once, and data that
+ * is not what this build writes fails there (trustedWorld), as before.
  */
-const cacheHead = (sha: string, size: number): string =>
-  `{"schema":${STATE_VERSION},"build":${JSON.stringify(buildId())},"hash":"${sha}","size":${size},"data":`
+const cacheHead = (sha: string, body: string, size: number): string =>
+  `{"schema":${STATE_VERSION},"build":${JSON.stringify(buildId())},"hash":"${sha}","body":"${body}","size":${size},"data":`
 
-/** What the cache holds for a text: its data, the data's JSON, and whether this build checked it (and wrote the text: its spans). */
+/**
+ * What the cache holds for a text: its data, the data's JSON, and whether
+ * this build checked it (and wrote the text: its spans); `exact` when the
+ * hash of all after the head says it is exactly what this build wrote.
+ */
 interface Cached {
   data: unknown
   json: string
   checked: boolean
+  exact?: boolean
   spans?: Spans
 }
 
+/** The head of a cache as this build writes it (cacheHead): its schema, build, hash, body and size. */
+const HEAD = /^\{"schema":(\d+),"build":("(?:[^"\\]|\\.)*"),"hash":"([0-9a-f]*)","body":"([0-9a-f]*)","size":(\d+),"data":/
+
 function cachedData(real: string, sha: string, stat: fs.Stats): Cached | undefined {
-  const raw = readOwn(cachePath(real), stat.uid, 2 * MAX_STATE_BYTES)
-  if (raw === null) return undefined
+  const bytes = readOwn(cachePath(real), stat.uid, 2 * MAX_STATE_BYTES)
+  if (bytes === null) return undefined
   try {
-    const c = JSON.parse(raw) as {schema?: unknown; build?: unknown; hash?: unknown; size?: unknown; data?: unknown; spans?: unknown}
+    const raw = bytes.toString('utf8')
+    const h = HEAD.exec(raw)
+    if (h === null) {
+      // Not this build's form: its data, checked as any other build's.
+      const c = JSON.parse(raw) as {schema?: unknown; hash?: unknown; data?: unknown}
+      if (c.schema !== STATE_VERSION || c.hash !== sha || c.data === undefined) return undefined
+      return {data: c.data, json: JSON.stringify(c.data), checked: false}
+    }
     // Data of another schema version (another aplab wrote it) is not this one's to read.
-    if (c.schema !== STATE_VERSION || c.hash !== sha || c.data === undefined) return undefined
-    const size = typeof c.size === 'number' ? c.size : -1
-    const head = cacheHead(sha, size)
-    const end = head.length + size
-    const checked = buildId() !== '' && c.build === buildId() && raw.startsWith(head) && (raw[end] === '}' || raw.startsWith(',"spans":', end))
-    if (!checked) return {data: c.data, json: JSON.stringify(c.data), checked}
-    const spans = typeof c.spans === 'object' && c.spans !== null ? (c.spans as Spans) : undefined
-    return {data: c.data, json: raw.slice(head.length, end), checked, ...(spans && {spans})}
+    if (Number(h[1]) !== STATE_VERSION || h[3] !== sha) return undefined
+    const end = h[0].length + Number(h[5])
+    const json = raw.slice(h[0].length, end)
+    const tail = raw.slice(end)
+    const t = (tail === '}' ? {} : JSON.parse('{' + tail.slice(1))) as {spans?: unknown; parts?: unknown}
+    // A large cache carries the hash of all after its head (see cacheHead); a small one none:
+    // hashed too, it made V8 optimize the hash's code in every call on a default host.
+    const body = bytes.subarray(Buffer.byteLength(h[0]))
+    const exact = h[4] !== ''
+    const mine = buildId() !== '' && JSON.parse(h[2]) === buildId()
+    // This build's, but not what it wrote (a hand on the cache): no cache.
+    if (mine && (exact ? h[4] !== textHash(body) : body.length >= LARGE)) return undefined
+    const checked = mine
+    if (!checked) {
+      const data = JSON.parse(json) as unknown
+      return {data, json: JSON.stringify(data), checked}
+    }
+    const spans = typeof t.spans === 'object' && t.spans !== null ? (t.spans as Spans) : undefined
+    // The large lists are parsed when first used (data.ts Part), where the text this build
+    // wrote is written over (its spans): a write gives an untouched one back as it is.
+    const data = spans && Array.isArray(t.parts) ? withParts(json, t.parts as CachePart[]) : JSON.parse(json)
+    return {data, json, checked, exact, ...(spans && {spans})}
   } catch {
     return undefined
   }
 }
 
-/** Write the cache of a text: `json` is the JSON of data that this build checked; `spans` those of the text, when this build wrote it. */
-async function writeCache(real: string, sha: string, json: string, stat: fs.Stats, spans?: Spans): Promise<void> {
+/** A large list in a cache's data: its place from the top, and where its JSON starts and ends in the data's JSON. */
+type CachePart = [Array<string | number>, number, number]
+
+/** The data of `json` with the lists of `parts` not parsed: each a Part where it was. */
+function withParts(json: string, parts: CachePart[]): unknown {
+  let skeleton = ''
+  let at = 0
+  for (const [, start, end] of parts) {
+    skeleton += json.slice(at, start) + 'null'
+    at = end
+  }
+  const data = JSON.parse(skeleton + json.slice(at)) as Record<string, unknown>
+  for (const [place, start, end] of parts) {
+    let holder = data
+    for (const k of place.slice(0, -1)) holder = holder[k] as Record<string, unknown>
+    const key = place[place.length - 1] as string
+    holder[key] = new Part(json.slice(start, end), holder, key)
+  }
+  return data
+}
+
+/** Where a host's large lists are in worldToData's data (see Part). */
+const LARGE_LISTS: Array<[string, ...string[]]> = [['persistent', 'files'], ['runtime', 'mdevs'], ['guests']]
+
+/**
+ * JSON.stringify(data), and where the host's large lists are in it: a list
+ * that is a Part, or the very list parsed from one, is its text as read
+ * (not made again); the others are made as ever.
+ */
+function dataJson(data: Record<string, unknown>): {json: string; parts: CachePart[]} {
+  const hosts = data.hosts as Array<Record<string, unknown>>
+  const lists: Array<{place: Array<string | number>; holder: Record<string, unknown>; key: string; value: unknown}> = []
+  hosts.forEach((h, i) => {
+    for (const path of LARGE_LISTS) {
+      let holder: Record<string, unknown> | undefined = h
+      for (const k of path.slice(0, -1)) holder = holder?.[k] as Record<string, unknown> | undefined
+      const key = path[path.length - 1]
+      const value = holder?.[key]
+      if (holder === undefined || value === undefined || value === null) continue
+      if (!(value instanceof Part) && (typeof value !== 'object' || Object.keys(value).length === 0)) continue
+      lists.push({place: ['hosts', i, ...path], holder, key, value})
+    }
+  })
+  // Each list stands in as a string of its own, then its JSON takes that string's place.
+  const token = Math.random().toString(36).slice(2)
+  const marks = lists.map((l, n) => {
+    const mark = `\u0000aplab-part-${n}-${token}`
+    l.holder[l.key] = mark
+    return JSON.stringify(mark)
+  })
+  let whole: string
   try {
-    const text = cacheHead(sha, json.length) + json + (spans && Object.keys(spans).length > 0 ? `,"spans":${JSON.stringify(spans)}}` : '}')
+    whole = JSON.stringify(data)
+  } finally {
+    for (const l of lists) l.holder[l.key] = l.value
+  }
+  let json = ''
+  let at = 0
+  const parts: CachePart[] = []
+  lists.forEach((l, n) => {
+    const i = whole.indexOf(marks[n], at)
+    json += whole.slice(at, i)
+    const text = partJson(l.value) ?? JSON.stringify(l.value)
+    parts.push([l.place, json.length, json.length + text.length])
+    json += text
+    at = i + marks[n].length
+  })
+  return {json: json + whole.slice(at), parts}
+}
+
+/**
+ * Write the cache of a text: `json` is the JSON of data that this build
+ * checked (dataJson), with where its large lists are; `spans` those of the
+ * text, when this build wrote it.
+ */
+async function writeCache(real: string, sha: string, {json, parts}: {json: string; parts: CachePart[]}, stat: fs.Stats, spans?: Spans): Promise<void> {
+  try {
+    const tail = spans && Object.keys(spans).length > 0 ? `,"spans":${JSON.stringify(spans)},"parts":${JSON.stringify(parts)}}` : '}'
+    // Written straight into one buffer (the head last: it holds the hash of
+    // the rest, and its length is known before): joining and encoding the
+    // data's JSON apart cost a big host's write twice its copying.
+    const dataBytes = Buffer.byteLength(json)
+    const bodyBytes = dataBytes + Buffer.byteLength(tail)
+    const large = bodyBytes >= LARGE
+    const headBytes = cacheHead(sha, large ? '0'.repeat(hashLength(bodyBytes)) : '', json.length).length
+    const text = Buffer.allocUnsafe(headBytes + bodyBytes)
+    text.write(json, headBytes)
+    text.write(tail, headBytes + dataBytes)
+    text.write(cacheHead(sha, large ? textHash(text.subarray(headBytes)) : '', json.length), 0)
     await replaceFile(cachePath(real), text, {like: stat, durable: false})
   } catch {
     // no cache this time
@@ -195,9 +316,9 @@ async function writeCache(real: string, sha: string, json: string, stat: fs.Stat
 }
 
 /** The world of data this build wrote, or undefined if it is not what this build writes. */
-function trustedWorld(data: unknown): World | undefined {
+function trustedWorld(data: unknown, exact: boolean): World | undefined {
   try {
-    return readWorld(data, true)
+    return readWorld(data, true, exact)
   } catch {
     return undefined
   }
@@ -234,7 +355,7 @@ async function loadedOf(r: {bytes?: Buffer; readonly text: string; stat: fs.Stat
   // mdevs without their checks), the rules between objects are known to
   // hold. Data that is not what this build writes, which only a hand on the
   // cache could make, is no cache.
-  const trusted = cached?.checked ? trustedWorld(cached.data) : undefined
+  const trusted = cached?.checked ? trustedWorld(cached.data, cached.exact === true) : undefined
   if (cached && trusted) {
     const world = trusted
     const prev = cached.spans && {
@@ -256,9 +377,9 @@ async function loadedOf(r: {bytes?: Buffer; readonly text: string; stat: fs.Stat
   // Only data that passed every check is cached: JSON has no NaN or
   // infinity (`.nan` would come back as null, a missing field), so a refused
   // text must never reach the cache, or its next read would not be refused.
-  const json = JSON.stringify(worldToData(world))
+  const json = dataJson(worldToData(world))
   await writeCache(place.real, sha, json, stat)
-  return {world, json}
+  return {world, json: json.json}
 }
 
 /**
@@ -280,7 +401,8 @@ export async function load(file: string): Promise<World> {
  * The process is judged as the lock judges its holder (pid and start time).
  */
 export async function endGuestsOfDeadProcesses(w: World): Promise<World> {
-  const run = w.hosts.flatMap((h) => h.guests).filter((g) => g.running && g.process)
+  // Guests not read yet (data.ts) are read only when one of them has a process.
+  const run = w.hosts.flatMap((h) => (unreadGuests(h)?.hasProcess() === false ? [] : h.guests)).filter((g) => g.running && g.process)
   if (run.length === 0) return w
   const {judge} = await import('./lock.js')
   for (const g of run)
@@ -309,11 +431,11 @@ export async function readData(file: string): Promise<unknown> {
  * file it replaces.
  */
 async function writeData(place: Place, data: unknown, like: fs.Stats | undefined): Promise<void> {
-  await writeText(place, await dataText(data), like, JSON.stringify(data))
+  await writeText(place, await dataText(data), like, dataJson(data as Record<string, unknown>))
 }
 
-/** Write a state's text (dataText's) and its cache; `json` is its data's JSON. */
-async function writeText(place: Place, {text, spans}: {text: string; spans?: Spans}, like: fs.Stats | undefined, json: string): Promise<void> {
+/** Write a state's text (dataText's) and its cache; `json` is its data's JSON (dataJson). */
+async function writeText(place: Place, {text, spans}: {text: string; spans?: Spans}, like: fs.Stats | undefined, json: {json: string; parts: CachePart[]}): Promise<void> {
   const bytes = Buffer.from(text)
   let st: fs.Stats
   try {
@@ -324,9 +446,13 @@ async function writeText(place: Place, {text, spans}: {text: string; spans?: Spa
   await writeCache(place.real, textHash(bytes), json, st, spans)
 }
 
-/** Refuse to write a world that breaks one of the kernel's rules between objects: what is written must load again. */
+/**
+ * Refuse to write a world that breaks one of the kernel's rules between
+ * objects: what is written must load again. Every state read kept them, so
+ * a host's mdevs unchanged since the read keep those between themselves.
+ */
 function mustLoadAgain(place: Place, world: World, what: string): void {
-  const broken = worldProblems(world)[0]
+  const broken = worldProblems(world, mdevsAsRead)[0]
   if (broken) throw new StateError(place.file, `not saved: ${what} would break a rule of the kernel (${broken.where}: ${broken.message})`)
 }
 
@@ -424,18 +550,19 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
     // rule reads cannot reach a guest: it is settled only after any other.
     const prev = loaded?.prev
     if (!prev) settleGuests(world)
-    let after = worldToData(world)
-    let json = JSON.stringify(after)
-    if (json === before) return result
+    // The lists never read are given back as read (data.ts Part), where the text is written over.
+    let after = worldToData(world, prev !== undefined)
+    let json = dataJson(after)
+    if (json.json === before) return result
     // Written over the text read, copying from it what has not changed.
     let written = await dataText(after, prev)
     if (!(written.emitted && onlyUnruledChanged(written.emitted))) {
-      if (prev) {
-        settleGuests(world)
-        after = worldToData(world)
-        const settled = JSON.stringify(after)
-        if (settled === before) return result
-        if (settled !== json) written = await dataText(after, prev)
+      // Settling that changes no guest's kernel leaves the data as made.
+      if (prev && settleGuests(world)) {
+        after = worldToData(world, true)
+        const settled = dataJson(after)
+        if (settled.json === before) return result
+        if (settled.json !== json.json) written = await dataText(after, prev)
         json = settled
       }
       // What is written must load again: a change that would break one of the

@@ -494,9 +494,13 @@ export class Vfs {
   }
 
   readdir(path: string): string[] {
+    return kernfsOrder(this.readdirAnyOrder(path))
+  }
+
+  readdirAnyOrder(path: string): string[] {
     const node = this.node(path)
     if (node.kind !== 'dir') throw new KernelError('ENOTDIR')
-    return kernfsOrder(node.list())
+    return node.list()
   }
 
   readlink(path: string): string {

@@ -15,6 +15,12 @@ export interface Sys {
   readOrNull(path: string): string | null
   write(path: string, data: string): void
   readdir(path: string): string[]
+  /**
+   * readdir's entries in no particular order, where that is cheaper (the
+   * emulated sysfs puts a directory in kernfs's order by a hash of every
+   * name), for a caller whose result cannot show the order; fails as readdir.
+   */
+  readdirAnyOrder?(path: string): string[]
   readlink(path: string): string
   isDir(path: string): boolean
   isFile(path: string): boolean

@@ -211,9 +211,13 @@ describe('hot plug', () => {
     g.runtime.counters['05.00ab'] = {requests: 7}
     hostVfs(h).write(`/sys/devices/vfio_ap/matrix/${U1}/unassign_domain`, '0xab\n')
     hostVfs(h).write(`/sys/devices/vfio_ap/matrix/${U1}/unassign_adapter`, '6\n')
-    settleGuests(w)
+    expect(settleGuests(w)).toBe(true)
     expect(g.runtime.offline).toEqual([])
     expect(g.runtime.counters).toEqual({})
+    // Nothing more to forget: settling again changes nothing, and says so.
+    const before = structuredClone(w)
+    expect(settleGuests(w)).toBe(false)
+    expect(w).toEqual(before)
     hostVfs(h).write(`/sys/devices/vfio_ap/matrix/${U1}/assign_adapter`, '6\n')
     hostVfs(h).write(`/sys/devices/vfio_ap/matrix/${U1}/assign_domain`, '0xab\n')
     settleGuests(w)
@@ -227,7 +231,7 @@ describe('hot plug', () => {
     const g = startGuest(w, h, spec('guest1', U1))
     inGuest(h, g, 'chzcrypt', '-d', '05.0004')
     hostVfs(h).write(`/sys/devices/vfio_ap/matrix/${U1}/unassign_domain`, '0xab\n')
-    settleGuests(w)
+    expect(settleGuests(w)).toBe(false)
     expect(g.runtime.offline).toEqual(['05.0004'])
     expect(inGuest(h, g, 'lszcrypt', '05.0004').stdout).toContain('offline')
   })

@@ -7,6 +7,7 @@ import {cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} f
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import fc from 'fast-check'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {setClock} from '../../src/core/clock.js'
@@ -85,6 +86,45 @@ describe('a hand edit that breaks a rule is refused by load', () => {
 
   it('the unedited fixture loads', async () => {
     expect((await parse(twoGuests(), TWO_GUESTS)).hosts[0].guests).toHaveLength(2)
+  })
+})
+
+describe("the rules an mdev's masks keep against the host's alone", () => {
+  // worldProblems asks them of each mdev only when the union of all the mdevs' masks breaks
+  // one; an entry of runtime.unbound outside every shadow changes no verdict but makes it ask
+  // each: both ways must find the same.
+  it('find what asking each mdev finds, on random masks', async () => {
+    const base = await raw()
+    const masks = fc.uniqueArray(fc.oneof(fc.integer({min: 0, max: 16}), fc.constantFrom(0x40, 0x5f, 0xab, 0xfe)), {maxLength: 4}).map((b) => Mask.of(b))
+    const field = fc.constantFrom('apm', 'aqm', 'adm', 'shadow.apm', 'shadow.aqm', 'shadow.adm', 'apmask', 'aqmask', 'usage', 'control')
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat({max: 1}), field, masks), {maxLength: 4}), fc.boolean(), (edits, unload) => {
+        const w = structuredClone(base)
+        // structuredClone keeps no classes: the masks again as masks.
+        const h = w.hosts[0]
+        const b = base.hosts[0]
+        h.lpar = {...h.lpar, usage: b.lpar.usage, control: b.lpar.control}
+        h.runtime.apmask = b.runtime.apmask
+        h.runtime.aqmask = b.runtime.aqmask
+        h.runtime.mdevs = b.runtime.mdevs.map((m) => ({...m, shadow: {...m.shadow}}))
+        h.guests = b.guests
+        for (const [i, f, m] of edits) {
+          const d = h.runtime.mdevs[i]
+          if (f === 'apmask' || f === 'aqmask') h.runtime[f] = m
+          else if (f === 'usage' || f === 'control') h.lpar[f] = m
+          else if (f.startsWith('shadow.')) d.shadow[f.slice(7) as 'apm'] = m
+          else d[f as 'apm'] = m
+        }
+        if (unload) h.runtime.modules = h.runtime.modules.filter((x) => x !== 'vfio_ap')
+        const asked = show(w)
+        // The mdevs of the fixture (which keeps every rule) unchanged: told so, the same problems.
+        if (edits.every(([, f]) => ['apmask', 'aqmask', 'usage', 'control'].includes(f)))
+          expect(worldProblems(w, () => true).map((p) => `${p.where}: ${p.message}`)).toEqual(asked)
+        h.runtime.unbound = [...h.runtime.unbound, 'ff.00ff']
+        expect(show(w)).toEqual(asked)
+      }),
+      {numRuns: 300},
+    )
   })
 })
 

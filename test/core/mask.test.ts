@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
 import {errno} from '../helpers.js'
@@ -62,5 +63,28 @@ describe('range lists in the state file', () => {
     expect(parseRanges('').isEmpty()).toBe(true)
     expect(() => parseRanges('5-3')).toThrow(/reversed/)
     expect(() => parseRanges('256')).toThrow(/above 255/)
+  })
+})
+
+describe('Mask set operations', () => {
+  const bits = fc.uniqueArray(fc.integer({min: 0, max: 255}), {maxLength: 20})
+  it('and, or, andNot, intersects, isSubsetOf, union, isEmpty, equals and bits are those of the sets of bits', () => {
+    fc.assert(
+      fc.property(bits, bits, (x, y) => {
+        const a = Mask.of(x)
+        const b = Mask.of(y)
+        const inY = new Set(y)
+        const sorted = (l: number[]) => [...l].sort((p, q) => p - q)
+        expect(a.and(b).bits()).toEqual(sorted(x.filter((n) => inY.has(n))))
+        expect(a.or(b).bits()).toEqual(sorted([...new Set([...x, ...y])]))
+        expect(a.andNot(b).bits()).toEqual(sorted(x.filter((n) => !inY.has(n))))
+        expect(a.intersects(b)).toBe(x.some((n) => inY.has(n)))
+        expect(a.isSubsetOf(b)).toBe(x.every((n) => inY.has(n)))
+        expect(Mask.union([a, b, Mask.empty()]).bits()).toEqual(sorted([...new Set([...x, ...y])]))
+        expect(a.bits()).toEqual(sorted(x))
+        expect(a.isEmpty()).toBe(x.length === 0)
+        expect(a.equals(b)).toBe(sorted(x).join() === sorted(y).join())
+      }),
+    )
   })
 })

@@ -65,6 +65,16 @@ describe('emitYaml', () => {
     expect(written).toBeGreaterThan(400)
   })
 
+  it('writes an empty string (a cleared mask) itself, as yaml does', () => {
+    const refuse = {
+      stringify: () => {
+        throw new Error('yaml was asked')
+      },
+    } as unknown as typeof YAML
+    const d = {apmask: '', list: ['', 'a'], inner: {aqmask: ''}}
+    expect(emitYaml(d, refuse)).toBe(yaml(d))
+  })
+
   it('gives up on what it does not write itself', () => {
     expect(emitYaml({a: 1.5}, YAML)).toBeNull()
     expect(emitYaml({a: undefined}, YAML)).toBeNull()

@@ -1,18 +1,20 @@
 import {execFileSync, spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {hostname, tmpdir} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {StateError} from '../../src/core/errors.js'
 import {startGuest} from '../../src/core/guest.js'
+import type {Adapter, Guest, World} from '../../src/core/model.js'
+import {Mask} from '../../src/core/mask.js'
 import {modprobe} from '../../src/core/modules.js'
 import {create, change, remove} from '../../src/cli/mdev.js'
 import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
 import {start, stop} from '../../src/cli/guest.js'
-import {textHash} from '../../src/state/hash.js'
-import {load, mutate, newWorld, parse, replace, serialize, statePath} from '../../src/state/store.js'
+import {LARGE, textHash} from '../../src/state/hash.js'
+import {endGuestsOfDeadProcesses, load, mutate, newWorld, parse, replace, serialize, statePath} from '../../src/state/store.js'
 import {PRESETS} from '../../src/core/presets.js'
 import {readWorld, worldToData} from '../../src/state/schema.js'
 import {hostVfs} from '../../src/sysfs/host.js'
@@ -199,7 +201,7 @@ describe('the parse cache beside the state file', () => {
     // The cache holds a hash of the text, not the text: about the size of the data.
     const sha = (t: string) => textHash(t)
     const c = JSON.parse(readFileSync(cache(f), 'utf8'))
-    expect(Object.keys(c).sort()).toEqual(['build', 'data', 'hash', 'schema', 'size'])
+    expect(Object.keys(c).sort()).toEqual(['body', 'build', 'data', 'hash', 'schema', 'size'])
     expect(c.hash).toBe(sha(readFileSync(f, 'utf8')))
     expect(readFileSync(cache(f), 'utf8')).not.toContain('# aplab state')
     // What the cache gives is what parsing the YAML gives.
@@ -219,7 +221,8 @@ describe('the parse cache beside the state file', () => {
     expect(typeof written.build).toBe('string')
     // The same text, and data that breaks a rule between objects (no host of that name):
     // believed from this build, which checked what it wrote...
-    const forge = (build: unknown) => writeFileSync(cache(f), JSON.stringify({...written, build, data: {...written.data, current: 'nohost'}}))
+    const data = {...written.data, current: 'nohost'}
+    const forge = (build: unknown) => writeFileSync(cache(f), JSON.stringify({...written, build, data, size: JSON.stringify(data).length}))
     forge(written.build)
     expect((await load(f)).current).toBe('nohost')
     // ...checked as the YAML would be from another build (an older or a newer aplab): data
@@ -236,6 +239,19 @@ describe('the parse cache beside the state file', () => {
     forge(written.build)
     writeFileSync(f, readFileSync(f, 'utf8').replace('current: host0', 'current: nohost'))
     expect(await stateError(load(f))).toBe(`${f}: current: no host is named 'nohost'`)
+  })
+  it("a large state's cache is used only while all after its head is what this build wrote", async () => {
+    const f = join(tmp(), 'state.yaml')
+    const world = await largeWorld()
+    world.hosts[0].persistent.files['/etc/aplab-test-padding'] = 'pad '.repeat(5000)
+    await replace(f, world, false)
+    const text = readFileSync(cache(f), 'utf8')
+    expect(JSON.parse(text).body).toMatch(/^[0-9a-f]{32}$/)
+    // A hand on the cache that still reads, as long as what it replaces: no cache, the YAML is read.
+    writeFileSync(cache(f), text.replace('"poll_timeout":250000', '"poll_timeout":250001'))
+    expect((await load(f)).hosts[0].runtime.pollTimeout).toBe(250000)
+    // Read as this build wrote it again (the YAML was read, and the cache written anew).
+    expect(readFileSync(cache(f), 'utf8')).not.toContain('250001')
   })
   it("data of this build's that is not what it writes (a hand on the cache) is no cache", async () => {
     const f = join(tmp(), 'state.yaml')
@@ -275,12 +291,52 @@ async function largeWorld() {
   return world
 }
 
+/** largeWorld with every optional field of the state set somewhere (guest kernels' records, processes, libvirt, firmware state). */
+async function variedWorld() {
+  const w = await largeWorld()
+  const h = w.hosts[0]
+  const [g0, g1] = h.guests
+  Object.assign(g0.runtime, {offline: ['05.0004'], unbound: ['card05'], counters: {'05.0004': {requestq: 1, requests: 3}, card05: {requests: 2}}, dmesg: [{t: 5, level: 4, facility: 0, msg: 'a b  c'}, {t: 7, level: 5, facility: 3, msg: 'daemon <x>'}], cioIgnore: [[5, 9]]})
+  g0.process = {pid: 5, start: '17', boot: 'b00t', host: 'there'}
+  g0.runState = 'paused'
+  g0.device = {...g0.device!, id: ''}
+  Object.assign(g1, {running: false, autostart: true, managed: 'libvirt', features: {...g1.features, apqi: false}})
+  Object.assign(h.lpar.adapters[0], {ep11: {api: 1, fw: '1.2', opModes: 'x'}, serial: 'S1', functions: 0x92800000, rawType: 15, depth: 4, maxMsgSize: 1024, configured: false, checkstopped: true})
+  h.lpar.adapters[1].ep11 = {}
+  h.lpar.queues['00.0001'] = {functions: 1, mk: {aes: '0x' + '1'.repeat(16), asym: '0x' + '2'.repeat(32)}, wk: '0x' + '3'.repeat(64), assoc: 3}
+  h.lpar.queues['00.0002'] = {}
+  h.runtime.cmdline = `${h.persistent.cmdline} quiet`
+  h.runtime.counters = {card01: {requests: 9}}
+  h.libvirt = {nextId: 3, domains: [{name: 'd', uuid: uuid(999), config: '<domain/>', autostart: false, live: {id: 2, xml: '<domain/>', seq: 1}, reason: 'booted'}]}
+  return w
+}
+
 describe("the cache's own data", () => {
   it('is read as any data is, and written again as it was until it changes', async () => {
-    for (const w of [...PRESETS.map((p) => newWorld(p.name)), await largeWorld()]) {
-      const data = JSON.parse(JSON.stringify(worldToData(w)))
-      const world = readWorld(data, true)
-      expect(world).toEqual(readWorld(data))
+    const json = (w: World) => JSON.parse(JSON.stringify(worldToData(w)))
+    for (const w of [...PRESETS.map((p) => newWorld(p.name)), await largeWorld(), await variedWorld()]) {
+      // The data of a state read (its fields in the readers' order, as every write after a read has them).
+      const data = json(readWorld(json(w)))
+      // Its large lists not read yet are written as the very data they would be read from.
+      const untouched = worldToData(readWorld(data, true, true)) as typeof data
+      untouched.hosts.forEach((h: typeof data, i: number) => {
+        const d = data.hosts[i]
+        expect(h.persistent.files).toBe(d.persistent.files)
+        if (d.runtime.mdevs.length > 0) expect(h.runtime.mdevs).toBe(d.runtime.mdevs)
+        if (d.guests !== undefined) expect(h.guests).toBe(d.guests)
+      })
+      // Read and unchanged: the lists are still the very data read (whole, so the writer copies them whole).
+      const read = readWorld(data, true, true)
+      expect(read.hosts.every((h) => h.runtime.mdevs.length >= 0 && h.guests.length >= 0)).toBe(true)
+      const again = worldToData(read) as typeof data
+      read.hosts.forEach((h, i) => {
+        expect(again.hosts[i].lpar.adapters).toBe(data.hosts[i].lpar.adapters)
+        if (h.runtime.mdevs.length > 0) expect(again.hosts[i].runtime.mdevs).toBe(data.hosts[i].runtime.mdevs)
+        if (h.guests.length > 0) expect(again.hosts[i].guests).toBe(data.hosts[i].guests)
+      })
+      const world = readWorld(data, true, true)
+      expect(world).toStrictEqual(readWorld(data))
+      expect(readWorld(data, true)).toStrictEqual(readWorld(data))
       expect(worldToData(world)).toEqual(data)
       for (const m of world.hosts[0].runtime.mdevs) {
         m.group += 1000
@@ -289,6 +345,146 @@ describe("the cache's own data", () => {
       expect(worldToData(world)).toEqual(worldToData(readWorld(JSON.parse(JSON.stringify(worldToData(world))))))
       expect(JSON.stringify(worldToData(world)) === JSON.stringify(data)).toBe(world.hosts[0].runtime.mdevs.length === 0)
     }
+  })
+})
+
+describe('guests whose process is gone', () => {
+  it('are presented stopped when the state is read through its cache, and only they', async () => {
+    const f = join(tmp(), 'state.yaml')
+    const world = await largeWorld()
+    world.hosts[0].guests[3].process = {pid: 2 ** 31 - 2, start: '1', host: hostname()}
+    world.hosts[0].guests[4].process = {pid: process.pid, host: hostname()}
+    // Large enough for the large hash.
+    world.hosts[0].persistent.files['/etc/aplab-test-padding'] = 'pad '.repeat(5000)
+    await replace(f, world, false)
+    // The cache of a large state: the hash in its head is of all after the head (the large hash).
+    const bytes = readFileSync(join(dirname(f), `.${basename(f)}.cache`))
+    const c = JSON.parse(bytes.toString())
+    const head = bytes.indexOf('"data":') + '"data":'.length
+    expect(bytes.length - head).toBeGreaterThanOrEqual(LARGE)
+    expect(c.body).toBe(textHash(bytes.subarray(head)))
+    expect(c.body).toMatch(/^[0-9a-f]{32}$/)
+    // It says where its data's large lists are (read when first used, written back as read).
+    const json = bytes.subarray(head, head + c.size).toString()
+    expect(c.parts.map((p: [unknown[], number, number]) => p[0])).toEqual([
+      ['hosts', 0, 'persistent', 'files'],
+      ['hosts', 0, 'runtime', 'mdevs'],
+      ['hosts', 0, 'guests'],
+    ])
+    for (const [place, start, end] of c.parts as Array<[Array<string | number>, number, number]>)
+      expect(JSON.parse(json.slice(start, end))).toEqual(place.reduce((o: unknown, k) => (o as Record<string | number, unknown>)[k], c.data))
+    expect(await serialize(await load(f))).toBe(await serialize(await endGuestsOfDeadProcesses(await parse(readFileSync(f, 'utf8'), f))))
+    const w = await load(f)
+    expect(w.hosts[0].guests.map((g) => g.running)).toEqual(world.hosts[0].guests.map((_, j) => j !== 3))
+    // Without a guest that has a process, the guests are not read to tell.
+    const none = await largeWorld()
+    await replace(f, none, true)
+    expect((await load(f)).hosts[0].guests.every((g) => g.running && g.process === undefined)).toBe(true)
+  })
+})
+
+describe("an adapter of the cache's own data", () => {
+  const edits: Array<(a: Adapter) => void> = [
+    (a) => (a.id = 200),
+    (a) => (a.gen = a.gen === 7 ? 8 : 7),
+    (a) => (a.mode = a.mode === 'cca' ? 'ep11' : 'cca'),
+    (a) => (a.rawType = a.rawType === undefined ? 15 : undefined),
+    (a) => (a.functions = a.functions === undefined ? 0x92800000 : undefined),
+    (a) => a.functions !== undefined && (a.functions += 1),
+    (a) => (a.depth = a.depth === 8 ? 4 : 8),
+    (a) => (a.maxMsgSize = a.maxMsgSize === 12288 ? 4096 : 12288),
+    (a) => (a.serial = a.serial === undefined ? 'S9' : undefined),
+    (a) => (a.configured = !a.configured),
+    (a) => (a.checkstopped = !a.checkstopped),
+    (a) => (a.ep11 = a.ep11 === undefined ? {} : undefined),
+    (a) => (a.ep11 = {...a.ep11, api: 7}),
+    (a) => (a.ep11 = {...a.ep11, fw: '9.9'}),
+    (a) => (a.ep11 = {...a.ep11, opModes: 'y'}),
+  ]
+
+  it('is written as the data it was read from while unchanged, and as a whole read gives it after any change', async () => {
+    const w = readWorld(JSON.parse(JSON.stringify(worldToData(await variedWorld()))))
+    const data = JSON.parse(JSON.stringify(worldToData(w)))
+    const out = worldToData(readWorld(data, true, true)) as {hosts: Array<{lpar: {adapters: unknown[]}}>}
+    out.hosts[0].lpar.adapters.forEach((a, i) => expect(a).toBe(data.hosts[0].lpar.adapters[i]))
+    let changed = 0
+    for (const [k, edit] of edits.entries())
+      for (const i of [0, 1, 2]) {
+        const lazy = readWorld(data, true, true)
+        const eager = readWorld(JSON.parse(JSON.stringify(data)))
+        edit(lazy.hosts[0].lpar.adapters[i])
+        edit(eager.hosts[0].lpar.adapters[i])
+        const got = JSON.stringify(worldToData(lazy))
+        expect(got, `edit ${k} of adapter ${i}`).toBe(JSON.stringify(worldToData(eager)))
+        if (got !== JSON.stringify(data)) changed++
+      }
+    expect(changed).toBeGreaterThan(2 * edits.length)
+  })
+})
+
+describe("a guest of the cache's own data", () => {
+  // Each edit of one guest (of its own fields, or of its kernel's).
+  const edits: Array<(g: Guest) => void> = [
+    (g) => (g.name += 'x'),
+    (g) => (g.managed = g.managed === 'qemu' ? 'libvirt' : 'qemu'),
+    (g) => (g.autostart = !g.autostart),
+    (g) => (g.running = !g.running),
+    (g) => g.args.push('-nographic'),
+    (g) => (g.args[0] = '-smp'),
+    (g) => (g.cpuModel = 'z16'),
+    (g) => (g.features.apft = !g.features.apft),
+    (g) => (g.device = null),
+    (g) => (g.device = {id: g.device?.id ? '' : 'vfio9', uuid: uuid(7), sysfsdev: '/sys/bus/mdev/devices/x'}),
+    (g) => g.device && (g.device.sysfsdev += '/'),
+    (g) => (g.process = g.process ? undefined : {pid: 9, host: 'h'}),
+    (g) => g.process && (g.process.pid += 1),
+    (g) => (g.runtime.cmdline = 'root=/dev/vda2'),
+    (g) => (g.runtime.apmask = g.runtime.apmask.with(3)),
+    (g) => (g.runtime.aqmask = g.runtime.aqmask.without(0)),
+    (g) => (g.runtime.domain = 7),
+    (g) => (g.runtime.configTime = 60),
+    (g) => (g.runtime.pollThread = !g.runtime.pollThread),
+    (g) => (g.runtime.pollTimeout += 1),
+    (g) => (g.runtime.useirq = !g.runtime.useirq),
+    (g) => (g.runtime.scans += 1),
+    (g) => (g.runtime.bootTime += 1),
+    (g) => g.runtime.modules.push('vfio_ap'),
+    (g) => g.runtime.offline.push('card00', '00.0000'),
+    (g) => (g.runtime.offline = [...g.runtime.offline].reverse()),
+    (g) => g.runtime.unbound.push('00.0001'),
+    (g) => (g.runtime.counters['00.0003'] = {requests: 1}),
+    (g) => Object.values(g.runtime.counters).forEach((c) => (c.requests = (c.requests ?? 0) + 1)),
+    (g) => (g.runtime.counters = {}),
+    (g) => (g.runtime.cioIgnore = [[1, 2]]),
+    (g) => (g.runtime.cioIgnore = []),
+    (g) => g.runtime.dmesg.push({t: 1.6, level: 6, facility: 0, msg: 'hello'}),
+    (g) => g.runtime.dmesg.length > 0 && (g.runtime.dmesg[0].msg += '!'),
+    (g) => g.runtime.dmesg.length > 0 && (g.runtime.dmesg[0].level = 3),
+    (g) => g.runtime.dmesg.length > 0 && (g.runtime.dmesg[0].facility = 1),
+    (g) => (g.runState = g.runState === undefined ? 'prelaunch' : undefined),
+    (g) => g.runState && (g.runState = g.runState === 'paused' ? 'prelaunch' : 'paused'),
+  ]
+
+  it('is written as the data it was read from while unchanged, and as a whole read gives it after any change', async () => {
+    // The data of a state read (its counters' fields in the reader's order, as every write has them).
+    const w = readWorld(JSON.parse(JSON.stringify(worldToData(await variedWorld()))))
+    const data = JSON.parse(JSON.stringify(worldToData(w)))
+    const read = readWorld(data, true, true)
+    const out = worldToData(read) as {hosts: Array<{guests: unknown[]}>}
+    out.hosts[0].guests.forEach((g, j) => expect(g).toBe(data.hosts[0].guests[j]))
+    let changed = 0
+    for (const [k, edit] of edits.entries())
+      for (const j of [0, 1, 2]) {
+        const lazy = readWorld(data, true, true)
+        const eager = readWorld(JSON.parse(JSON.stringify(data)))
+        edit(lazy.hosts[0].guests[j])
+        edit(eager.hosts[0].guests[j])
+        const got = JSON.stringify(worldToData(lazy))
+        expect(got, `edit ${k} of guest ${j}`).toBe(JSON.stringify(worldToData(eager)))
+        if (got !== JSON.stringify(data)) changed++
+      }
+    // Not a test that passes because no edit changes anything (a stopped guest writes no process).
+    expect(changed).toBeGreaterThan(2 * edits.length)
   })
 })
 
@@ -335,6 +531,16 @@ describe('a large state written over the text before', () => {
       }),
     )
     expect(msg).toMatch(new RegExp(`^${f}: not saved: the change would break a rule of the kernel \\(hosts\\[0\\]\\.runtime\\.mdevs\\[\\d+\\]`))
+    expect(readFileSync(f, 'utf8')).toBe(text)
+    // The mdevs as read, unchanged, and a change of the host's that breaks a rule of theirs
+    // (their APQNs reserved for the host's drivers): not saved either.
+    const reserve = await stateError(
+      mutate(f, (w) => {
+        w.hosts[0].runtime.apmask = Mask.full()
+        w.hosts[0].runtime.aqmask = Mask.full()
+      }),
+    )
+    expect(reserve).toMatch(new RegExp(`^${f}: not saved: the change would break a rule of the kernel \\(hosts\\[0\\]\\.runtime\\.mdevs\\[\\d+\\]: mdev [0-9a-f-]+: APQN .* is reserved for the host's drivers by apmask and aqmask\\)$`))
     expect(readFileSync(f, 'utf8')).toBe(text)
   })
 })

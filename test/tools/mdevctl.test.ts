@@ -348,6 +348,42 @@ ${ATTRS6}`,
     check(run(env, 'list', '-d'), '', WARN("Can't determine uuid for file 'invalid-uuid-value'"))
   })
 
+  it('list -u over a directory read in any order gives what the ordered scan gives', () => {
+    /** A file system that also reads a directory in another order (reversed), counting the ordered reads of /sys/bus/mdev/devices. */
+    class AnyOrder extends RealSys {
+      ordered = 0
+      override readdir(p: string): string[] {
+        if (p.endsWith('/bus/mdev/devices')) this.ordered++
+        return super.readdir(p)
+      }
+      readdirAnyOrder(p: string): string[] {
+        return super.readdir(p).reverse()
+      }
+    }
+    standardSetup()
+    root.active(UUID[2].toUpperCase(), PARENT[1], 'arbitrary_type2')
+    const both = () => {
+      const fs = new AnyOrder(root.p('sys'))
+      const any = {...root.env(), fs}
+      const r = [...UUID, UUID[0].toUpperCase(), '11111111-2222-3333-4444-555555555555'].map((u) => {
+        const got = run(any, 'list', '-u', u)
+        expect(got).toEqual(run(root.env(), 'list', '-u', u))
+        return got
+      })
+      return {r, ordered: fs.ordered}
+    }
+    const plain = both()
+    // Every name a UUID, at most one of each: the scan never asked for kernfs's order.
+    expect(plain.ordered).toBe(0)
+    expect(plain.r[0].stdout).toContain(UUID[0])
+    // An entry that is no UUID is warned of in the directory's order: that scan reads it in order.
+    root.active('invalid-uuid-value', PARENT[1], 'arbitrary_type')
+    root.active('zz-invalid', PARENT[1], 'arbitrary_type')
+    const warned = both()
+    expect(warned.ordered).toBeGreaterThan(0)
+    expect(warned.r[0].stderr).toContain("Can't determine uuid for file 'zz-invalid'")
+  })
+
   it('a broken definition aborts list -d, unless -p filters it out', () => {
     standardSetup()
     root.defined('11111111-2222-3333-4444-555555555555', 'matrix', 'garbage')

@@ -99,9 +99,25 @@ export class Mdevctl extends MdevHost {
   /** active_devices: running mdevs by parent (sorted), with start mode and callout attributes. */
   activeDevices(uuid: string | null, parent: string | null): Map<string, MDev[]> {
     const devices = new Map<string, MDev[]>()
-    let names: string[]
+    let names: string[] | undefined
     try {
-      names = this.fs.readdir(this.mdevBase)
+      // With a UUID only its entry counts: where every name is a UUID (nothing to warn of)
+      // and at most one is this one, the order of the scan cannot show, and the directory
+      // is not put in its order (on the emulated host, a hash of each of a thousand names).
+      if (uuid !== null && this.fs.readdirAnyOrder) {
+        const matches: string[] = []
+        let plain = true
+        for (const name of this.fs.readdirAnyOrder(this.mdevBase)) {
+          const u = parseUuid(name)
+          if (!('uuid' in u)) {
+            plain = false
+            break
+          }
+          if (u.uuid === uuid) matches.push(name)
+        }
+        if (plain && matches.length <= 1) names = matches
+      }
+      names ??= this.fs.readdir(this.mdevBase)
     } catch {
       return devices
     }

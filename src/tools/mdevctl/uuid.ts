@@ -2,11 +2,13 @@
 // directory scans call it: the accepted forms and the crate's error texts.
 
 const HEX = /^[0-9a-fA-F]$/
+const HYPHENATED = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
 
 /** Uuid::parse_str: hyphenated, simple, braced or urn form in any case; the crate's error texts. */
 export function parseUuid(s: string): {uuid: string} | {error: string} {
-  const bytes = Buffer.from(s, 'utf8')
-  const len = bytes.length
+  // The hyphenated form, as every name of a scanned directory has it: ASCII, so its length is its byte length.
+  if (s.length === 36 && HYPHENATED.test(s)) return {uuid: s.toLowerCase()}
+  const len = Buffer.byteLength(s, 'utf8')
   let inner: string | null = null
   if (len === 32 && /^[0-9a-fA-F]{32}$/.test(s)) {
     const h = s.toLowerCase()
@@ -15,7 +17,7 @@ export function parseUuid(s: string): {uuid: string} | {error: string} {
   if (len === 36) inner = s
   else if (len === 38 && s.startsWith('{') && s.endsWith('}')) inner = s.slice(1, -1)
   else if (len === 45 && s.startsWith('urn:uuid:')) inner = s.slice(9)
-  if (inner !== null && /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(inner)) return {uuid: inner.toLowerCase()}
+  if (inner !== null && HYPHENATED.test(inner)) return {uuid: inner.toLowerCase()}
   // InvalidUuid::into_err
   let str = s
   let offset = 0
