@@ -267,6 +267,36 @@ describe('the parse cache beside the state file', () => {
       expect(w.hosts[0].runtime.apmask.has(1)).toBe(false)
     }
   })
+  it('a hand on a small cache, even one that keeps its length, is no cache: the YAML is what counts', async () => {
+    const f = join(tmp(), 'state.yaml')
+    await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
+    const text = readFileSync(cache(f), 'utf8')
+    expect(Buffer.byteLength(text)).toBeLessThan(LARGE)
+    const head = JSON.parse(text)
+    const timeout = `"poll_timeout":${head.data.hosts[0].runtime.poll_timeout}`
+    expect(timeout).toBe('"poll_timeout":250000')
+    const edits = [
+      // A value of the same length, of a type no YAML would give, and one that still reads.
+      (t: string) => t.replace(timeout, '"poll_timeout":"2500"'),
+      (t: string) => t.replace(timeout, '"poll_timeout":250001'),
+      // The same, as another build's (its data is checked, never compared with the YAML).
+      (t: string) => t.replace(timeout, '"poll_timeout":250001').replace(/"build":"[^"]*"/, '"build":"another build"'),
+      // Reformatted (no longer this build's form), with the same edit.
+      (t: string) => JSON.stringify(JSON.parse(t.replace(timeout, '"poll_timeout":250001')), null, 1),
+    ]
+    for (const edit of edits) {
+      const edited = edit(text)
+      expect(edited).not.toBe(text)
+      writeFileSync(cache(f), edited)
+      expect((await load(f)).hosts[0].runtime.pollTimeout).toBe(250000)
+      // A change then writes what the YAML said, and a cache of it.
+      writeFileSync(cache(f), edited)
+      await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '+1\n'))
+      expect(readFileSync(cache(f), 'utf8')).not.toMatch(/"poll_timeout":("2500"|250001)/)
+      expect((await load(f)).hosts[0].runtime.pollTimeout).toBe(250000)
+      await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
+    }
+  })
   it('a broken cache is no cache, and a hand edit with a mistake is still reported', async () => {
     const f = join(tmp(), 'state.yaml')
     await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
