@@ -154,20 +154,21 @@ function buildId(): string {
  * The cache's text up to its data: the data's length is given, so that its
  * JSON can be taken back out as it is; after it, the spans of the text
  * (state/emit.ts) when this build wrote the text, and where its data's
- * large lists are. `body`, for a cache of LARGE bytes or more after its head,
- * is the hash of all that follows the head: data this build trusts is then
- * exactly what it wrote, so a hand on the cache is no cache even where what
- * it wrote still reads, and the large lists are read only when a command uses
- * them (data.ts later). A smaller cache is read whole at once, and data that
- * is not what this build writes fails there (trustedWorld), as before.
+ * large lists are. `body` is the hash of all that follows the head: data
+ * read through the cache is then exactly what an aplab wrote, so a hand on
+ * the cache (even one that keeps every length) is no cache even where what
+ * it wrote still reads. For a cache of LARGE bytes or more after its head,
+ * the large lists are read only when a command uses them (data.ts later); a
+ * smaller cache is read whole at once.
  */
 const cacheHead = (sha: string, body: string, size: number): string =>
   `{"schema":${STATE_VERSION},"build":${JSON.stringify(buildId())},"hash":"${sha}","body":"${body}","size":${size},"data":`
 
 /**
  * What the cache holds for a text: its data, the data's JSON, and whether
- * this build checked it (and wrote the text: its spans); `exact` when the
- * hash of all after the head says it is exactly what this build wrote.
+ * this build checked it (and wrote the text: its spans); `exact` when its
+ * large lists are read when first used (a large cache, whose hash says it
+ * is exactly what was written, as of any cache read).
  */
 interface Cached {
   data: unknown
@@ -186,26 +187,23 @@ function cachedData(real: string, sha: string, stat: fs.Stats): Cached | undefin
   try {
     const raw = bytes.toString('utf8')
     const h = HEAD.exec(raw)
-    if (h === null) {
-      // Not this build's form: its data, checked as any other build's.
-      const c = JSON.parse(raw) as {schema?: unknown; hash?: unknown; data?: unknown}
-      if (c.schema !== STATE_VERSION || c.hash !== sha || c.data === undefined) return undefined
-      return {data: c.data, json: JSON.stringify(c.data), checked: false}
-    }
+    // Not this form (an aplab before it, or a hand that reformatted it): nothing says that
+    // what it holds is what an aplab wrote, so it is no cache (the YAML is read once).
+    if (h === null) return undefined
     // Data of another schema version (another aplab wrote it) is not this one's to read.
     if (Number(h[1]) !== STATE_VERSION || h[3] !== sha) return undefined
     const end = h[0].length + Number(h[5])
     const json = raw.slice(h[0].length, end)
     const tail = raw.slice(end)
     const t = (tail === '}' ? {} : JSON.parse('{' + tail.slice(1))) as {spans?: unknown; parts?: unknown}
-    // A large cache carries the hash of all after its head (see cacheHead); a small one none:
-    // hashed too, it made V8 optimize the hash's code in every call on a default host.
+    // Every cache carries the hash of all after its head (see cacheHead): one that does not
+    // match (a hand on the cache, even one that keeps every length) is no cache, whichever
+    // build wrote it. A small one costs a default host's read a tenth of a millisecond.
     const body = bytes.subarray(Buffer.byteLength(h[0]))
-    const exact = h[4] !== ''
-    const mine = buildId() !== '' && JSON.parse(h[2]) === buildId()
-    // This build's, but not what it wrote (a hand on the cache): no cache.
-    if (mine && (exact ? h[4] !== textHash(body) : body.length >= LARGE)) return undefined
-    const checked = mine
+    if (h[4] === '' || h[4] !== textHash(body)) return undefined
+    // A large one's large lists are read when first used (data.ts later).
+    const exact = body.length >= LARGE
+    const checked = buildId() !== '' && JSON.parse(h[2]) === buildId()
     if (!checked) {
       const data = JSON.parse(json) as unknown
       return {data, json: JSON.stringify(data), checked}
@@ -303,12 +301,11 @@ async function writeCache(real: string, sha: string, {json, parts}: {json: strin
     // data's JSON apart cost a big host's write twice its copying.
     const dataBytes = Buffer.byteLength(json)
     const bodyBytes = dataBytes + Buffer.byteLength(tail)
-    const large = bodyBytes >= LARGE
-    const headBytes = cacheHead(sha, large ? '0'.repeat(hashLength(bodyBytes)) : '', json.length).length
+    const headBytes = cacheHead(sha, '0'.repeat(hashLength(bodyBytes)), json.length).length
     const text = Buffer.allocUnsafe(headBytes + bodyBytes)
     text.write(json, headBytes)
     text.write(tail, headBytes + dataBytes)
-    text.write(cacheHead(sha, large ? textHash(text.subarray(headBytes)) : '', json.length), 0)
+    text.write(cacheHead(sha, textHash(text.subarray(headBytes)), json.length), 0)
     await replaceFile(cachePath(real), text, {like: stat, durable: false})
   } catch {
     // no cache this time

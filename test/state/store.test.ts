@@ -219,12 +219,22 @@ describe('the parse cache beside the state file', () => {
     await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
     const written = JSON.parse(readFileSync(cache(f), 'utf8'))
     expect(typeof written.build).toBe('string')
-    // The same text, and data that breaks a rule between objects (no host of that name):
-    // believed from this build, which checked what it wrote...
+    // The same text, and data that breaks a rule between objects (no host of that name), with
+    // the hash of all after the head as an aplab writes it: believed from this build, which
+    // checked what it wrote...
     const data = {...written.data, current: 'nohost'}
-    const forge = (build: unknown) => writeFileSync(cache(f), JSON.stringify({...written, build, data, size: JSON.stringify(data).length}))
+    const forge = (build: unknown, body = (rest: string) => textHash(rest)) => {
+      const rest = JSON.stringify(data) + '}'
+      const head = JSON.stringify({schema: written.schema, build, hash: written.hash, body: body(rest), size: JSON.stringify(data).length, data: null}).slice(0, -5)
+      writeFileSync(cache(f), head + rest)
+    }
     forge(written.build)
     expect((await load(f)).current).toBe('nohost')
+    // ...but only while that hash is right (else it is a hand on the cache: no cache).
+    forge(written.build, () => written.body)
+    expect((await load(f)).current).toBe('host0')
+    forge(written.build, () => '')
+    expect((await load(f)).current).toBe('host0')
     // ...checked as the YAML would be from another build (an older or a newer aplab): data
     // that fails is no cache (the YAML is read, and says what is wrong if anything), and replaced.
     for (const other of ['another build', undefined]) {
