@@ -203,3 +203,36 @@ function makeBlocks(): Blocks | null {
     return null
   }
 }
+
+
+/**
+ * The hash of a state cache's body (all after its head, store.ts): as
+ * textHash from LARGE bytes on; below, one lane of MurmurHash3's 32-bit
+ * mixing (seed S1), 8 hex digits, with the mixing written out in the loop.
+ * A default host's read hashes its text and then its cache: through `mix`
+ * both, that made V8 compile `mix` optimized in every call, which cost the
+ * call 3 MB of memory; this loop stays below that. A body is hashed only to
+ * tell a hand or a fault on the cache from what aplab wrote, by chance, as
+ * the text's hash is.
+ */
+export function bodyHash(bytes: Uint8Array): string {
+  if (bytes.length >= LARGE) return textHash(bytes)
+  let b = bytes
+  const whole = b.length & ~3
+  if (b.byteOffset % 4 !== 0) b = Uint8Array.prototype.slice.call(b)
+  const words = new Uint32Array(b.buffer, b.byteOffset, whole / 4)
+  let h = S1
+  for (let i = 0; i < words.length; i++) {
+    let k = Math.imul(words[i], C1)
+    k = (k << 15) | (k >>> 17)
+    h ^= Math.imul(k, C2)
+    h = (h << 13) | (h >>> 19)
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0
+  }
+  return finish(h, b.subarray(whole), b.length).toString(16).padStart(8, '0')
+}
+
+/** The number of hex digits of bodyHash of `bytes` bytes. */
+export function bodyHashLength(bytes: number): number {
+  return bytes >= LARGE ? hashLength(bytes) : 8
+}

@@ -12,7 +12,7 @@ import {settleGuests} from '../core/guest.js'
 import {UNRULED, worldProblems} from '../core/invariants.js'
 import {preset} from '../core/presets.js'
 import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, removeDirs, replaceFile, whyOn} from './files.js'
-import {LARGE, hashLength, textHash} from './hash.js'
+import {LARGE, bodyHash, bodyHashLength, textHash} from './hash.js'
 import {Journal, snapshotInPlace} from './journal.js'
 import type {Emitted, Previous, Spans} from './emit.js'
 import {Part, STATE_VERSION, mdevsAsRead, partJson, unreadGuests, worldToData} from './data.js'
@@ -200,7 +200,7 @@ function cachedData(real: string, sha: string, stat: fs.Stats): Cached | undefin
     // match (a hand on the cache, even one that keeps every length) is no cache, whichever
     // build wrote it. A small one costs a default host's read a tenth of a millisecond.
     const body = bytes.subarray(Buffer.byteLength(h[0]))
-    if (h[4] === '' || h[4] !== textHash(body)) return undefined
+    if (h[4] === '' || h[4] !== bodyHash(body)) return undefined
     // A large one's large lists are read when first used (data.ts later).
     const exact = body.length >= LARGE
     const checked = buildId() !== '' && JSON.parse(h[2]) === buildId()
@@ -301,11 +301,11 @@ async function writeCache(real: string, sha: string, {json, parts}: {json: strin
     // data's JSON apart cost a big host's write twice its copying.
     const dataBytes = Buffer.byteLength(json)
     const bodyBytes = dataBytes + Buffer.byteLength(tail)
-    const headBytes = cacheHead(sha, '0'.repeat(hashLength(bodyBytes)), json.length).length
+    const headBytes = cacheHead(sha, '0'.repeat(bodyHashLength(bodyBytes)), json.length).length
     const text = Buffer.allocUnsafe(headBytes + bodyBytes)
     text.write(json, headBytes)
     text.write(tail, headBytes + dataBytes)
-    text.write(cacheHead(sha, textHash(text.subarray(headBytes)), json.length), 0)
+    text.write(cacheHead(sha, bodyHash(text.subarray(headBytes)), json.length), 0)
     await replaceFile(cachePath(real), text, {like: stat, durable: false})
   } catch {
     // no cache this time

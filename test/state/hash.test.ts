@@ -2,13 +2,29 @@
 import fc from 'fast-check'
 import {describe, expect, it, vi} from 'vitest'
 
-import {BLOCKS_WASM, LARGE, hashLength, textHash, x64} from '../../src/state/hash.js'
+import {BLOCKS_WASM, LARGE, bodyHash, bodyHashLength, hashLength, textHash, x64} from '../../src/state/hash.js'
 
 describe('the text hash of the state cache', () => {
   it('is MurmurHash3 x86_32 in its first lane (the reference values)', () => {
     // MurmurHash3_x86_32 of these strings with seed 0x9747b28c, as published with the algorithm's test vectors.
     expect(textHash('Hello, world!').slice(0, 8)).toBe('24884cba')
     expect(textHash('The quick brown fox jumps over the lazy dog').slice(0, 8)).toBe('2fa826cd')
+  })
+
+  it("a cache body's hash below LARGE is that first lane alone; from LARGE on, the text's hash", () => {
+    expect(bodyHash(Buffer.from('Hello, world!'))).toBe('24884cba')
+    expect(bodyHash(Buffer.from('The quick brown fox jumps over the lazy dog'))).toBe('2fa826cd')
+    fc.assert(
+      fc.property(fc.uint8Array({maxLength: 300}), fc.nat(3), (b, offset) => {
+        const shifted = new Uint8Array(b.length + offset)
+        shifted.set(b, offset)
+        expect(bodyHash(shifted.subarray(offset))).toBe(textHash(b).slice(0, 8))
+        expect(bodyHashLength(b.length)).toBe(8)
+      }),
+    )
+    const big = Buffer.alloc(LARGE, 'x')
+    expect(bodyHash(big)).toBe(textHash(big))
+    expect(bodyHashLength(LARGE)).toBe(hashLength(LARGE))
   })
 
   it('is the same for a text and its bytes, wherever the bytes lie in memory', () => {

@@ -13,7 +13,7 @@ import {modprobe} from '../../src/core/modules.js'
 import {create, change, remove} from '../../src/cli/mdev.js'
 import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
 import {start, stop} from '../../src/cli/guest.js'
-import {LARGE, textHash} from '../../src/state/hash.js'
+import {LARGE, bodyHash, textHash} from '../../src/state/hash.js'
 import {endGuestsOfDeadProcesses, load, mutate, newWorld, parse, replace, serialize, statePath} from '../../src/state/store.js'
 import {PRESETS} from '../../src/core/presets.js'
 import {readWorld, worldToData} from '../../src/state/schema.js'
@@ -223,7 +223,7 @@ describe('the parse cache beside the state file', () => {
     // the hash of all after the head as an aplab writes it: believed from this build, which
     // checked what it wrote...
     const data = {...written.data, current: 'nohost'}
-    const forge = (build: unknown, body = (rest: string) => textHash(rest)) => {
+    const forge = (build: unknown, body = (rest: string) => bodyHash(Buffer.from(rest))) => {
       const rest = JSON.stringify(data) + '}'
       const head = JSON.stringify({schema: written.schema, build, hash: written.hash, body: body(rest), size: JSON.stringify(data).length, data: null}).slice(0, -5)
       writeFileSync(cache(f), head + rest)
@@ -402,6 +402,7 @@ describe('guests whose process is gone', () => {
     const c = JSON.parse(bytes.toString())
     const head = bytes.indexOf('"data":') + '"data":'.length
     expect(bytes.length - head).toBeGreaterThanOrEqual(LARGE)
+    expect(c.body).toBe(bodyHash(bytes.subarray(head)))
     expect(c.body).toBe(textHash(bytes.subarray(head)))
     expect(c.body).toMatch(/^[0-9a-f]{32}$/)
     // It says where its data's large lists are (read when first used, written back as read).
