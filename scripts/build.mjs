@@ -88,6 +88,17 @@ await build({
   outfile: join(root, 'dist/main.cjs'),
   plugins: toMain,
 })
+/**
+ * The runtime exports of each module taken from main (tsc's output of it):
+ * the stub of a module names them, so that the modules importing it read
+ * them as an ES module's. A stub that was a CommonJS module made each
+ * importer copy all its exports (esbuild's __toESM), so often that V8
+ * optimized the copying in every call (4 MB). The modules export no `let`:
+ * a value taken once is the value.
+ */
+const exportsOf = new Map(
+  await Promise.all(shared.map(async (p) => [p, Object.keys(await import(pathToFileURL(join(root, 'dist', p.replace(/^src\//, '').replace(/\.ts$/, '.js'))).href))])),
+)
 /** A module main.cjs has: taken from it (main-entry.js __shared). */
 const fromMain = {
   name: 'from-main',
@@ -96,7 +107,18 @@ const fromMain = {
       const p = relative(root, resolve(a.resolveDir, a.path)).replace(/\.js$/, '.ts')
       return shared.includes(p) ? {path: p, namespace: 'main'} : undefined
     })
-    b.onLoad({filter: /.*/, namespace: 'main'}, (a) => ({contents: `module.exports = require('../bin/bundles.cjs').load('main').__shared[${JSON.stringify(a.path)}]()`, loader: 'js'}))
+    b.onLoad({filter: /.*/, namespace: 'main'}, (a) => {
+      const names = exportsOf.get(a.path)
+      const named = names.filter((n) => n !== 'default')
+      return {
+        contents: [
+          `const m = require('../bin/bundles.cjs').load('main').__shared[${JSON.stringify(a.path)}]()`,
+          named.length > 0 ? `export const {${named.join(', ')}} = m` : '',
+          names.includes('default') ? 'export default m.default' : '',
+        ].join('\n'),
+        loader: 'js',
+      }
+    })
   },
 }
 await build({...common, entryPoints: ['src/commands.ts'], outfile: join(root, 'dist/commands.cjs'), plugins: [fromMain]})
