@@ -1,7 +1,7 @@
 // Build: compile TypeScript to dist/ and write oclif.manifest.json, so a
 // fresh `npm ci` leaves working binaries. No bundler, no network.
 import {execFileSync, spawnSync} from 'node:child_process'
-import {rmSync, writeFileSync} from 'node:fs'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
@@ -99,6 +99,8 @@ await build({
 const exportsOf = new Map(
   await Promise.all(shared.map(async (p) => [p, Object.keys(await import(pathToFileURL(join(root, 'dist', p.replace(/^src\//, '').replace(/\.ts$/, '.js'))).href))])),
 )
+for (const p of shared)
+  if (/^export (let|var) /m.test(readFileSync(join(root, p), 'utf8'))) throw new Error(`${p} exports a variable: its stub in the other bundles would keep its first value`)
 /** A module main.cjs has: taken from it (main-entry.js __shared). */
 const fromMain = {
   name: 'from-main',
