@@ -20,10 +20,8 @@ export interface VirshIo {
   stdout: string
   stderr: string
   code: number
-  /** How much of stdout virsh had flushed when it wrote stderr (default: all of it). */
-  split?: number
-  /** What was written, in order (1 stdout, 2 stderr): takes the place of split. */
-  chunks?: Array<[1 | 2, string]>
+  /** What was written, in order (1 stdout, 2 stderr): vshError flushes stdout before it writes. */
+  chunks: Array<[1 | 2, string]>
 }
 
 export interface VirshHooks {
@@ -223,8 +221,8 @@ export async function runVirsh(argv: readonly string[], hooks: VirshHooks): Prom
   const g = getoptLong(argv.slice(), GLOBAL_OPTS, true)
   for (const ev of g.events) {
     if (ev.kind === 'missing') {
-      const d = ev.word.startsWith('--') ? GLOBAL_OPTS.find((o) => o.long !== undefined && o.long.startsWith(ev.word.slice(2).split('=')[0])) : GLOBAL_OPTS.find((o) => o.short === ev.word.slice(-1))
-      error(`option '-${d!.short}'/'--${d!.long}' requires an argument`)
+      const d = GLOBAL_OPTS.find((o) => o.key === ev.key)!
+      error(`option '-${d.short}'/'--${d.long}' requires an argument`)
       return io(1)
     }
     if (ev.kind === 'invalid') {
@@ -412,13 +410,6 @@ async function virshInner(argv: readonly string[], env: Env): Promise<number> {
     host: env.host,
     uid: env.uid,
   })
-  if (r.chunks) {
-    for (const [fd, t] of r.chunks) writeOut(fd, t)
-    return r.code
-  }
-  const split = r.split ?? r.stdout.length
-  if (split > 0) writeOut(1, r.stdout.slice(0, split))
-  if (r.stderr) writeOut(2, r.stderr)
-  if (r.stdout.length > split) writeOut(1, r.stdout.slice(split))
+  for (const [fd, t] of r.chunks) writeOut(fd, t)
   return r.code
 }

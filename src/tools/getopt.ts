@@ -35,7 +35,7 @@ export type GetoptEvent =
    */
   | {kind: 'invalid'; word: string; optopt: number}
   /** libutil prints: `Option '<word>' requires an argument`. */
-  | {kind: 'missing'; word: string}
+  | {kind: 'missing'; word: string; key: string}
 
 export interface Getopt {
   events: Generator<GetoptEvent>
@@ -91,7 +91,7 @@ export function getoptLong(argv: string[], defs: OptDef[], posixlyCorrect = proc
         if (eq >= 0) yield {kind: 'opt', key: def.key, arg: word.slice(eq + 1), word}
         else if (def.arg === 'optional') yield {kind: 'opt', key: def.key, word}
         else if (i < argv.length) yield {kind: 'opt', key: def.key, arg: argv[i++], word}
-        else yield {kind: 'missing', word}
+        else yield {kind: 'missing', word, key: def.key}
         continue
       }
       // The cluster's bytes: option letters are ASCII, so an argument cut after one starts on a character.
@@ -111,7 +111,7 @@ export function getoptLong(argv: string[], defs: OptDef[], posixlyCorrect = proc
         if (k + 1 < bytes.length) yield {kind: 'opt', key: def.key, arg: bytes.subarray(k + 1).toString('utf8')}
         else if (def.arg === 'optional') yield {kind: 'opt', key: def.key}
         else if (i < argv.length) yield {kind: 'opt', key: def.key, arg: argv[i++]}
-        else yield {kind: 'missing', word}
+        else yield {kind: 'missing', word, key: def.key}
         break
       }
     }

@@ -49,7 +49,7 @@ describe('virsh --timing', () => {
       newUuid: () => '',
     })
     expect(r.code).toBe(0)
-    expect(r.chunks!.map(([fd, t]) => [fd, timed(t)])).toEqual([
+    expect(r.chunks.map(([fd, t]) => [fd, timed(t)])).toEqual([
       [2, "error: failed to get domain 'nosuch'\n"],
       [2, "error: Domain not found: no domain with matching name 'nosuch'\n"],
       [1, '\n(Time: N ms)\n\n'],
