@@ -292,7 +292,13 @@ describe('qemu-system-s390x drop-in', () => {
     expect(await q.ask('{"execute": "cont"}')).toEqual(['{"return": {}}'])
     expect(await q.ask('{"execute": "query-status"}')).toEqual(['{"return": {"status": "running", "running": true}}'])
     // The kernel booted at cont, with the APCB the device had.
-    expect((await s.run('aplab', ['guest', 'exec', 'g1', '--', 'lszcrypt'])).stdout).toContain('05.0004  CEX5C CCA-Coproc  online            0\n')
+    expect(await s.run('aplab', ['guest', 'exec', 'g1', '--', 'lszcrypt'])).toEqual({
+      stdout:
+        'CARD.DOM TYPE  MODE        STATUS     REQUESTS\n----------------------------------------------\n' +
+        '05       CEX5C CCA-Coproc  online            0\n05.0004  CEX5C CCA-Coproc  online            0\n',
+      stderr: '',
+      exitCode: 0,
+    })
     expect((await q.ask('{"execute": "stop"}')).map(stamp)).toEqual(['{"timestamp": T, "event": "STOP"}', '{"return": {}}'])
     expect(await q.ask('{"execute": "query-status"}')).toEqual(['{"return": {"status": "paused", "running": false}}'])
     expect(await s.run('aplab', ['guest', 'exec', 'g1', '--', 'lszcrypt'])).toEqual({
