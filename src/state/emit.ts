@@ -28,14 +28,16 @@ type Yaml = typeof YAMLModule
 const PLAIN = /^[A-Za-z/][A-Za-z0-9_./-]*$/
 const CORE_WORDS = /^(?:true|True|TRUE|false|False|FALSE|null|Null|NULL)$/
 const plain = (s: string): boolean => s.length <= 1000 && PLAIN.test(s) && !CORE_WORDS.test(s)
-const DIGIT_PLAIN = /^[0-9][A-Za-z0-9_./-]*$/
+const DIGIT_PLAIN = /^[0-9][A-Za-z0-9_.,/-]*$/
 /** The integers and floats of the core schema (yaml's schema/core/int.js and float.js). */
 const CORE_NUMBER = [/^[-+]?[0-9]+$/, /^0x[0-9a-fA-F]+$/, /^0o[0-7]+$/, /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/, /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/]
 /**
- * A string of digits, letters and `_./-` beginning with a digit (versions
- * such as 8.1, queue names such as 00.0004, masks such as 0x0f) as yaml
- * writes it, as a value or a key: plain, or in double quotes when it reads
- * as a number of the core schema; undefined for any other string.
+ * A string of digits, letters and `_.,/-` beginning with a digit (versions
+ * such as 8.1, queue names such as 00.0004, masks such as 0x0f or
+ * 0x00-0xfd,0xff) as yaml writes it, as a value or a key: plain, or in
+ * double quotes when it reads as a number of the core schema (a comma is
+ * an indicator only at the start or in flow collections, and no number of
+ * the core schema has one); undefined for any other string.
  */
 const digitText = (s: string): string | undefined =>
   s.length <= 1000 && DIGIT_PLAIN.test(s) ? (CORE_NUMBER.some((r) => r.test(s)) ? `"${s}"` : s) : undefined

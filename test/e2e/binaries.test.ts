@@ -140,6 +140,32 @@ describe.concurrent('drop-in binaries', () => {
     expect(r.stderr).toBe('')
   })
 
+  it("the drop-ins and aplab sysfs load none of Node's costly modules on the way (crypto, streams, networking)", async () => {
+    // What each cost a call (crypto alone 2.5 ms, most of what a virsh command does), as
+    // Node's own list of the modules it loaded says when the process ends.
+    const s = sandbox()
+    const probe = join(s.dir, 'probe.cjs')
+    writeFileSync(probe, `process.on('exit', () => require('node:fs').writeSync(2, '\\nLOADED ' + process.moduleLoadList.join(',')))\n`)
+    await s.run('aplab', ['init'])
+    const calls: [string, string[]][] = [
+      ['lszcrypt', ['-b']],
+      ['aplab', ['sysfs', 'write', '/sys/bus/ap/poll_timeout', '300000']],
+      ['aplab', ['sysfs', 'write', '/sys/bus/ap/aqmask', '-0xfe']],
+      ['aplab', ['sysfs', 'cat', '/sys/bus/ap/apmask']],
+      ['mdevctl', ['list']],
+      ['lszdev', ['-t', 'ap']],
+      ['virsh', ['list', '--all']],
+      ['virsh', ['nodedev-list', '--cap', 'ap_matrix']],
+      ['dmesg', []],
+    ]
+    for (const [name, args] of calls) {
+      const r = await execa(process.execPath, ['--require', probe, bin(name), ...args], {reject: false, env: {APLAB_STATE: s.state, APLAB_HOST: '', APLAB_UID: ''}})
+      expect(r.exitCode, `${name} ${args.join(' ')}: ${r.stderr}`).toBe(0)
+      const loaded = r.stderr.slice(r.stderr.lastIndexOf('\nLOADED ') + 8).split(',')
+      expect(loaded.filter((m) => /^NativeModule (crypto|stream|net|tls|http|zlib)$/.test(m)), `${name} ${args.join(' ')}`).toEqual([])
+    }
+  })
+
   it('the code caches of the bundles change nothing but speed: missing, or refused by V8, the bundles compile', async () => {
     const s = sandbox()
     const app = join(s.dir, 'app')
