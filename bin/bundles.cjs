@@ -9,7 +9,9 @@
 // command uses. A cache V8 refuses (another Node, or flags such as --cpu-prof)
 // is simply not used: the bundle compiles as without it.
 // APLAB_CODE_CACHE=write:ROLE (the build's warm-up only) writes the caches of
-// the bundles this process loaded, for that role, when it exits.
+// the bundles this process loaded, for that role, when it exits: the
+// functions it compiled and those of the cache it started from, so that a
+// role's cache is made by running its commands one call after another.
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -48,8 +50,7 @@ function load(name) {
   if (known) return known.exports
   const file = path.join(dist, `${name}.cjs`)
   const source = fs.readFileSync(file, 'utf8')
-  let cachedData
-  if (!writing) cachedData = cacheOf(file)
+  const cachedData = cacheOf(file)
   // The file is a function expression (scripts/build.mjs): compiled as it is.
   const script = new vm.Script(source, {
     filename: file,
@@ -82,11 +83,29 @@ if (writing)
 
 /** The role of each binary: the drop-ins that run the same code share one. */
 const ROLES = {lsmdev: 'mdevctl', lszdev: 'zdev', chzdev: 'zdev', lsmod: 'modprobe', dmesg: 'modprobe'}
+/** The drop-ins that have a role (and a cache) of their own. */
+const DROP_IN_ROLES = new Set(['lszcrypt', 'chzcrypt', 'mdevctl', 'lsmdev', 'chzdev', 'lszdev', 'virsh', 'modprobe', 'lsmod', 'dmesg'])
+
+/**
+ * The role of a call of aplab: a drop-in's (`aplab lszcrypt`), `sysfs`'s
+ * (the plain `aplab sysfs` verbs, which run without the command table), or
+ * aplab's; words after the global options --state and --host. A cache of
+ * what all aplab commands compile cost the short ones more to read than it
+ * saved them.
+ */
+function aplabRole(argv) {
+  let i = 0
+  while (i < argv.length && /^--(state|host)(=|$)/.test(argv[i])) i += argv[i].includes('=') ? 1 : 2
+  const word = argv[i]
+  if (word === 'sysfs') return 'sysfs'
+  if (DROP_IN_ROLES.has(word)) return ROLES[word] ?? word
+  return 'aplab'
+}
 
 /** Run a binary (bin/NAME.js): `aplab` or a drop-in. */
 function run(name, argv) {
-  if (!writing) role = ROLES[name] ?? name
+  if (!writing) role = name === 'aplab' ? aplabRole(argv) : (ROLES[name] ?? name)
   return load('main').binMain(name, argv)
 }
 
-module.exports = {load, run}
+module.exports = {load, run, aplabRole}

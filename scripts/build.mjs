@@ -148,12 +148,17 @@ await plugin.load()
 writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify(plugin.manifest, null, 2) + '\n')
 
 // V8's code caches of the bundles (bin/bundles.cjs), one per role (a binary,
-// or drop-ins that run the same code): made by running the role's common
-// commands once, in one batch, so that its cache holds the functions they
-// compile. A state of its own in a directory removed afterwards.
+// or drop-ins that run the same code, or a kind of aplab command): made by
+// running the role's common commands, one call after another as a script
+// runs them, each call adding what it compiled to the caches the calls
+// before it left, so that a role's cache holds the functions its calls
+// compile and no others (a batch compiled its own machinery into every
+// cache, and missed a call's way in). A state of its own for each role, in
+// a directory removed afterwards; the roles side by side.
 {
   const {mkdtempSync} = await import('node:fs')
-  const {tmpdir} = await import('node:os')
+  const {tmpdir, availableParallelism} = await import('node:os')
+  const {spawn} = await import('node:child_process')
   const dir = mkdtempSync(join(tmpdir(), 'aplab-build-'))
   const U = 'a1b2c3d4-0000-4000-8000-000000000001'
   const roles = {
@@ -162,27 +167,39 @@ writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify(plugin.manifest,
     mdevctl: [`mdevctl define -u ${U} -p matrix -t vfio_ap-passthrough`, 'mdevctl list', 'mdevctl list -d', `mdevctl list -u ${U} --dumpjson`, 'mdevctl types', 'lsmdev', `mdevctl start -u ${U}`, `mdevctl modify -u ${U} --auto`],
     zdev: ['lszdev -t ap', 'chzdev -t ap apmask=-0 -p', 'lszdev -t ap -i', 'lszdev ap --columns ATTR:apmask'],
     modprobe: ['modprobe vfio_ap', 'lsmod', 'dmesg', 'modprobe -r vfio_ap'],
-    virsh: ['virsh list --all', 'virsh nodedev-list --cap mdev', 'virsh nodedev-dumpxml ap_matrix'],
-    aplab: [
+    virsh: ['virsh list --all', 'virsh nodedev-list --cap mdev', 'virsh nodedev-dumpxml ap_matrix', 'virsh list'],
+    sysfs: [
       'aplab sysfs cat /sys/bus/ap/apmask', 'aplab sysfs ls -l /sys/bus/ap/devices', 'aplab sysfs readlink -f /sys/bus/ap/devices/card05',
-      'aplab sysfs write /sys/bus/ap/apmask -5,-6', 'aplab sysfs write /sys/bus/ap/aqmask -4,-0xab',
+      'aplab sysfs write /sys/bus/ap/apmask -5,-6', 'aplab sysfs write /sys/bus/ap/aqmask -4,-0xab', 'aplab sysfs write /sys/bus/ap/poll_timeout 300000',
+      'aplab sysfs cat /sys/bus/ap/aqmask',
+    ],
+    aplab: [
       `aplab mdev create -u ${U}`, `aplab mdev assign ${U} --adapter 5 --domain 4`, 'aplab mdev list', `aplab mdev show ${U}`,
       'aplab host list', 'aplab host show', 'aplab guest list', 'aplab hw adapter add 7', 'aplab state check', 'aplab matrix',
       'aplab --help', 'aplab mdev create --help', 'aplab mdev',
     ],
   }
-  // A line that fails still warms what it ran: the status is not the point.
-  const run = (args, env = {}) =>
-    spawnSync(process.execPath, [join(root, 'bin/aplab.js'), '--state', join(dir, 'state.yaml'), ...args], {
-      env: {...process.env, APLAB_HOST: '', APLAB_UID: '', ...env},
-      stdio: process.env.APLAB_WARM_DEBUG ? 'inherit' : 'ignore',
+  /** One call of a binary (the first word) on the role's state; a call that fails still warms what it ran. */
+  const call = (role, line, env = {}) =>
+    new Promise((done) => {
+      const [name, ...args] = line.split(' ')
+      const child = spawn(process.execPath, [join(root, 'bin', `${name}.js`), ...args], {
+        env: {...process.env, APLAB_STATE: join(dir, `${role}.yaml`), APLAB_HOST: '', APLAB_UID: '', SYSFS_ROOT: '', ...env},
+        stdio: process.env.APLAB_WARM_DEBUG ? 'inherit' : 'ignore',
+      })
+      child.on('exit', done)
+      child.on('error', done)
     })
-  try {
-    for (const [role, lines] of Object.entries(roles)) {
-      run(['init', '--preset', 'vfio-ap-doc', '--force'])
-      writeFileSync(join(dir, 'warm'), lines.join('\n') + '\n')
-      run(['batch', '--keep-going', join(dir, 'warm')], {APLAB_CODE_CACHE: `write:${role}`})
+  const queue = Object.entries(roles)
+  const worker = async () => {
+    for (let next; (next = queue.shift()); ) {
+      const [role, lines] = next
+      await call(role, 'aplab init --preset vfio-ap-doc --force')
+      for (const line of lines) await call(role, line, {APLAB_CODE_CACHE: `write:${role}`})
     }
+  }
+  try {
+    await Promise.all(Array.from({length: Math.max(1, Math.min(availableParallelism(), queue.length))}, worker))
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }

@@ -175,6 +175,8 @@ describe.concurrent('drop-in binaries', () => {
     const runIn = (root: string, name: string, args: string[]) => execa(join(root, 'bin', `${name}.js`), args, {reject: false, env: {APLAB_STATE: s.state}, stripFinalNewline: false})
     const calls: [string, string[]][] = [
       ['lszcrypt', ['-V']],
+      ['aplab', ['sysfs', 'cat', '/sys/bus/ap/apmask']],
+      ['aplab', ['lszcrypt', '-b']],
       ['aplab', ['host', 'list']],
       ['aplab', ['mdev', 'assign']],
       ['virsh', ['list', '--all']],
