@@ -88,6 +88,17 @@ await build({
   outfile: join(root, 'dist/main.cjs'),
   plugins: toMain,
 })
+// A shared module is handed out as its namespace object itself: esbuild's
+// require() of it made a copy with a getter per export at every stub (the
+// copying showed in a virsh call's profile), and the stubs only read names.
+{
+  const file = join(root, 'dist/main.cjs')
+  const text = readFileSync(file, 'utf8')
+  let handed = 0
+  const direct = text.replace(/("src\/[^"]+\.ts":\s*\(\)\s*=>\s*\(init_[\w$]+\(\),\s*)__toCommonJS\(([\w$]+)\)\)/g, (_, head, ns) => (handed++, `${head}${ns})`))
+  if (handed !== shared.length) throw new Error(`main.cjs: ${handed} of the ${shared.length} shared modules found in __shared`)
+  writeFileSync(file, direct)
+}
 /**
  * The runtime exports of each module taken from main (tsc's output of it):
  * the stub of a module names them, so that the modules importing it read

@@ -25,8 +25,11 @@ export interface VirshIo {
 }
 
 export interface VirshHooks {
-  /** Run fn on the state: without the lock (read) or under it, saving what it changed (write). Throwing saves nothing. */
-  onWorld: <T>(mode: 'read' | 'write', fn: (w: World) => T) => Promise<T>
+  /**
+   * Run fn on the state: without the lock (read) or under it, saving what it
+   * changed once fn's promise settles (write). Throwing saves nothing.
+   */
+  onWorld: <T>(mode: 'read' | 'write', fn: (w: World) => Promise<T>) => Promise<T>
   readFile: (path: string) => string
   newUuid: () => string
   /** $LIBVIRT_DEFAULT_URI */
@@ -349,7 +352,7 @@ export async function runVirsh(argv: readonly string[], hooks: VirshHooks): Prom
     else {
       let connected = false
       try {
-        await hooks.onWorld(readonly || readOnlyCommand(p.def.name) ? 'read' : 'write', (world) => {
+        await hooks.onWorld(readonly || readOnlyCommand(p.def.name) ? 'read' : 'write', async (world) => {
           const host = connect(world, uri, hooks.host)
           // libvirtd's polkit rule: an unprivileged caller gets the read-only socket only.
           if ((hooks.uid ?? ROOT_UID) !== ROOT_UID && !readonly)
@@ -361,7 +364,7 @@ export async function runVirsh(argv: readonly string[], hooks: VirshHooks): Prom
           const env: VirshEnv = {host, world, readFile: hooks.readFile, newUuid: hooks.newUuid, readonly}
           let out = ''
           try {
-            runCommand(env, p, {out: (t) => (out += t), extra: (t) => (out += quiet ? '' : t), quiet})
+            await runCommand(env, p, {out: (t) => (out += t), extra: (t) => (out += quiet ? '' : t), quiet})
           } finally {
             // vshError flushes stdout before it writes the error.
             write(1, out)

@@ -4,10 +4,22 @@
 // elements formatted as libvirt's virBuffer/virXMLFormatElement do:
 // two-space indentation, attributes in single quotes, `<x/>` when empty.
 
-import {XMLParser, XMLValidator} from 'fast-xml-parser'
+import {createRequire} from 'node:module'
 
 import {VirError} from './errors.js'
 import {type Entity, MAX_DEPTH, decode, readProlog, scanBody} from './xmlscan.js'
+
+type Fxp = typeof import('fast-xml-parser')
+let fxp: Fxp | undefined
+/**
+ * fast-xml-parser, loaded when a document is first parsed: its modules
+ * build their tables of XML's name characters when loaded (1.3 ms), which
+ * virsh list, dominfo and domstate never need. In the bundles, `require` is
+ * the bundle's (esbuild bundles the module, run at this call); in an ES
+ * module (tsc's output) there is none, and Node's resolves it.
+ */
+const xmlParser = (): Fxp =>
+  (fxp ??= typeof require === 'function' ? (require('fast-xml-parser') as Fxp) : (createRequire(import.meta.url)('fast-xml-parser') as Fxp))
 
 export interface XElement {
   name: string
@@ -176,6 +188,7 @@ export function parseXml(text: string, url: XmlContext): XElement {
   if ('msg' in prolog) throw detail(url, text, lineOf(text, prolog.at), prolog.msg, prolog.at)
   const body = prolog.text
   // The first error in document order: fast-xml-parser's, or one only libxml2 knows.
+  const {XMLParser, XMLValidator} = xmlParser()
   const v = XMLValidator.validate(body, {allowBooleanAttributes: false})
   const late = scanBody(body, prolog.entities)
   if (late && (v === true || late.at <= offsetOf(body, v.err.line, v.err.col ?? 1))) throw detail(url, text, lineOf(text, late.at), late.msg, late.at)

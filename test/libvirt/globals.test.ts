@@ -41,7 +41,7 @@ describe('virsh --timing', () => {
     const r = await runVirsh(['-t', 'domstate nosuch; start guest1; domstate guest1 --reason'], {
       onWorld: async (_mode, fn) => {
         const w = await l.world()
-        const out = fn(w)
+        const out = await fn(w)
         await l.save(w)
         return out
       },

@@ -83,7 +83,7 @@ export class Lab {
       uid: this.uid,
       onWorld: async (mode, fn) => {
         const w = await this.world()
-        const out = fn(w)
+        const out = await fn(w)
         if (mode === 'write') this.state = await serialize(w)
         return out
       },
