@@ -88,6 +88,22 @@ await build({
   outfile: join(root, 'dist/main.cjs'),
   plugins: toMain,
 })
+/**
+ * `import * as fs from 'node:fs'` as the module itself: esbuild wraps a
+ * namespace import of a builtin in __toESM, which copies every export of
+ * the builtin (a getter each, fs has over a hundred) once per importing
+ * module, a few tenths of a millisecond of every call. The source only reads
+ * the builtins' exports by name (never `.default`, checked here), which the
+ * module itself gives as they are.
+ */
+function plainBuiltins(file) {
+  const text = readFileSync(file, 'utf8')
+  const plain = text.replace(/(?<=[\s,;(]|^)([\w$]+)(\s*=\s*)__toESM\(require\("(node:[\w/]+)"\),\s*1\)/g, (all, name, eq, mod) => {
+    if (name.startsWith('import_') || new RegExp(`(?<![\\w$.])${name.replace(/\$/g, '\\$')}\\.default\\b`).test(text)) return all
+    return `${name}${eq}require("${mod}")`
+  })
+  writeFileSync(file, plain)
+}
 // A shared module is handed out as its namespace object itself: esbuild's
 // require() of it made a copy with a getter per export at every stub (the
 // copying showed in a virsh call's profile), and the stubs only read names.
@@ -137,6 +153,7 @@ const fromMain = {
 await build({...common, entryPoints: ['src/commands.ts'], outfile: join(root, 'dist/commands.cjs'), plugins: [fromMain]})
 await build({...common, entryPoints: ['src/libvirt/run.ts'], outfile: join(root, 'dist/libvirt.cjs'), plugins: [fromMain]})
 await build({...common, entryPoints: ['src/cli/oclif-help.ts'], outfile: join(root, 'dist/help.cjs'), plugins: [fromMain]})
+for (const b of ['main', 'commands', 'libvirt', 'help']) plainBuiltins(join(root, `dist/${b}.cjs`))
 // The target oclif loads (package.json oclif.commands), with require for a
 // .cjs file: the command table of the instance the dispatcher loaded.
 writeFileSync(
