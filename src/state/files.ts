@@ -234,15 +234,20 @@ async function tempName(file: string): Promise<string> {
 export interface WriteOptions {
   /** Mode and owner to give the file (those of the file it replaces); default: 0666 less the umask, the caller's. */
   like?: fs.Stats
-  /** fsync the file and its directory (the state); a cache needs no durability. */
+  /** fsync the new file before it is renamed into place (the state); a cache needs no durability. */
   durable: boolean
 }
 
 /**
  * Replace `file` atomically with `text`: a new temporary with an unpredictable
  * name, created exclusively and never through a link (O_CREAT|O_EXCL|O_NOFOLLOW),
- * given the mode and owner of the file it replaces, synced, renamed over
- * `file`, and the directory synced. Returns the new file's status.
+ * given the mode and owner of the file it replaces, synced, and renamed over
+ * `file`, as libvirt rewrites a domain's XML (virFileRewrite). After a power
+ * failure the file holds the old text or the new one, never a part or
+ * nothing; the directory is not synced, so the rename of the last changes
+ * may be lost with it (the journal commits it within seconds), as SQLite's
+ * synchronous=NORMAL may lose the last transactions: syncing the directory
+ * cost a write more than a millisecond. Returns the new file's status.
  * Node errors come out as they are; the caller says what failed.
  */
 export async function replaceFile(file: string, text: string | Buffer, opts: WriteOptions): Promise<fs.Stats> {
@@ -278,24 +283,7 @@ export async function replaceFile(file: string, text: string | Buffer, opts: Wri
     }
     throw e
   }
-  if (opts.durable) syncDir(path.dirname(file))
   return st
-}
-
-function syncDir(dir: string): void {
-  let fd: number
-  try {
-    fd = fs.openSync(dir, O_RDONLY | fs.constants.O_DIRECTORY)
-  } catch {
-    return
-  }
-  try {
-    fs.fsyncSync(fd)
-  } catch {
-    // some file systems cannot sync a directory
-  } finally {
-    fs.closeSync(fd)
-  }
 }
 
 /**
