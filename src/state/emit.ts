@@ -57,6 +57,33 @@ const spacedPlain = (s: string): boolean => s.length <= 1000 && SPACED.test(s) &
  */
 const BLOCK = /^[\x21-\x7e][\x20-\x7e\n]*[\x21-\x7e]$/
 const MARKER = /^(%|---|\.\.\.)/m
+/**
+ * The text before the one line break a file's contents end with (a file
+ * under /etc: `vfio_ap\n`), which yaml writes as a literal block with clip
+ * chomping (`|`): as BLOCK, one line too.
+ */
+const CLIPPED = /^[\x21-\x7e](?:[\x20-\x7e\n]*[\x21-\x7e])?$/
+/**
+ * What makes yaml quote a string of one line rather than write it plain
+ * (yaml's stringifyString, plainString): an indicator first, `: ` or ` #`
+ * inside, a blank or `:` last; or the text of another scalar of the core
+ * schema (null, a boolean, a number).
+ */
+const QUOTED = /^[\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|:[ \t]|[\t ]#|[\t :]$/
+const CORE_SCALARS = [/^(?:~|[Nn]ull|NULL)?$/, /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/, /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/, ...CORE_NUMBER]
+/**
+ * A string of one line of printable ASCII as yaml writes it as a value
+ * (a kernel log record, `<6>0 vfio_ap matrix: MDEV: Registered`; a QEMU
+ * argument of JSON): plain, or quoted (yaml's quotedString): in single
+ * quotes when it has a `"` and no `'`, else in double quotes, which need no
+ * escape without `"` and `\`; undefined for what is yaml's to say.
+ */
+function lineText(s: string): string | undefined {
+  if (s.length > 1000 || !/^[\x20-\x7e]+$/.test(s)) return undefined
+  if (!QUOTED.test(s) && !CORE_SCALARS.some((r) => r.test(s))) return s
+  if (!s.includes('"')) return s.includes('\\') ? undefined : `"${s}"`
+  return s.includes("'") ? undefined : `'${s}'`
+}
 
 class GiveUp extends Error {}
 
@@ -117,6 +144,7 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
   const value = (s: string): {head: string; lines: string[]} => {
     let v = values.get(s)
     if (v) return v
+    let line: string | undefined
     // yaml writes a string with a line like a document marker by its depth.
     if (MARKER.test(s)) throw new GiveUp()
     const digits = digitText(s)
@@ -126,6 +154,8 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
     else if (digits !== undefined) v = {head: digits, lines: []}
     else if (spacedPlain(s)) v = {head: s, lines: []}
     else if (s.includes('\n') && BLOCK.test(s)) v = {head: '|-', lines: s.split('\n').map((l) => (l === '' ? '' : '  ' + l))}
+    else if (s.endsWith('\n') && CLIPPED.test(s.slice(0, -1))) v = {head: '|', lines: s.slice(0, -1).split('\n').map((l) => (l === '' ? '' : '  ' + l))}
+    else if ((line = lineText(s)) !== undefined) v = {head: line, lines: []}
     else {
       const t = Y.stringify({k: s}, {lineWidth: 0})
       if (!t.startsWith('k: ')) throw new GiveUp()

@@ -88,6 +88,9 @@ describe('emitYaml', () => {
     const text = emitYaml(d, refuse)
     expect(text).toBe(yaml(d))
     expect(text).toContain('\n      aqmask: 0x00-0xfd,0xff\n')
+    // What modprobe and the kernel leave: a file under /etc, kernel log records.
+    const etc = {files: {'/etc/modules-load.d/vfio_ap.conf': 'vfio_ap\n', '/etc/udev/rules.d/x.rules': 'KERNEL=="a", RUN+="b"\nc\n'}, dmesg: ['<6>0 vfio_ap matrix: MDEV: Registered', "<4>5 it's", '<6>7 a #b', 'true', '~'], argv: ['-device', '{"driver":"virtio-balloon-ccw","id":"balloon0"}', '{a\\b"}']}
+    expect(emitYaml(etc, refuse)).toBe(yaml(etc))
     // A comma makes no number: still quoted where the rest reads as one.
     expect(emitYaml({a: '5,6', b: '0x1f', c: '1,', d: '8.1'}, refuse)).toBe(yaml({a: '5,6', b: '0x1f', c: '1,', d: '8.1'}))
   })
