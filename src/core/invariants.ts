@@ -66,7 +66,14 @@ const id4 = domainId
  * current host exists, guest names unique across hosts), then each host's.
  * Empty when the world is one a real set of hosts can be in.
  */
-export function worldProblems(w: World, kept?: (h: Host) => boolean): Problem[] {
+/**
+ * Of a host's mdevs, those that are as a state that kept every rule was read
+ * with, each unchanged: all of them (true), none known (false), or those
+ * the function names.
+ */
+export type KeptMdevs = boolean | ((m: Mdev) => boolean)
+
+export function worldProblems(w: World, kept?: (h: Host) => KeptMdevs): Problem[] {
   const out: Problem[] = []
   const names = new Set<string>()
   w.hosts.forEach((h, i) => {
@@ -89,11 +96,11 @@ export function worldProblems(w: World, kept?: (h: Host) => boolean): Problem[] 
 /**
  * The problems of one host: its LPAR, its mdevs (vfio_ap's rules), its
  * guests (QEMU's and KVM's) and libvirt's domains. `kept`: the host's mdevs
- * are those of a state that kept every rule, unchanged (worldProblems's
- * caller knows it: the state as read, state/data.ts mdevsAsRead), so the
- * rules between the mdevs alone still hold.
+ * (or those it names) are those of a state that kept every rule, unchanged
+ * (worldProblems's caller knows it: the state as read, state/data.ts
+ * keptMdevs), so the rules between those mdevs alone still hold.
  */
-export function hostProblems(host: Host, at: Places, kept = false): Problem[] {
+export function hostProblems(host: Host, at: Places, kept: KeptMdevs = false): Problem[] {
   const out: Problem[] = []
   lparProblems(host, at, out)
   mdevProblems(host, at, out, kept)
@@ -154,7 +161,7 @@ const within = (other: Mask): ((m: Mask) => number | undefined) =>
     return o.isEmpty() ? undefined : first(o)
   })
 
-function mdevProblems(host: Host, at: Places, out: Problem[], kept: boolean): void {
+function mdevProblems(host: Host, at: Places, out: Problem[], kept: KeptMdevs): void {
   const rt = host.runtime
   const mdevs = rt.mdevs
   if (mdevs.length === 0) return
@@ -189,7 +196,12 @@ function mdevProblems(host: Host, at: Places, out: Problem[], kept: boolean): vo
   const clean = unionKeepsRules(mdevs, bus, devices)
   // Unchanged mdevs of a state that kept the rules: those between them (and each one's
   // shadow within its matrix) still hold, and the union says the host's are kept.
-  if (clean && kept) return
+  if (clean && kept === true) return
+  // Some of them unchanged (an mdev created, assigned or removed among a
+  // thousand): the rules between two unchanged ones hold, so the changed
+  // ones are asked against all; only when one of them may break a rule is
+  // every mdev asked, below, which says what and where.
+  if (clean && typeof kept === 'function' && !changedMayBreak(mdevs, kept)) return
   // The bits of each matrix's adapters, once per mask (masks read from a file are shared).
   const adapters = perMask((m) => m.bits())
   for (let i = 0; i < mdevs.length; i++) {
@@ -230,6 +242,28 @@ function mdevProblems(host: Host, at: Places, out: Problem[], kept: boolean): vo
     const p = clean ? shadowOutsideMatrix(m) : shadowProblem(bus, m, devices)
     if (p) out.push({where: at.mdev(i, 'guest_matrix'), message: `${name}: guest_matrix ${p}`})
   }
+}
+
+/**
+ * Whether an mdev that is not `kept` may break a rule between mdevs (the
+ * same UUID or IOMMU group as another, an APQN of another) or its shadow's
+ * first rule (within its matrix): the rules between two kept mdevs hold.
+ */
+function changedMayBreak(mdevs: readonly Mdev[], kept: (m: Mdev) => boolean): boolean {
+  const uuids = new Set<string>()
+  const groups = new Set<number>()
+  for (const m of mdevs) {
+    if (uuids.has(m.uuid) || groups.has(m.group)) return true
+    uuids.add(m.uuid)
+    groups.add(m.group)
+  }
+  for (const c of mdevs) {
+    if (kept(c)) continue
+    if (shadowOutsideMatrix(c) !== undefined) return true
+    if (c.aqm.isEmpty() || c.apm.isEmpty()) continue
+    for (const o of mdevs) if (o !== c && o.apm.intersects(c.apm) && o.aqm.intersects(c.aqm)) return true
+  }
+  return false
 }
 
 /**

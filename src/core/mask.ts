@@ -91,14 +91,32 @@ export class Mask {
     return true
   }
 
-  /** Every bit of any of them. */
+  /**
+   * Every bit of any of them. The rules ask six unions of a thousand mdevs'
+   * masks in a call, run by the interpreter: the words are ORed in locals,
+   * eight statements rather than a loop of eight.
+   */
   static union(masks: readonly Mask[]): Mask {
-    const w = new Uint32Array(8)
-    for (const m of masks) {
-      const a = m.w
-      for (let i = 0; i < 8; i++) w[i] |= a[i]
+    let w0 = 0
+    let w1 = 0
+    let w2 = 0
+    let w3 = 0
+    let w4 = 0
+    let w5 = 0
+    let w6 = 0
+    let w7 = 0
+    for (let k = 0; k < masks.length; k++) {
+      const a = masks[k].w
+      w0 |= a[0]
+      w1 |= a[1]
+      w2 |= a[2]
+      w3 |= a[3]
+      w4 |= a[4]
+      w5 |= a[5]
+      w6 |= a[6]
+      w7 |= a[7]
     }
-    return new Mask(w)
+    return new Mask(Uint32Array.of(w0, w1, w2, w3, w4, w5, w6, w7))
   }
 
   /** Whether the two have a bit in common (`and(o)` not empty, without making it). */

@@ -9,6 +9,7 @@ import {blacklistFromText, blacklistText, bootBlacklist} from '../core/cio.js'
 import {parseCmdline} from '../core/host.js'
 import {parseTypeName, typeName} from '../core/lpar.js'
 import {type Mask, formatRanges as rangesText, parseRanges} from '../core/mask.js'
+import type {KeptMdevs} from '../core/invariants.js'
 import {
   type Adapter,
   type Host,
@@ -333,16 +334,21 @@ function readList<T extends object>(data: Obj[], readOne: (d: Obj) => T): T[] {
 const LIST_ORIGIN = new WeakMap<object, Obj[]>()
 
 /**
- * Whether a host's mdevs are those it was read with from the cache's own
- * data, every one unchanged and in its place (or never read).
+ * Which of a host's mdevs are as it was read with them from the cache's own
+ * data, each unchanged (invariants.ts KeptMdevs): all when the list is
+ * (every one in its place, or never read), none when it was not read so,
+ * else those whose data is still an entry's as read.
  */
-export function mdevsAsRead(h: Host): boolean {
+export function keptMdevs(h: Host): KeptMdevs {
   const rt = h.runtime
   if (unread(rt, 'mdevs', true) !== undefined) return true
   const d = LIST_ORIGIN.get(rt.mdevs)
-  if (d === undefined || d.length !== rt.mdevs.length) return false
-  for (let i = 0; i < d.length; i++) if (mdevData(rt.mdevs[i]) !== d[i]) return false
-  return true
+  if (d === undefined) return false
+  const data = rt.mdevs.map(mdevData)
+  if (d.length === data.length && data.every((x, i) => x === d[i])) return true
+  const read = new Set(d)
+  const kept = new Set(rt.mdevs.filter((_, i) => read.has(data[i])))
+  return (m) => kept.has(m)
 }
 
 /** The data of a list (see readList): the list it was read from while each entry's data is that list's. */

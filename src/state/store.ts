@@ -15,7 +15,7 @@ import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, rem
 import {LARGE, bodyHash, bodyHashLength, textHash} from './hash.js'
 import {Journal, snapshotInPlace} from './journal.js'
 import type {Emitted, Previous, Spans} from './emit.js'
-import {Part, STATE_VERSION, mdevsAsRead, partJson, unreadGuests, worldToData} from './data.js'
+import {Part, STATE_VERSION, keptMdevs, partJson, unreadGuests, worldToData} from './data.js'
 import {SchemaError, migrate, readWorld, worldFromData} from './schema.js'
 
 export {MAX_STATE_BYTES} from './files.js'
@@ -449,7 +449,7 @@ async function writeText(place: Place, {text, spans}: {text: string; spans?: Spa
  * a host's mdevs unchanged since the read keep those between themselves.
  */
 function mustLoadAgain(place: Place, world: World, what: string): void {
-  const broken = worldProblems(world, mdevsAsRead)[0]
+  const broken = worldProblems(world, keptMdevs)[0]
   if (broken) throw new StateError(place.file, `not saved: ${what} would break a rule of the kernel (${broken.where}: ${broken.message})`)
 }
 
