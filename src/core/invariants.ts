@@ -68,10 +68,10 @@ const id4 = domainId
  */
 /**
  * Of a host's mdevs, those that are as a state that kept every rule was read
- * with, each unchanged: all of them (true), none known (false), or those
- * the function names.
+ * with, each unchanged: all of them (true), none known (false), or all but
+ * those `changed` holds (new ones among them).
  */
-export type KeptMdevs = boolean | ((m: Mdev) => boolean)
+export type KeptMdevs = boolean | {changed: ReadonlySet<Mdev>}
 
 export function worldProblems(w: World, kept?: (h: Host) => KeptMdevs): Problem[] {
   const out: Problem[] = []
@@ -201,7 +201,7 @@ function mdevProblems(host: Host, at: Places, out: Problem[], kept: KeptMdevs): 
   // thousand): the rules between two unchanged ones hold, so the changed
   // ones are asked against all; only when one of them may break a rule is
   // every mdev asked, below, which says what and where.
-  if (clean && typeof kept === 'function' && !changedMayBreak(mdevs, kept)) return
+  if (clean && typeof kept === 'object' && !changedMayBreak(mdevs, kept.changed)) return
   // The bits of each matrix's adapters, once per mask (masks read from a file are shared).
   const adapters = perMask((m) => m.bits())
   for (let i = 0; i < mdevs.length; i++) {
@@ -245,23 +245,26 @@ function mdevProblems(host: Host, at: Places, out: Problem[], kept: KeptMdevs): 
 }
 
 /**
- * Whether an mdev that is not `kept` may break a rule between mdevs (the
- * same UUID or IOMMU group as another, an APQN of another) or its shadow's
- * first rule (within its matrix): the rules between two kept mdevs hold.
+ * Whether a `changed` mdev may break a rule between mdevs (the same UUID or
+ * IOMMU group as another, an APQN of another, or listed twice) or its
+ * shadow's first rule (within its matrix): the rules between two unchanged
+ * mdevs hold. Each changed one against every other, in one pass: hashing a
+ * thousand UUIDs cost more than comparing them.
  */
-function changedMayBreak(mdevs: readonly Mdev[], kept: (m: Mdev) => boolean): boolean {
-  const uuids = new Set<string>()
-  const groups = new Set<number>()
-  for (const m of mdevs) {
-    if (uuids.has(m.uuid) || groups.has(m.group)) return true
-    uuids.add(m.uuid)
-    groups.add(m.group)
-  }
-  for (const c of mdevs) {
-    if (kept(c)) continue
+function changedMayBreak(mdevs: readonly Mdev[], changed: ReadonlySet<Mdev>): boolean {
+  for (const c of changed) {
     if (shadowOutsideMatrix(c) !== undefined) return true
-    if (c.aqm.isEmpty() || c.apm.isEmpty()) continue
-    for (const o of mdevs) if (o !== c && o.apm.intersects(c.apm) && o.aqm.intersects(c.aqm)) return true
+    const apqns = !c.apm.isEmpty() && !c.aqm.isEmpty()
+    let self = 0
+    for (let i = 0; i < mdevs.length; i++) {
+      const o = mdevs[i]
+      if (o === c) {
+        if (++self > 1) return true
+        continue
+      }
+      if (o.uuid === c.uuid || o.group === c.group) return true
+      if (apqns && o.apm.intersects(c.apm) && o.aqm.intersects(c.aqm)) return true
+    }
   }
   return false
 }

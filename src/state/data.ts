@@ -337,18 +337,22 @@ const LIST_ORIGIN = new WeakMap<object, Obj[]>()
  * Which of a host's mdevs are as it was read with them from the cache's own
  * data, each unchanged (invariants.ts KeptMdevs): all when the list is
  * (every one in its place, or never read), none when it was not read so,
- * else those whose data is still an entry's as read.
+ * else all but those whose data is no entry's as read.
  */
 export function keptMdevs(h: Host): KeptMdevs {
   const rt = h.runtime
   if (unread(rt, 'mdevs', true) !== undefined) return true
   const d = LIST_ORIGIN.get(rt.mdevs)
   if (d === undefined) return false
-  const data = rt.mdevs.map(mdevData)
-  if (d.length === data.length && data.every((x, i) => x === d[i])) return true
+  const list = rt.mdevs
+  let i = 0
+  while (i < list.length && i < d.length && mdevData(list[i]) === d[i]) i++
+  if (i === list.length && i === d.length) return true
+  // An entry changed, added or removed: the others are told by their data.
   const read = new Set(d)
-  const kept = new Set(rt.mdevs.filter((_, i) => read.has(data[i])))
-  return (m) => kept.has(m)
+  const changed = new Set<Mdev>()
+  for (; i < list.length; i++) if (!read.has(mdevData(list[i]))) changed.add(list[i])
+  return {changed}
 }
 
 /** The data of a list (see readList): the list it was read from while each entry's data is that list's. */

@@ -129,6 +129,40 @@ describe('changing the state', () => {
     expect(msg).toMatch(new RegExp(`^${f}: not saved: the change would break a rule of the kernel \\(hosts\\[0\\]\\.runtime\\.mdevs\\[1\\]`))
     expect(readFileSync(f, 'utf8')).toBe(text)
   })
+  it('a change of one mdev among many that breaks a rule with an unchanged one is not saved either (only the changed ones are asked first)', async () => {
+    const f = join(tmp(), 'state.yaml')
+    const u = (i: number) => `22222222-2222-4222-8222-${String(i).padStart(12, '0')}`
+    await mutate(f, (w) => {
+      const h = w.hosts[0]
+      modprobe(h, 'vfio_ap', false)
+      hostVfs(h).write('/sys/bus/ap/apmask', '0x' + '0'.repeat(64))
+      hostVfs(h).write('/sys/bus/ap/aqmask', '0x' + '0'.repeat(64))
+      for (let i = 0; i < 20; i++) {
+        create(h, u(i))
+        change(h, u(i), {adapter: [String(i % 4)], domain: [String(4 + (i >> 2))]}, false)
+      }
+    })
+    const text = readFileSync(f, 'utf8')
+    const cases: Array<[string, (w: World) => void, RegExp]> = [
+      // An APQN of mdev 5 (adapter 1, domain 5) given to mdev 9 in place, behind the kernel's back.
+      ['in place', (w) => void (w.hosts[0].runtime.mdevs[9].aqm = Mask.of([5])), /mdevs\[9\]: mdev 22222222-2222-4222-8222-000000000009: APQN 01\.0005 is also assigned to mdev 22222222-2222-4222-8222-000000000005/],
+      ['added', (w) => void w.hosts[0].runtime.mdevs.push({...w.hosts[0].runtime.mdevs[3], uuid: u(99), group: 99}), /mdevs\[20\]: mdev 22222222-2222-4222-8222-000000000099: APQN 03\.0004 is also assigned/],
+      ['a group', (w) => void (w.hosts[0].runtime.mdevs[2].group = w.hosts[0].runtime.mdevs[12].group), /IOMMU group/],
+      ['a shadow', (w) => void (w.hosts[0].runtime.mdevs[4].shadow = {apm: Mask.of([3]), aqm: Mask.empty(), adm: Mask.empty()}), /mdevs\[4\]\.guest_matrix: .*has adapter 0x03, which is not among the mdev's adapters/],
+    ]
+    for (const [what, edit, message] of cases) {
+      expect(await stateError(mutate(f, edit)), what).toMatch(message)
+      expect(readFileSync(f, 'utf8'), what).toBe(text)
+    }
+    // One removed, one changed within the rules: saved.
+    await mutate(f, (w) => {
+      const list = w.hosts[0].runtime.mdevs
+      list.splice(7, 1)
+      list[0].aqm = list[0].aqm.with(0x40)
+    })
+    expect((await load(f)).hosts[0].runtime.mdevs.map((m) => m.uuid)).toHaveLength(19)
+  })
+
   it('what a change unplugs from a running guest is forgotten before the state is written', async () => {
     const f = join(tmp(), 'state.yaml')
     const U = '11111111-1111-4111-8111-111111111111'
