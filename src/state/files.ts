@@ -205,23 +205,33 @@ export function readOwn(file: string, uid: number, max: number): Buffer | null {
 }
 
 /**
- * Twelve unpredictable bytes as base64url, for the names of temporaries and
- * of the lock's stage: from the kernel's random source, as a C program reads
- * it (Node's crypto module costs a short call more than all of its work),
- * else from Node's crypto.
+ * `n` bytes (at most 256: never a short read) from the kernel's random
+ * source, as a C program reads them: Node's crypto module, or Web Crypto's
+ * global, costs a short call more than all of its work. Null where there is
+ * no /dev/urandom.
  */
-export async function randomToken(): Promise<string> {
-  const buf = Buffer.alloc(12)
+export function kernelRandom(n: number): Buffer | null {
+  const buf = Buffer.alloc(n)
   try {
     const fd = fs.openSync('/dev/urandom', O_RDONLY)
     try {
-      if (fs.readSync(fd, buf, 0, 12, null) === 12) return buf.toString('base64url')
+      return fs.readSync(fd, buf, 0, n, null) === n ? buf : null
     } finally {
       fs.closeSync(fd)
     }
   } catch {
-    // no /dev/urandom: Node's crypto
+    return null
   }
+}
+
+/**
+ * Twelve unpredictable bytes as base64url, for the names of temporaries and
+ * of the lock's stage: from the kernel's random source, else from Node's
+ * crypto.
+ */
+export async function randomToken(): Promise<string> {
+  const buf = kernelRandom(12)
+  if (buf) return buf.toString('base64url')
   const {randomBytes} = await import('node:crypto')
   return randomBytes(12).toString('base64url')
 }

@@ -17,6 +17,19 @@ describe('newUuid', () => {
     expect(newUuid()).not.toBe(a)
   })
 
+  it('sets only the version and variant bits: every other digit takes many values', () => {
+    const all = Array.from({length: 400}, newUuid)
+    expect(new Set(all).size).toBe(all.length)
+    for (const u of all) expect(u).toMatch(V4)
+    const digits = all.map((u) => u.replace(/-/g, ''))
+    for (let i = 0; i < 32; i++) {
+      const seen = new Set(digits.map((d) => d[i])).size
+      if (i === 12) expect(seen).toBe(1)
+      else if (i === 16) expect(seen).toBe(4)
+      else expect(seen, `digit ${i}`).toBeGreaterThan(8)
+    }
+  })
+
   it('makes them without the Web Crypto global too', () => {
     // A script file: node -e puts Node's crypto module in the global's place.
     const dir = mkdtempSync(join(tmpdir(), 'aplab-uuid-'))

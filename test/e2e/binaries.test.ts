@@ -157,6 +157,9 @@ describe.concurrent('drop-in binaries', () => {
       ['virsh', ['list', '--all']],
       ['virsh', ['nodedev-list', '--cap', 'ap_matrix']],
       ['dmesg', []],
+      // A UUID made for a definition without one.
+      ['modprobe', ['vfio_ap']],
+      ['mdevctl', ['define', '-p', 'matrix', '-t', 'vfio_ap-passthrough']],
     ]
     for (const [name, args] of calls) {
       const r = await execa(process.execPath, ['--require', probe, bin(name), ...args], {reject: false, env: {APLAB_STATE: s.state, APLAB_HOST: '', APLAB_UID: ''}})
