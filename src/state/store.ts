@@ -175,7 +175,8 @@ interface Cached {
   json: string
   checked: boolean
   exact?: boolean
-  spans?: Spans
+  /** The JSON of the spans of the text this build wrote: parsed only by a write, which copies from it. */
+  spans?: string
 }
 
 /** The head of a cache as this build writes it (cacheHead): its schema, build, hash, body and size. */
@@ -195,7 +196,13 @@ function cachedData(real: string, sha: string, stat: fs.Stats): Cached | undefin
     const end = h[0].length + Number(h[5])
     const json = raw.slice(h[0].length, end)
     const tail = raw.slice(end)
-    const t = (tail === '}' ? {} : JSON.parse('{' + tail.slice(1))) as {spans?: unknown; parts?: unknown}
+    // This build's tail, `,"spans":{...},"parts":[...]}`, is taken apart without parsing the
+    // spans (a big host's 60 KB), which only a write reads: a quote inside a JSON string is
+    // escaped, so the last `,"parts":` is the key. Any other tail is parsed whole.
+    const at = tail.lastIndexOf(',"parts":')
+    const t = (
+      tail === '}' ? {} : tail.startsWith(',"spans":{') && at > 0 ? {spans: tail.slice(9, at), parts: JSON.parse(tail.slice(at + 9, -1))} : JSON.parse('{' + tail.slice(1))
+    ) as {spans?: unknown; parts?: unknown}
     // Every cache carries the hash of all after its head (see cacheHead): one that does not
     // match (a hand on the cache, even one that keeps every length) is no cache, whichever
     // build wrote it. A small one costs a default host's read a tenth of a millisecond.
@@ -208,7 +215,7 @@ function cachedData(real: string, sha: string, stat: fs.Stats): Cached | undefin
       const data = JSON.parse(json) as unknown
       return {data, json: JSON.stringify(data), checked}
     }
-    const spans = typeof t.spans === 'object' && t.spans !== null ? (t.spans as Spans) : undefined
+    const spans = typeof t.spans === 'string' ? t.spans : typeof t.spans === 'object' && t.spans !== null ? JSON.stringify(t.spans) : undefined
     // The large lists are parsed when first used (data.ts Part), where the text this build
     // wrote is written over (its spans): a write gives an untouched one back as it is.
     const data = spans && Array.isArray(t.parts) ? withParts(json, t.parts as CachePart[]) : JSON.parse(json)
@@ -355,9 +362,13 @@ async function loadedOf(r: {bytes?: Buffer; readonly text: string; stat: fs.Stat
   const trusted = cached?.checked ? trustedWorld(cached.data, cached.exact === true) : undefined
   if (cached && trusted) {
     const world = trusted
-    const prev = cached.spans && {
+    const spansText = cached.spans
+    let spans: Spans | undefined
+    const prev = spansText !== undefined && {
       data: cached.data,
-      spans: cached.spans,
+      get spans(): Spans {
+        return (spans ??= JSON.parse(spansText) as Spans)
+      },
       get text() {
         return r.text
       },
