@@ -31,7 +31,7 @@ const common = {
   // oclif reads a tsconfig with TypeScript only in development; never bundle it.
   external: ['typescript', 'ts-node', '../bin/bundles.cjs'],
   // import.meta.url of the bundled modules is the bundle's own file.
-  define: {'import.meta.url': '__aplabUrl'},
+  define: {'import.meta.url': '__aplabUrl', __APLAB_BUNDLE: 'true'},
   // The file is the function bin/bundles.cjs compiles and calls (as Node wraps
   // a CommonJS module), so that loading it makes no second copy of its text.
   banner: {js: "(function (exports, require, module, __filename, __dirname) {const __aplabUrl = require('node:url').pathToFileURL(__filename).href;"},

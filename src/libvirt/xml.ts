@@ -14,12 +14,16 @@ let fxp: Fxp | undefined
 /**
  * fast-xml-parser, loaded when a document is first parsed: its modules
  * build their tables of XML's name characters when loaded (1.3 ms), which
- * virsh list, dominfo and domstate never need. In the bundles, `require` is
- * the bundle's (esbuild bundles the module, run at this call); in an ES
- * module (tsc's output) there is none, and Node's resolves it.
+ * virsh list, dominfo and domstate never need. In the bundles (the build
+ * defines __APLAB_BUNDLE), `require` is the bundle's: esbuild bundles the
+ * module, run at this call. In an ES module (tsc's output, the library) it
+ * is resolved from this file, whatever global `require` a caller's
+ * `node -e` has.
  */
 const xmlParser = (): Fxp =>
-  (fxp ??= typeof require === 'function' ? (require('fast-xml-parser') as Fxp) : (createRequire(import.meta.url)('fast-xml-parser') as Fxp))
+  (fxp ??= typeof __APLAB_BUNDLE === 'boolean' ? (require('fast-xml-parser') as Fxp) : (createRequire(import.meta.url)('fast-xml-parser') as Fxp))
+
+declare const __APLAB_BUNDLE: boolean | undefined
 
 export interface XElement {
   name: string

@@ -348,10 +348,11 @@ export function keptMdevs(h: Host): KeptMdevs {
   let i = 0
   while (i < list.length && i < d.length && mdevData(list[i]) === d[i]) i++
   if (i === list.length && i === d.length) return true
-  // An entry changed, added or removed: the others are told by their data.
-  const read = new Set(d)
+  // An entry changed, added or removed: the others are told by their data,
+  // each entry's once (an unchanged mdev listed again is a change).
+  const read = new Set(d.slice(i))
   const changed = new Set<Mdev>()
-  for (; i < list.length; i++) if (!read.has(mdevData(list[i]))) changed.add(list[i])
+  for (; i < list.length; i++) if (!read.delete(mdevData(list[i]))) changed.add(list[i])
   return {changed}
 }
 

@@ -225,6 +225,26 @@ function cachedData(real: string, sha: string, stat: fs.Stats): Cached | undefin
   }
 }
 
+/**
+ * The spans of a cache (read only by a write, which copies from them): ones
+ * that are not what this build writes (a place as JSON of keys and indices,
+ * ascending offsets within the text of `length`) are none, and the text is
+ * then written whole.
+ */
+function spansOf(text: string, length: number): Spans {
+  try {
+    const spans = JSON.parse(text) as unknown
+    if (typeof spans !== 'object' || spans === null || Array.isArray(spans)) return {}
+    for (const [k, v] of Object.entries(spans)) {
+      if (!Array.isArray(JSON.parse(k)) || !Array.isArray(v)) return {}
+      for (let i = 0; i < v.length; i++) if (!Number.isSafeInteger(v[i]) || v[i] < (i > 0 ? v[i - 1] : 0) || v[i] > length) return {}
+    }
+    return spans as Spans
+  } catch {
+    return {}
+  }
+}
+
 /** A large list in a cache's data: its place from the top, and where its JSON starts and ends in the data's JSON. */
 type CachePart = [Array<string | number>, number, number]
 
@@ -367,7 +387,7 @@ async function loadedOf(r: {bytes?: Buffer; readonly text: string; stat: fs.Stat
     const prev = spansText !== undefined && {
       data: cached.data,
       get spans(): Spans {
-        return (spans ??= JSON.parse(spansText) as Spans)
+        return (spans ??= spansOf(spansText, r.text.length))
       },
       get text() {
         return r.text

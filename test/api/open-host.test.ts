@@ -56,4 +56,20 @@ describe('openHost', () => {
     expect((await b.run('aplab mdev list')).stdout).toBe('')
     expect((await a.run('aplab mdev list')).stdout).toContain(U)
   })
+  it("parses virsh's XML from any caller, one whose global require is node -e's from another directory too", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aplab-api-'))
+    made.push(dir)
+    const xml = join(dir, 'g.xml')
+    const script = [
+      `import(${JSON.stringify(join(ROOT, 'dist', 'api', 'index.js'))}).then(async ({openHost}) => {`,
+      "  const fs = require('node:fs')",
+      `  fs.writeFileSync(${JSON.stringify(xml)}, "<domain type='kvm'><name>g</name><memory unit='MiB'>512</memory><os><type arch='s390x'>hvm</type></os></domain>")`,
+      "  const h = await openHost({preset: 'vfio-ap-doc'})",
+      `  process.stdout.write(JSON.stringify(await h.run(${JSON.stringify(`virsh define ${xml}`)})))`,
+      '})',
+    ].join('\n')
+    const r = await execa(process.execPath, ['-e', script], {cwd: dir, reject: false})
+    expect(r.stderr).toBe('')
+    expect(JSON.parse(r.stdout)).toEqual({stdout: `Domain 'g' defined from ${xml}\n\n`, stderr: '', status: 0})
+  })
 })

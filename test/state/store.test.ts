@@ -149,6 +149,8 @@ describe('changing the state', () => {
       ['added', (w) => void w.hosts[0].runtime.mdevs.push({...w.hosts[0].runtime.mdevs[3], uuid: u(99), group: 99}), /mdevs\[20\]: mdev 22222222-2222-4222-8222-000000000099: APQN 03\.0004 is also assigned/],
       ['a group', (w) => void (w.hosts[0].runtime.mdevs[2].group = w.hosts[0].runtime.mdevs[12].group), /IOMMU group/],
       ['a shadow', (w) => void (w.hosts[0].runtime.mdevs[4].shadow = {apm: Mask.of([3]), aqm: Mask.empty(), adm: Mask.empty()}), /mdevs\[4\]\.guest_matrix: .*has adapter 0x03, which is not among the mdev's adapters/],
+      // An unchanged mdev listed once more: the second is a change.
+      ['listed twice', (w) => void w.hosts[0].runtime.mdevs.push(w.hosts[0].runtime.mdevs[3]), /mdevs\[20\]\.uuid: mdev 22222222-2222-4222-8222-000000000003 is listed twice/],
     ]
     for (const [what, edit, message] of cases) {
       expect(await stateError(mutate(f, edit)), what).toMatch(message)
@@ -296,6 +298,33 @@ describe('the parse cache beside the state file', () => {
     expect((await load(f)).hosts[0].runtime.pollTimeout).toBe(250000)
     // Read as this build wrote it again (the YAML was read, and the cache written anew).
     expect(readFileSync(cache(f), 'utf8')).not.toContain('250001')
+  })
+  it("a large cache's spans that are not what this build writes (a hand that kept its hash right) cost a write its copying, never the write", async () => {
+    const f = join(tmp(), 'state.yaml')
+    await replace(f, await largeWorld(), false)
+    await mutate(f, (w) => void (w.hosts[0].runtime.pollTimeout = 250001))
+    const text = readFileSync(cache(f), 'utf8')
+    const head = JSON.parse(text.slice(0, text.indexOf(',"data":')) + '}')
+    expect(text).toContain(',"spans":{')
+    const reseal = (body: string) => {
+      const rest = body.slice(body.indexOf(',"data":') + 8)
+      writeFileSync(cache(f), body.replace(`"body":"${head.body}"`, `"body":"${bodyHash(Buffer.from(rest))}"`))
+    }
+    const spans = text.slice(text.indexOf(',"spans":') + 9, text.lastIndexOf(',"parts":'))
+    for (const bad of ['{]', '{"x":[1]}', '{"[\\"hosts\\"]":[5,3]}', '{"[\\"hosts\\"]":[0,99999999]}', '[]']) {
+      reseal(text.replace(`,"spans":${spans},"parts":`, `,"spans":${bad},"parts":`))
+      const t = 250002 + bad.length
+      await mutate(f, (w) => void (w.hosts[0].runtime.pollTimeout = t))
+      const written = readFileSync(f, 'utf8')
+      rmSync(cache(f))
+      const w = await load(f)
+      expect(w.hosts[0].runtime.pollTimeout, bad).toBe(t)
+      expect(written, bad).toBe(await serialize(w))
+    }
+    // A key between the spans and the parts (an older or newer tail): read whole, as before.
+    reseal(text.replace(',"parts":', ',"x":1,"parts":'))
+    await mutate(f, (w) => void (w.hosts[0].runtime.pollTimeout = 250100))
+    expect((await load(f)).hosts[0].runtime.pollTimeout).toBe(250100)
   })
   it("data of this build's that is not what it writes (a hand on the cache) is no cache", async () => {
     const f = join(tmp(), 'state.yaml')
