@@ -73,8 +73,15 @@ const id4 = domainId
  */
 export type KeptMdevs = boolean | {changed: ReadonlySet<Mdev>}
 
-export function worldProblems(w: World, kept?: (h: Host) => KeptMdevs): Problem[] {
+export function worldProblems(w: World, kept?: (h: Host) => KeptMdevs, only?: 'mdevs'): Problem[] {
   const out: Problem[] = []
+  // The caller knows that nothing but new mdevs came since a state that kept
+  // every rule (state/store.ts onlyMdevsAdded): only the rules of the mdevs
+  // (between them, and theirs against the host) can be broken.
+  if (only === 'mdevs') {
+    w.hosts.forEach((h, i) => mdevProblems(h, statePlaces(i), out, kept?.(h) ?? false))
+    return out
+  }
   const names = new Set<string>()
   w.hosts.forEach((h, i) => {
     if (names.has(h.name)) out.push({where: `hosts[${i}].name`, message: `host '${h.name}' is listed twice`})

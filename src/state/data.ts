@@ -356,6 +356,21 @@ export function keptMdevs(h: Host): KeptMdevs {
   return {changed}
 }
 
+/**
+ * Whether a host's mdevs are those it was read with from the cache's own
+ * data (see keptMdevs) and new ones, in any place: none of those read is
+ * changed or gone, and no new one has the UUID of one read.
+ */
+export function mdevsOnlyAdded(h: Host): boolean {
+  const k = keptMdevs(h)
+  if (typeof k === 'boolean') return k
+  const d = LIST_ORIGIN.get(h.runtime.mdevs)
+  // Each unchanged mdev is one entry as read: as many as were read, none is gone.
+  if (d === undefined || h.runtime.mdevs.length - k.changed.size !== d.length) return false
+  for (const c of k.changed) for (let i = 0; i < d.length; i++) if (d[i].uuid === c.uuid) return false
+  return true
+}
+
 /** The data of a list (see readList): the list it was read from while each entry's data is that list's. */
 function listData<T extends object>(list: T[], one: (x: T) => Obj): Obj[] {
   const out = list.map(one)

@@ -15,7 +15,7 @@ import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, rem
 import {LARGE, bodyHash, bodyHashLength, textHash} from './hash.js'
 import {Journal, snapshotInPlace} from './journal.js'
 import type {Emitted, Previous, Spans} from './emit.js'
-import {Part, STATE_VERSION, keptMdevs, partJson, unreadGuests, worldToData} from './data.js'
+import {Part, STATE_VERSION, keptMdevs, mdevsOnlyAdded, partJson, unreadGuests, worldToData} from './data.js'
 import {SchemaError, migrate, readWorld, worldFromData} from './schema.js'
 
 export {MAX_STATE_BYTES} from './files.js'
@@ -479,8 +479,8 @@ async function writeText(place: Place, {text, spans}: {text: string; spans?: Spa
  * objects: what is written must load again. Every state read kept them, so
  * a host's mdevs unchanged since the read keep those between themselves.
  */
-function mustLoadAgain(place: Place, world: World, what: string): void {
-  const broken = worldProblems(world, keptMdevs)[0]
+function mustLoadAgain(place: Place, world: World, what: string, only?: 'mdevs'): void {
+  const broken = worldProblems(world, keptMdevs, only)[0]
   if (broken) throw new StateError(place.file, `not saved: ${what} would break a rule of the kernel (${broken.where}: ${broken.message})`)
 }
 
@@ -490,9 +490,24 @@ function mustLoadAgain(place: Place, world: World, what: string): void {
  * the world it was read from kept every rule, so the new one keeps them too.
  */
 function onlyUnruledChanged(e: Emitted): boolean {
-  const free = (p: Array<string | number>): boolean =>
-    p[0] === 'hosts' && typeof p[1] === 'number' && (p[2] === 'persistent' || (p[2] === 'runtime' && (UNRULED.runtime as readonly unknown[]).includes(p[3])))
-  return e.open && e.changed.every((c) => c.open || free(c.path))
+  return e.open && e.changed.every((c) => c.open || unruled(c.path))
+}
+
+/** Whether a place of the state's data holds fields that no rule between objects reads. */
+const unruled = (p: Array<string | number>): boolean =>
+  p[0] === 'hosts' && typeof p[1] === 'number' && (p[2] === 'persistent' || (p[2] === 'runtime' && (UNRULED.runtime as readonly unknown[]).includes(p[3])))
+
+/**
+ * Whether a text written over `prev` differs from it only in new mdevs (a
+ * host's list, and entries of it) and fields no rule reads, and the mdevs
+ * say the same (data.ts mdevsOnlyAdded: none read is changed or gone): no
+ * running guest has a new mdev open, so none can see the change, and only
+ * the rules of the mdevs can be broken.
+ */
+function onlyMdevsAdded(e: Emitted, world: World): boolean {
+  const mdevs = (p: Array<string | number>): boolean =>
+    p[0] === 'hosts' && typeof p[1] === 'number' && p[2] === 'runtime' && p[3] === 'mdevs' && (p.length === 4 || (p.length === 5 && typeof p[4] === 'number'))
+  return e.open && e.changed.every((c) => c.open || unruled(c.path) || mdevs(c.path)) && world.hosts.every(mdevsOnlyAdded)
 }
 
 /** The name this process goes by in messages: aplab or the drop-in's. */
@@ -584,7 +599,13 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
     if (json.json === before) return result
     // Written over the text read, copying from it what has not changed.
     let written = await dataText(after, prev)
-    if (!(written.emitted && onlyUnruledChanged(written.emitted))) {
+    // A change of fields that no rule reads needs no new check. New mdevs alone reach no guest
+    // (none has them open) and can break only the mdevs' rules (on a host of a thousand mdevs
+    // and a hundred guests, reading the guests to settle and check them was most of the change).
+    if (written.emitted && onlyUnruledChanged(written.emitted)) {
+      // nothing to check
+    } else if (written.emitted && prev && onlyMdevsAdded(written.emitted, world)) mustLoadAgain(place, world, 'the change', 'mdevs')
+    else {
       // Settling that changes no guest's kernel leaves the data as made.
       if (prev && settleGuests(world)) {
         after = worldToData(world, true)
@@ -595,7 +616,7 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
       }
       // What is written must load again: a change that would break one of the
       // kernel's rules between objects (a fault of aplab's, never a user's) is
-      // not saved. A change of fields that no rule reads needs no new check.
+      // not saved.
       mustLoadAgain(place, world, 'the change')
     }
     guard.check()

@@ -165,6 +165,38 @@ describe('changing the state', () => {
     expect((await load(f)).hosts[0].runtime.mdevs.map((m) => m.uuid)).toHaveLength(19)
   })
 
+  it('new mdevs alone are asked only the rules of the mdevs; anything else beside them, every rule', async () => {
+    const f = join(tmp(), 'state.yaml')
+    await replace(f, await largeWorld(), false)
+    await mutate(f, (w) => void (w.hosts[0].runtime.pollTimeout = 250001))
+    const text = readFileSync(f, 'utf8')
+    const fresh = (w: World, uuid: string, a: number, d: number) => {
+      const m = w.hosts[0].runtime.mdevs[0]
+      w.hosts[0].runtime.mdevs.push({...m, uuid, apm: Mask.of([a]), aqm: Mask.of([d]), adm: Mask.empty(), shadow: {apm: Mask.empty(), aqm: Mask.empty(), adm: Mask.empty()}, group: 500})
+    }
+    const V = '44444444-4444-4444-8444-444444444444'
+    const cases: Array<[string, (w: World) => void, RegExp]> = [
+      // An APQN of mdev 3 (adapter 3, domain 0): the mdevs' rules still see it.
+      ['an APQN taken', (w) => fresh(w, V, 3, 0), /mdevs\[40\]: mdev 44444444-4444-4444-8444-444444444444: APQN 03\.0000 is also assigned to mdev/],
+      // A guest's rule broken beside a new mdev: every rule is asked.
+      ['a guest beside', (w) => (fresh(w, V, 0xf0, 0xf0), void (w.hosts[0].guests[0].device!.uuid = '55555555-5555-4555-8555-555555555555')), /guests\[0\]\.device\.uuid: guest 'guest0' runs with mdev 55555555-5555-4555-8555-555555555555/],
+      // The host's masks changed beside it: an mdev's APQN reserved for the host's drivers.
+      ['a mask beside', (w) => (fresh(w, V, 0xf0, 0xf0), void Object.assign(w.hosts[0].runtime, {apmask: Mask.of([0xf0]), aqmask: Mask.of([0xf0])})), /mdevs\[40\]: mdev 44444444-4444-4444-8444-444444444444: APQN f0\.00f0 is reserved for the host's drivers/],
+      // The UUID of one read, a new object: not new.
+      ['a UUID again', (w) => fresh(w, w.hosts[0].runtime.mdevs[7].uuid, 0xf1, 0xf1), /is listed twice/],
+    ]
+    for (const [what, edit, message] of cases) {
+      expect(await stateError(mutate(f, edit)), what).toMatch(message)
+      expect(readFileSync(f, 'utf8'), what).toBe(text)
+    }
+    // A new mdev within the rules: saved, and the guests' kernels are as they were.
+    const guests = JSON.stringify((await load(f)).hosts[0].guests.map((g) => g.runtime))
+    await mutate(f, (w) => fresh(w, V, 0xf0, 0xf0))
+    const w = await load(f)
+    expect(w.hosts[0].runtime.mdevs.map((m) => m.uuid)).toContain(V)
+    expect(JSON.stringify(w.hosts[0].guests.map((g) => g.runtime))).toBe(guests)
+  })
+
   it('what a change unplugs from a running guest is forgotten before the state is written', async () => {
     const f = join(tmp(), 'state.yaml')
     const U = '11111111-1111-4111-8111-111111111111'
