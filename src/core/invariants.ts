@@ -79,7 +79,7 @@ export function worldProblems(w: World, kept?: (h: Host) => KeptMdevs, only?: 'm
   // every rule (state/store.ts onlyMdevsAdded): only the rules of the mdevs
   // (between them, and theirs against the host) can be broken.
   if (only === 'mdevs') {
-    w.hosts.forEach((h, i) => mdevProblems(h, statePlaces(i), out, kept?.(h) ?? false))
+    w.hosts.forEach((h, i) => mdevProblems(h, statePlaces(i), out, kept?.(h) ?? false, true))
     return out
   }
   const names = new Set<string>()
@@ -168,7 +168,14 @@ const within = (other: Mask): ((m: Mask) => number | undefined) =>
     return o.isEmpty() ? undefined : first(o)
   })
 
-function mdevProblems(host: Host, at: Places, out: Problem[], kept: KeptMdevs): void {
+/**
+ * The rules of a host's mdevs. `hostAsRead`: the caller knows that nothing
+ * of the host but its mdevs changed since the state that kept every rule
+ * (worldProblems's 'mdevs'), so the unchanged mdevs still keep the rules that
+ * read their masks against the host's alone, and only the changed ones are
+ * asked them.
+ */
+function mdevProblems(host: Host, at: Places, out: Problem[], kept: KeptMdevs, hostAsRead = false): void {
   const rt = host.runtime
   const mdevs = rt.mdevs
   if (mdevs.length === 0) return
@@ -200,7 +207,7 @@ function mdevProblems(host: Host, at: Places, out: Problem[], kept: KeptMdevs): 
   // The rules each mdev's masks keep against the host's alone hold for all of
   // them when they hold for the union of their masks: then only the rules
   // between mdevs, and between an mdev and its shadow, are asked of each.
-  const clean = unionKeepsRules(mdevs, bus, devices)
+  const clean = unionKeepsRules(!hostAsRead || kept === false ? mdevs : kept === true ? [] : [...kept.changed], bus, devices)
   // Unchanged mdevs of a state that kept the rules: those between them (and each one's
   // shadow within its matrix) still hold, and the union says the host's are kept.
   if (clean && kept === true) return
@@ -297,6 +304,8 @@ function unionKeepsRules(mdevs: readonly Mdev[], bus: ApBus, devices: () => Devi
     aqm: Mask.union(mdevs.map((m) => m.shadow.aqm)),
     adm: Mask.union(mdevs.map((m) => m.shadow.adm)),
   }
+  // An empty shadow lies within anything: the bus's devices are not asked (a big host's cost more than the rest).
+  if (s.apm.isEmpty() && s.aqm.isEmpty() && s.adm.isEmpty()) return true
   const d = devices()
   const within = (m: Mask, outside: (x: Mask) => number | undefined): boolean => outside(m) === undefined
   if (!within(s.apm, d.apm) || !within(s.aqm, d.aqm) || !within(s.adm, d.adm)) return false

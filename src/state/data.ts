@@ -187,12 +187,12 @@ function unread(o: object, key: string, parts = false): unknown {
 }
 
 /**
- * One of a host's large lists in the cache's text, not parsed yet (store.ts
+ * One of a host's large lists in the cache's text, not parsed yet (cache.ts
  * puts it where the list is in the data it parsed without it): parsed when
  * a command first uses the list, and then also put in its place in that
  * data, which a write compares its own with. A write of a state read so
  * gives a list never parsed back as this, and the writer of the cache its
- * text as it is (store.ts dataJson).
+ * text as it is (cache.ts dataJson).
  */
 export class Part {
   private data: unknown
@@ -226,10 +226,21 @@ export class Part {
 /** The Part each list parsed from one was parsed from (its JSON is the list's while the list is unchanged). */
 const PARTS = new WeakMap<object, Part>()
 
-/** The JSON of a list as it was read, when it is a Part or the very list parsed from one; else undefined. */
+/**
+ * The JSON of a list as it was read, when it is a Part or the very list
+ * parsed from one, or of such a list with new entries after those read
+ * (their JSON after its own); else undefined.
+ */
 export function partJson(v: unknown): string | undefined {
   if (v instanceof Part) return v.json
-  return typeof v === 'object' && v !== null ? PARTS.get(v)?.json : undefined
+  if (typeof v !== 'object' || v === null) return undefined
+  const json = PARTS.get(v)?.json
+  if (json !== undefined) return json
+  const from = EXTENDED.get(v)
+  const read = from && PARTS.get(from)?.json
+  if (read === undefined || read.length < 2) return undefined
+  // JSON.stringify of the new entries alone, after a comma in place of the `]` of those read.
+  return read.slice(0, -1) + ',' + JSON.stringify((v as unknown[]).slice(from!.length)).slice(1)
 }
 
 const valueOf = (d: unknown): unknown => (d instanceof Part ? d.value() : d)
@@ -361,8 +372,7 @@ export function keptMdevs(h: Host): KeptMdevs {
  * data (see keptMdevs) and new ones, in any place: none of those read is
  * changed or gone, and no new one has the UUID of one read.
  */
-export function mdevsOnlyAdded(h: Host): boolean {
-  const k = keptMdevs(h)
+export function mdevsOnlyAdded(h: Host, k = keptMdevs(h)): boolean {
   if (typeof k === 'boolean') return k
   const d = LIST_ORIGIN.get(h.runtime.mdevs)
   // Each unchanged mdev is one entry as read: as many as were read, none is gone.
@@ -375,10 +385,18 @@ export function mdevsOnlyAdded(h: Host): boolean {
 function listData<T extends object>(list: T[], one: (x: T) => Obj): Obj[] {
   const out = list.map(one)
   const d = LIST_ORIGIN.get(list)
-  if (d === undefined || d.length !== out.length) return out
-  for (let i = 0; i < out.length; i++) if (out[i] !== d[i]) return out
-  return d
+  if (d === undefined) return out
+  let n = 0
+  while (n < out.length && n < d.length && out[n] === d[n]) n++
+  if (n === d.length && n === out.length) return d
+  // The entries read, each unchanged, then new ones (an mdev created): its
+  // JSON is the one read with theirs after it (partJson).
+  if (n === d.length && n > 0) EXTENDED.set(out, d)
+  return out
 }
+
+/** The data of a list whose first entries are all those of the list it maps to, as they were read. */
+const EXTENDED = new WeakMap<object, Obj[]>()
 
 /** The data an adapter was read from, when it was worldToData's (see adapterData). */
 const ADAPTER_ORIGIN = new WeakMap<Adapter, Obj>()

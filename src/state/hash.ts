@@ -206,7 +206,7 @@ function makeBlocks(): Blocks | null {
 
 
 /**
- * The hash of a state cache's body (all after its head, store.ts): as
+ * The hash of a state cache's body (all after its head, cache.ts): as
  * textHash from LARGE bytes on; below, one lane of MurmurHash3's 32-bit
  * mixing (seed S1), 8 hex digits, with the mixing written out in the loop.
  * A default host's read hashes its text and then its cache: through `mix`

@@ -4,18 +4,18 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {StateError, UsageError} from '../core/errors.js'
-import type {World} from '../core/model.js'
+import type {Host, World} from '../core/model.js'
 import {settleGuests} from '../core/guest.js'
-import {UNRULED, worldProblems} from '../core/invariants.js'
+import {type KeptMdevs, UNRULED, worldProblems} from '../core/invariants.js'
 import {preset} from '../core/presets.js'
-import {MAX_STATE_BYTES, type Place, locate, makeDirs, readOwn, readRegular, removeDirs, replaceFile, whyOn} from './files.js'
-import {LARGE, bodyHash, bodyHashLength, textHash} from './hash.js'
+import {type Place, locate, makeDirs, readRegular, removeDirs, replaceFile, whyOn} from './files.js'
+import {textHash} from './hash.js'
+import {type DataJson, cachedData, dataJson, isJson, jsonText, spansOf, writeCache} from './cache.js'
 import {Journal, snapshotInPlace} from './journal.js'
 import type {Emitted, Previous, Spans} from './emit.js'
-import {Part, STATE_VERSION, keptMdevs, mdevsOnlyAdded, partJson, unreadGuests, worldToData} from './data.js'
+import {keptMdevs, mdevsOnlyAdded, unreadGuests, worldToData} from './data.js'
 import {SchemaError, migrate, readWorld, worldFromData} from './schema.js'
 
 export {MAX_STATE_BYTES} from './files.js'
@@ -100,245 +100,6 @@ export async function parse(text: string, file: string): Promise<World> {
   return validated(file, () => worldFromData(data))
 }
 
-/**
- * Parsing YAML costs a new process more than the rest of a typical call, so
- * the data of the last text read or written is kept beside the state file
- * as JSON, with a hash of that text (state/hash.ts), the schema version and the build
- * of aplab that wrote it. It is used only when the text on disk has the same
- * hash, so a hand edit is always parsed (and checked) as YAML. It has the
- * state's mode and owner, and is trusted only when it is a regular file of
- * the state's owner; a cache that cannot be written is no cache.
- *
- * Only data that passed every check is cached, in the form worldToData
- * gives. A cache written by this very build is not checked against the
- * kernel's rules between objects again (core/invariants.ts: the largest part
- * of a load on a big host); one of another build (an older or a newer aplab,
- * whose rules may differ) is checked as the YAML would be, and rewritten.
- */
-const cachePath = (real: string): string => path.join(path.dirname(real), `.${path.basename(real)}.cache`)
-
-
-let build: string | undefined
-/**
- * This build of aplab: the stamp scripts/build.mjs writes into dist/
- * (dist/build-id, new at every build), with the time and size of the file
- * this code runs from (dist/main.cjs, or dist/state/store.js), so that code
- * compiled again or copied over an install is another build even where the
- * stamp stayed. Without a stamp (the sources run by the tests), the
- * directory's device, inode and time. Empty (no trust) where none of that
- * can be told.
- */
-function buildId(): string {
-  if (build === undefined) {
-    try {
-      const file = fileURLToPath(import.meta.url)
-      let dir = path.dirname(file)
-      if (path.basename(path.dirname(dir)) === 'dist') dir = path.dirname(dir)
-      const code = fs.statSync(file, {bigint: true})
-      let stamp: string
-      try {
-        stamp = fs.readFileSync(path.join(dir, 'build-id'), 'utf8').trim()
-      } catch {
-        const st = fs.statSync(dir, {bigint: true})
-        stamp = `${st.dev}.${st.ino}.${st.mtimeNs}`
-      }
-      build = stamp && `${stamp}.${code.mtimeNs}.${code.size}`
-    } catch {
-      build = ''
-    }
-  }
-  return build
-}
-
-/**
- * The cache's text up to its data: the data's length is given, so that its
- * JSON can be taken back out as it is; after it, the spans of the text
- * (state/emit.ts) when this build wrote the text, and where its data's
- * large lists are. `body` is the hash of all that follows the head: data
- * read through the cache is then exactly what an aplab wrote, so a hand on
- * the cache (even one that keeps every length) is no cache even where what
- * it wrote still reads. For a cache of LARGE bytes or more after its head,
- * the large lists are read only when a command uses them (data.ts later); a
- * smaller cache is read whole at once.
- */
-const cacheHead = (sha: string, body: string, size: number): string =>
-  `{"schema":${STATE_VERSION},"build":${JSON.stringify(buildId())},"hash":"${sha}","body":"${body}","size":${size},"data":`
-
-/**
- * What the cache holds for a text: its data, the data's JSON, and whether
- * this build checked it (and wrote the text: its spans); `exact` when its
- * large lists are read when first used (a large cache, whose hash says it
- * is exactly what was written, as of any cache read).
- */
-interface Cached {
-  data: unknown
-  json: string
-  checked: boolean
-  exact?: boolean
-  /** The JSON of the spans of the text this build wrote: parsed only by a write, which copies from it. */
-  spans?: string
-}
-
-/** The head of a cache as this build writes it (cacheHead): its schema, build, hash, body and size. */
-const HEAD = /^\{"schema":(\d+),"build":("(?:[^"\\]|\\.)*"),"hash":"([0-9a-f]*)","body":"([0-9a-f]*)","size":(\d+),"data":/
-
-function cachedData(real: string, sha: string, stat: fs.Stats): Cached | undefined {
-  const bytes = readOwn(cachePath(real), stat.uid, 2 * MAX_STATE_BYTES)
-  if (bytes === null) return undefined
-  try {
-    const raw = bytes.toString('utf8')
-    const h = HEAD.exec(raw)
-    // Not this form (an aplab before it, or a hand that reformatted it): nothing says that
-    // what it holds is what an aplab wrote, so it is no cache (the YAML is read once).
-    if (h === null) return undefined
-    // Data of another schema version (another aplab wrote it) is not this one's to read.
-    if (Number(h[1]) !== STATE_VERSION || h[3] !== sha) return undefined
-    const end = h[0].length + Number(h[5])
-    const json = raw.slice(h[0].length, end)
-    const tail = raw.slice(end)
-    // This build's tail, `,"spans":{...},"parts":[...]}`, is taken apart without parsing the
-    // spans (a big host's 60 KB), which only a write reads: a quote inside a JSON string is
-    // escaped, so the last `,"parts":` is the key. Any other tail is parsed whole.
-    const at = tail.lastIndexOf(',"parts":')
-    const t = (
-      tail === '}' ? {} : tail.startsWith(',"spans":{') && at > 0 ? {spans: tail.slice(9, at), parts: JSON.parse(tail.slice(at + 9, -1))} : JSON.parse('{' + tail.slice(1))
-    ) as {spans?: unknown; parts?: unknown}
-    // Every cache carries the hash of all after its head (see cacheHead): one that does not
-    // match (a hand on the cache, even one that keeps every length) is no cache, whichever
-    // build wrote it. A small one costs a default host's read a tenth of a millisecond.
-    const body = bytes.subarray(Buffer.byteLength(h[0]))
-    if (h[4] === '' || h[4] !== bodyHash(body)) return undefined
-    // A large one's large lists are read when first used (data.ts later).
-    const exact = body.length >= LARGE
-    const checked = buildId() !== '' && JSON.parse(h[2]) === buildId()
-    if (!checked) {
-      const data = JSON.parse(json) as unknown
-      return {data, json: JSON.stringify(data), checked}
-    }
-    const spans = typeof t.spans === 'string' ? t.spans : typeof t.spans === 'object' && t.spans !== null ? JSON.stringify(t.spans) : undefined
-    // The large lists are parsed when first used (data.ts Part), where the text this build
-    // wrote is written over (its spans): a write gives an untouched one back as it is.
-    const data = spans && Array.isArray(t.parts) ? withParts(json, t.parts as CachePart[]) : JSON.parse(json)
-    return {data, json, checked, exact, ...(spans && {spans})}
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * The spans of a cache (read only by a write, which copies from them): ones
- * that are not what this build writes (a place as JSON of keys and indices,
- * ascending offsets within the text of `length`) are none, and the text is
- * then written whole.
- */
-function spansOf(text: string, length: number): Spans {
-  try {
-    const spans = JSON.parse(text) as unknown
-    if (typeof spans !== 'object' || spans === null || Array.isArray(spans)) return {}
-    for (const [k, v] of Object.entries(spans)) {
-      if (!Array.isArray(JSON.parse(k)) || !Array.isArray(v)) return {}
-      for (let i = 0; i < v.length; i++) if (!Number.isSafeInteger(v[i]) || v[i] < (i > 0 ? v[i - 1] : 0) || v[i] > length) return {}
-    }
-    return spans as Spans
-  } catch {
-    return {}
-  }
-}
-
-/** A large list in a cache's data: its place from the top, and where its JSON starts and ends in the data's JSON. */
-type CachePart = [Array<string | number>, number, number]
-
-/** The data of `json` with the lists of `parts` not parsed: each a Part where it was. */
-function withParts(json: string, parts: CachePart[]): unknown {
-  let skeleton = ''
-  let at = 0
-  for (const [, start, end] of parts) {
-    skeleton += json.slice(at, start) + 'null'
-    at = end
-  }
-  const data = JSON.parse(skeleton + json.slice(at)) as Record<string, unknown>
-  for (const [place, start, end] of parts) {
-    let holder = data
-    for (const k of place.slice(0, -1)) holder = holder[k] as Record<string, unknown>
-    const key = place[place.length - 1] as string
-    holder[key] = new Part(json.slice(start, end), holder, key)
-  }
-  return data
-}
-
-/** Where a host's large lists are in worldToData's data (see Part). */
-const LARGE_LISTS: Array<[string, ...string[]]> = [['persistent', 'files'], ['runtime', 'mdevs'], ['guests']]
-
-/**
- * JSON.stringify(data), and where the host's large lists are in it: a list
- * that is a Part, or the very list parsed from one, is its text as read
- * (not made again); the others are made as ever.
- */
-function dataJson(data: Record<string, unknown>): {json: string; parts: CachePart[]} {
-  const hosts = data.hosts as Array<Record<string, unknown>>
-  const lists: Array<{place: Array<string | number>; holder: Record<string, unknown>; key: string; value: unknown}> = []
-  hosts.forEach((h, i) => {
-    for (const path of LARGE_LISTS) {
-      let holder: Record<string, unknown> | undefined = h
-      for (const k of path.slice(0, -1)) holder = holder?.[k] as Record<string, unknown> | undefined
-      const key = path[path.length - 1]
-      const value = holder?.[key]
-      if (holder === undefined || value === undefined || value === null) continue
-      if (!(value instanceof Part) && (typeof value !== 'object' || Object.keys(value).length === 0)) continue
-      lists.push({place: ['hosts', i, ...path], holder, key, value})
-    }
-  })
-  // Each list stands in as a string of its own, then its JSON takes that string's place.
-  const token = Math.random().toString(36).slice(2)
-  const marks = lists.map((l, n) => {
-    const mark = `\u0000aplab-part-${n}-${token}`
-    l.holder[l.key] = mark
-    return JSON.stringify(mark)
-  })
-  let whole: string
-  try {
-    whole = JSON.stringify(data)
-  } finally {
-    for (const l of lists) l.holder[l.key] = l.value
-  }
-  let json = ''
-  let at = 0
-  const parts: CachePart[] = []
-  lists.forEach((l, n) => {
-    const i = whole.indexOf(marks[n], at)
-    json += whole.slice(at, i)
-    const text = partJson(l.value) ?? JSON.stringify(l.value)
-    parts.push([l.place, json.length, json.length + text.length])
-    json += text
-    at = i + marks[n].length
-  })
-  return {json: json + whole.slice(at), parts}
-}
-
-/**
- * Write the cache of a text: `json` is the JSON of data that this build
- * checked (dataJson), with where its large lists are; `spans` those of the
- * text, when this build wrote it.
- */
-async function writeCache(real: string, sha: string, {json, parts}: {json: string; parts: CachePart[]}, stat: fs.Stats, spans?: Spans): Promise<void> {
-  try {
-    const tail = spans && Object.keys(spans).length > 0 ? `,"spans":${JSON.stringify(spans)},"parts":${JSON.stringify(parts)}}` : '}'
-    // Written straight into one buffer (the head last: it holds the hash of
-    // the rest, and its length is known before): joining and encoding the
-    // data's JSON apart cost a big host's write twice its copying.
-    const dataBytes = Buffer.byteLength(json)
-    const bodyBytes = dataBytes + Buffer.byteLength(tail)
-    const headBytes = cacheHead(sha, '0'.repeat(bodyHashLength(bodyBytes)), json.length).length
-    const text = Buffer.allocUnsafe(headBytes + bodyBytes)
-    text.write(json, headBytes)
-    text.write(tail, headBytes + dataBytes)
-    text.write(cacheHead(sha, bodyHash(text.subarray(headBytes)), json.length), 0)
-    await replaceFile(cachePath(real), text, {like: stat, durable: false})
-  } catch {
-    // no cache this time
-  }
-}
-
 /** The world of data this build wrote, or undefined if it is not what this build writes. */
 function trustedWorld(data: unknown, exact: boolean): World | undefined {
   try {
@@ -407,7 +168,7 @@ async function loadedOf(r: {bytes?: Buffer; readonly text: string; stat: fs.Stat
   // text must never reach the cache, or its next read would not be refused.
   const json = dataJson(worldToData(world))
   await writeCache(place.real, sha, json, stat)
-  return {world, json: json.json}
+  return {world, json: jsonText(json)}
 }
 
 /**
@@ -463,7 +224,7 @@ async function writeData(place: Place, data: unknown, like: fs.Stats | undefined
 }
 
 /** Write a state's text (dataText's) and its cache; `json` is its data's JSON (dataJson). */
-async function writeText(place: Place, {text, spans}: {text: string; spans?: Spans}, like: fs.Stats | undefined, json: {json: string; parts: CachePart[]}): Promise<void> {
+async function writeText(place: Place, {text, spans}: {text: string; spans?: Spans}, like: fs.Stats | undefined, json: DataJson): Promise<void> {
   const bytes = Buffer.from(text)
   let st: fs.Stats
   try {
@@ -479,8 +240,8 @@ async function writeText(place: Place, {text, spans}: {text: string; spans?: Spa
  * objects: what is written must load again. Every state read kept them, so
  * a host's mdevs unchanged since the read keep those between themselves.
  */
-function mustLoadAgain(place: Place, world: World, what: string, only?: 'mdevs'): void {
-  const broken = worldProblems(world, keptMdevs, only)[0]
+function mustLoadAgain(place: Place, world: World, what: string, only?: 'mdevs', kept: (h: Host) => KeptMdevs = keptMdevs): void {
+  const broken = worldProblems(world, kept, only)[0]
   if (broken) throw new StateError(place.file, `not saved: ${what} would break a rule of the kernel (${broken.where}: ${broken.message})`)
 }
 
@@ -504,10 +265,20 @@ const unruled = (p: Array<string | number>): boolean =>
  * running guest has a new mdev open, so none can see the change, and only
  * the rules of the mdevs can be broken.
  */
-function onlyMdevsAdded(e: Emitted, world: World): boolean {
+function onlyMdevsAdded(e: Emitted, world: World, kept: (h: Host) => KeptMdevs): boolean {
   const mdevs = (p: Array<string | number>): boolean =>
     p[0] === 'hosts' && typeof p[1] === 'number' && p[2] === 'runtime' && p[3] === 'mdevs' && (p.length === 4 || (p.length === 5 && typeof p[4] === 'number'))
-  return e.open && e.changed.every((c) => c.open || unruled(c.path) || mdevs(c.path)) && world.hosts.every(mdevsOnlyAdded)
+  return e.open && e.changed.every((c) => c.open || unruled(c.path) || mdevs(c.path)) && world.hosts.every((h) => mdevsOnlyAdded(h, kept(h)))
+}
+
+/** keptMdevs, asked once per host while nothing changes (the check after onlyMdevsAdded). */
+function keptOnce(): (h: Host) => KeptMdevs {
+  const known = new Map<Host, KeptMdevs>()
+  return (h) => {
+    let k = known.get(h)
+    if (k === undefined) known.set(h, (k = keptMdevs(h)))
+    return k
+  }
 }
 
 /** The name this process goes by in messages: aplab or the drop-in's. */
@@ -596,22 +367,23 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
     // The lists never read are given back as read (data.ts Part), where the text is written over.
     let after = worldToData(world, prev !== undefined)
     let json = dataJson(after)
-    if (json.json === before) return result
+    if (isJson(json, before)) return result
     // Written over the text read, copying from it what has not changed.
     let written = await dataText(after, prev)
+    let kept: ((h: Host) => KeptMdevs) | undefined
     // A change of fields that no rule reads needs no new check. New mdevs alone reach no guest
     // (none has them open) and can break only the mdevs' rules (on a host of a thousand mdevs
     // and a hundred guests, reading the guests to settle and check them was most of the change).
     if (written.emitted && onlyUnruledChanged(written.emitted)) {
       // nothing to check
-    } else if (written.emitted && prev && onlyMdevsAdded(written.emitted, world)) mustLoadAgain(place, world, 'the change', 'mdevs')
+    } else if (written.emitted && prev && onlyMdevsAdded(written.emitted, world, (kept = keptOnce()))) mustLoadAgain(place, world, 'the change', 'mdevs', kept)
     else {
       // Settling that changes no guest's kernel leaves the data as made.
       if (prev && settleGuests(world)) {
         after = worldToData(world, true)
         const settled = dataJson(after)
-        if (settled.json === before) return result
-        if (settled.json !== json.json) written = await dataText(after, prev)
+        if (isJson(settled, before)) return result
+        if (!isJson(settled, jsonText(json))) written = await dataText(after, prev)
         json = settled
       }
       // What is written must load again: a change that would break one of the

@@ -168,6 +168,9 @@ describe('changing the state', () => {
   it('new mdevs alone are asked only the rules of the mdevs; anything else beside them, every rule', async () => {
     const f = join(tmp(), 'state.yaml')
     await replace(f, await largeWorld(), false)
+    // APQN fe.00fe reserved for the host's drivers (no mdev has it).
+    const reserved = {a: 0xfe, d: 0xfe}
+    await mutate(f, (w) => void Object.assign(w.hosts[0].runtime, {apmask: w.hosts[0].runtime.apmask.with(0xfe), aqmask: w.hosts[0].runtime.aqmask.with(0xfe)}))
     await mutate(f, (w) => void (w.hosts[0].runtime.pollTimeout = 250001))
     const text = readFileSync(f, 'utf8')
     const fresh = (w: World, uuid: string, a: number, d: number) => {
@@ -184,6 +187,16 @@ describe('changing the state', () => {
       ['a mask beside', (w) => (fresh(w, V, 0xf0, 0xf0), void Object.assign(w.hosts[0].runtime, {apmask: Mask.of([0xf0]), aqmask: Mask.of([0xf0])})), /mdevs\[40\]: mdev 44444444-4444-4444-8444-444444444444: APQN f0\.00f0 is reserved for the host's drivers/],
       // The UUID of one read, a new object: not new.
       ['a UUID again', (w) => fresh(w, w.hosts[0].runtime.mdevs[7].uuid, 0xf1, 0xf1), /is listed twice/],
+      // The host as read, and a new mdev alone with an APQN it reserves for its drivers: only the
+      // new ones are asked the rules against the host, and this one breaks one.
+      ['an APQN of the host', (w) => fresh(w, V, reserved.a, reserved.d), /mdevs\[40\]: mdev 44444444-4444-4444-8444-444444444444: APQN .* is reserved for the host's drivers/],
+      // Two new ones, the second's shadow outside its matrix.
+      ['a shadow', (w) => {
+        fresh(w, V, 0xf0, 0xf0)
+        fresh(w, '66666666-6666-4666-8666-666666666666', 0xf2, 0xf2)
+        w.hosts[0].runtime.mdevs[41].group = 501
+        w.hosts[0].runtime.mdevs[41].shadow = {apm: Mask.of([0xf3]), aqm: Mask.empty(), adm: Mask.empty()}
+      }, /mdevs\[41\]\.guest_matrix: .*has adapter 0xf3, which is not among the mdev's adapters/],
     ]
     for (const [what, edit, message] of cases) {
       expect(await stateError(mutate(f, edit)), what).toMatch(message)
@@ -678,6 +691,40 @@ describe('a large state written over the text before', () => {
     )
     expect(reserve).toMatch(new RegExp(`^${f}: not saved: the change would break a rule of the kernel \\(hosts\\[0\\]\\.runtime\\.mdevs\\[\\d+\\]: mdev [0-9a-f-]+: APQN .* is reserved for the host's drivers by apmask and aqmask\\)$`))
     expect(readFileSync(f, 'utf8')).toBe(text)
+  })
+})
+
+describe('new mdevs after those of a large state', () => {
+  const cache = (f: string) => join(dirname(f), `.${basename(f)}.cache`)
+  it('leave in the cache the JSON a whole write gives: the one read with theirs after it', async () => {
+    const f = join(tmp(), 'state.yaml')
+    const world = await largeWorld()
+    world.hosts[0].persistent.files['/etc/aplab-test-padding'] = 'pad '.repeat(20000)
+    await replace(f, world, false)
+    await mutate(f, (w) => void (w.hosts[0].runtime.pollTimeout = 250001))
+    const ok = async (what: string) => {
+      const c = JSON.parse(readFileSync(cache(f), 'utf8'))
+      expect(JSON.stringify(c.data), what).toBe(JSON.stringify(worldToData(await parse(readFileSync(f, 'utf8'), f))))
+      // The large lists are where the cache says, so that the next read finds them.
+      const json = JSON.stringify(c.data)
+      for (const [place, start, end] of c.parts as Array<[Array<string | number>, number, number]>) {
+        let v: unknown = c.data
+        for (const k of place) v = (v as Record<string, unknown>)[k]
+        expect(json.slice(start, end), what).toBe(JSON.stringify(v))
+      }
+      expect(await serialize(await load(f)), what).toBe(readFileSync(f, 'utf8'))
+    }
+    expect(readFileSync(cache(f), 'utf8').length).toBeGreaterThan(LARGE)
+    await mutate(f, (w) => create(w.hosts[0], uuid(90)))
+    await ok('one')
+    await mutate(f, (w) => (create(w.hosts[0], uuid(91)), create(w.hosts[0], uuid(92))))
+    await ok('two at once')
+    await mutate(f, (w) => create(w.hosts[0], uuid(93)))
+    await ok('one more')
+    // None among them but removed and added: the list is written whole.
+    await mutate(f, (w) => (remove(w.hosts[0], uuid(90)), create(w.hosts[0], uuid(94))))
+    await ok('one gone')
+    expect((await load(f)).hosts[0].runtime.mdevs.map((m) => m.uuid).slice(-4)).toEqual([uuid(91), uuid(92), uuid(93), uuid(94)])
   })
 })
 
