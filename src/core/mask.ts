@@ -32,9 +32,17 @@ export class Mask {
 
   /** All bits from `lo` to `hi` inclusive. */
   static range(lo: number, hi: number): Mask {
-    const bits: number[] = []
-    for (let i = lo; i <= hi; i++) bits.push(i)
-    return Mask.of(bits)
+    const w = new Uint32Array(8)
+    if (hi < lo) return new Mask(w)
+    checkBit(lo)
+    checkBit(hi)
+    // A word at a time: bit 0 is the most significant bit of the first word.
+    for (let i = lo >>> 5; i <= hi >>> 5; i++) {
+      const from = i === lo >>> 5 ? lo & 31 : 0
+      const to = i === hi >>> 5 ? hi & 31 : 31
+      w[i] = (0xffffffff >>> from) & ~(to === 31 ? 0 : 0xffffffff >>> (to + 1))
+    }
+    return new Mask(w)
   }
 
   has(bit: number): boolean {
@@ -105,8 +113,12 @@ export class Mask {
     let w5 = 0
     let w6 = 0
     let w7 = 0
+    let last: Mask | undefined
     for (let k = 0; k < masks.length; k++) {
-      const a = masks[k].w
+      // Masks read from a state are shared by text: the same one again adds nothing.
+      if (masks[k] === last) continue
+      last = masks[k]
+      const a = last.w
       w0 |= a[0]
       w1 |= a[1]
       w2 |= a[2]

@@ -79,15 +79,16 @@ export function bootList(cmdline: string): Runtime['cioIgnore'] {
  */
 function canonicalMdev(d: Obj): Mdev {
   const g = d.guest_matrix as Obj
+  const shadow = {apm: canonicalMask(g.adapters as string), aqm: canonicalMask(g.domains as string), adm: canonicalMask(g.control_domains as string)}
   const m: Mdev = {
     uuid: d.uuid as string,
     apm: canonicalMask(d.adapters as string),
     aqm: canonicalMask(d.domains as string),
     adm: canonicalMask(d.control_domains as string),
-    shadow: {apm: canonicalMask(g.adapters as string), aqm: canonicalMask(g.domains as string), adm: canonicalMask(g.control_domains as string)},
+    shadow,
     group: d.iommu_group as number,
   }
-  ORIGIN.set(m, d)
+  ORIGIN.set(m, {d, uuid: m.uuid, apm: m.apm, aqm: m.aqm, adm: m.adm, sapm: shadow.apm, saqm: shadow.aqm, sadm: shadow.adm, group: m.group})
   return m
 }
 
@@ -100,8 +101,13 @@ function canonicalMask(text: string): Mask {
   return m
 }
 
-/** The data an mdev was read from, when it was worldToData's (see canonicalMdev). */
-const ORIGIN = new WeakMap<Mdev, Obj>()
+/**
+ * The data an mdev was read from, when it was worldToData's (see
+ * canonicalMdev), with its fields as read: an mdev whose fields are still
+ * those very values (masks are immutable) is unchanged without a mask's
+ * text being asked (a big host asks a thousand mdevs at each write).
+ */
+const ORIGIN = new WeakMap<Mdev, {d: Obj; uuid: string; apm: Mask; aqm: Mask; adm: Mask; sapm: Mask; saqm: Mask; sadm: Mask; group: number}>()
 
 function libvirtData(l: Libvirt): Obj {
   return {
@@ -625,8 +631,12 @@ function runtimeData(rt: Runtime, bootedWith: string, parts = false): Obj {
 
 /** An mdev's data: the very data it was read from while it is unchanged. */
 function mdevData(m: Mdev): Obj {
-  const d = ORIGIN.get(m)
-  if (d !== undefined) {
+  const o = ORIGIN.get(m)
+  if (o !== undefined) {
+    const s = m.shadow
+    if (m.uuid === o.uuid && m.group === o.group && m.apm === o.apm && m.aqm === o.aqm && m.adm === o.adm && s.apm === o.sapm && s.aqm === o.saqm && s.adm === o.sadm) return o.d
+    // Fields given new values that say the same (a mask made again equal).
+    const d = o.d
     const g = d.guest_matrix as Obj
     const same =
       d.uuid === m.uuid &&
@@ -634,9 +644,9 @@ function mdevData(m: Mdev): Obj {
       d.adapters === formatRanges(m.apm) &&
       d.domains === formatRanges(m.aqm) &&
       d.control_domains === formatRanges(m.adm) &&
-      g.adapters === formatRanges(m.shadow.apm) &&
-      g.domains === formatRanges(m.shadow.aqm) &&
-      g.control_domains === formatRanges(m.shadow.adm)
+      g.adapters === formatRanges(s.apm) &&
+      g.domains === formatRanges(s.aqm) &&
+      g.control_domains === formatRanges(s.adm)
     if (same) return d
   }
   return {

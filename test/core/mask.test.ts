@@ -88,3 +88,28 @@ describe('Mask set operations', () => {
     )
   })
 })
+
+describe('Mask.range and Mask.union', () => {
+  it('range is every bit from lo to hi, a word at a time as one bit at a time', () => {
+    fc.assert(
+      fc.property(fc.integer({min: 0, max: 255}), fc.integer({min: 0, max: 255}), (lo, hi) => {
+        const bits: number[] = []
+        for (let i = lo; i <= hi; i++) bits.push(i)
+        expect(Mask.range(lo, hi).equals(Mask.of(bits))).toBe(true)
+      }),
+      {numRuns: 2000},
+    )
+    for (const [lo, hi] of [[0, 255], [0, 0], [255, 255], [31, 32], [32, 63], [5, 4]]) expect(Mask.range(lo, hi).bits()).toEqual(Array.from({length: Math.max(0, hi - lo + 1)}, (_, i) => lo + i))
+    expect(() => Mask.range(0, 256)).toThrow(RangeError)
+    expect(() => Mask.range(-1, 3)).toThrow(RangeError)
+  })
+  it('union is every bit of any, the same mask listed again or not', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.integer({min: 0, max: 255}), {maxLength: 6}), {maxLength: 8}), fc.array(fc.nat(7), {maxLength: 12}), (sets, again) => {
+        const masks = sets.map((b) => Mask.of(b))
+        const listed = masks.length === 0 ? [] : [...masks, ...again.map((i) => masks[i % masks.length])].flatMap((m, i) => (i % 2 ? [m, m] : [m]))
+        expect(Mask.union(listed).bits()).toEqual([...new Set(sets.flat())].sort((a, b) => a - b))
+      }),
+    )
+  })
+})
