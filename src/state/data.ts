@@ -9,7 +9,6 @@ import {blacklistFromText, blacklistText, bootBlacklist} from '../core/cio.js'
 import {parseCmdline} from '../core/host.js'
 import {parseTypeName, typeName} from '../core/lpar.js'
 import {type Mask, formatRanges as rangesText, parseRanges} from '../core/mask.js'
-import type {KeptMdevs} from '../core/invariants.js'
 import {
   type Adapter,
   type Host,
@@ -354,9 +353,10 @@ const LIST_ORIGIN = new WeakMap<object, Obj[]>()
  * Which of a host's mdevs are as it was read with them from the cache's own
  * data, each unchanged (invariants.ts KeptMdevs): all when the list is
  * (every one in its place, or never read), none when it was not read so,
- * else all but those whose data is no entry's as read.
+ * else all but those whose data is no entry's as read; then also the
+ * entries read that no mdev is now (removed, or changed: `gone`).
  */
-export function keptMdevs(h: Host): KeptMdevs {
+export function keptMdevs(h: Host): KeptMdevsRead {
   const rt = h.runtime
   if (unread(rt, 'mdevs', true) !== undefined) return true
   const d = LIST_ORIGIN.get(rt.mdevs)
@@ -370,21 +370,22 @@ export function keptMdevs(h: Host): KeptMdevs {
   const read = new Set(d.slice(i))
   const changed = new Set<Mdev>()
   for (; i < list.length; i++) if (!read.delete(mdevData(list[i]))) changed.add(list[i])
-  return {changed}
+  return {changed, gone: [...read]}
 }
 
+/** keptMdevs's answer, with the entries read that no mdev is now. */
+export type KeptMdevsRead = boolean | {changed: ReadonlySet<Mdev>; gone: readonly Obj[]}
+
 /**
- * Whether a host's mdevs are those it was read with from the cache's own
- * data (see keptMdevs) and new ones, in any place: none of those read is
- * changed or gone, and no new one has the UUID of one read.
+ * The UUIDs of a host's mdevs as read (see keptMdevs) that are changed or
+ * gone: the only ones a guest running when the state was read can have
+ * open (every state's rule: a running guest's mdev is its host's). Empty
+ * when the mdevs read are all there unchanged, with or without new ones;
+ * undefined when that cannot be told.
  */
-export function mdevsOnlyAdded(h: Host, k = keptMdevs(h)): boolean {
-  if (typeof k === 'boolean') return k
-  const d = LIST_ORIGIN.get(h.runtime.mdevs)
-  // Each unchanged mdev is one entry as read: as many as were read, none is gone.
-  if (d === undefined || h.runtime.mdevs.length - k.changed.size !== d.length) return false
-  for (const c of k.changed) for (let i = 0; i < d.length; i++) if (d[i].uuid === c.uuid) return false
-  return true
+export function mdevsTouched(k: KeptMdevsRead): Set<string> | undefined {
+  if (typeof k === 'boolean') return k ? new Set() : undefined
+  return new Set(k.gone.map((d) => d.uuid as string))
 }
 
 /** The data of a list (see readList): the list it was read from while each entry's data is that list's. */

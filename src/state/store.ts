@@ -15,7 +15,7 @@ import {textHash} from './hash.js'
 import {type DataJson, cachedData, dataJson, isJson, jsonText, spansOf, writeCache} from './cache.js'
 import {Journal, snapshotInPlace} from './journal.js'
 import type {Emitted, Previous, Spans} from './emit.js'
-import {keptMdevs, mdevsOnlyAdded, unreadGuests, worldToData} from './data.js'
+import {type KeptMdevsRead, keptMdevs, mdevsTouched, unreadGuests, worldToData} from './data.js'
 import {SchemaError, migrate, readWorld, worldFromData} from './schema.js'
 
 export {MAX_STATE_BYTES} from './files.js'
@@ -259,21 +259,28 @@ const unruled = (p: Array<string | number>): boolean =>
   p[0] === 'hosts' && typeof p[1] === 'number' && (p[2] === 'persistent' || (p[2] === 'runtime' && (UNRULED.runtime as readonly unknown[]).includes(p[3])))
 
 /**
- * Whether a text written over `prev` differs from it only in new mdevs (a
- * host's list, and entries of it) and fields no rule reads, and the mdevs
- * say the same (data.ts mdevsOnlyAdded: none read is changed or gone): no
- * running guest has a new mdev open, so none can see the change, and only
- * the rules of the mdevs can be broken.
+ * Whether a text written over `prev` differs from it only in mdevs (a
+ * host's list, and anything in it) and fields no rule reads, and no guest
+ * running when the state was read has one of those read changed or gone
+ * open (data.ts mdevsTouched; new ones it cannot have open): no running
+ * guest sees the change, so none is to be settled, and only the rules of
+ * the mdevs can be broken (removing one breaks none of theirs, and no
+ * running guest's mdev is gone).
  */
-function onlyMdevsAdded(e: Emitted, world: World, kept: (h: Host) => KeptMdevs): boolean {
-  const mdevs = (p: Array<string | number>): boolean =>
-    p[0] === 'hosts' && typeof p[1] === 'number' && p[2] === 'runtime' && p[3] === 'mdevs' && (p.length === 4 || (p.length === 5 && typeof p[4] === 'number'))
-  return e.open && e.changed.every((c) => c.open || unruled(c.path) || mdevs(c.path)) && world.hosts.every((h) => mdevsOnlyAdded(h, kept(h)))
+function onlyMdevsChanged(e: Emitted, world: World, kept: (h: Host) => KeptMdevsRead): boolean {
+  const mdevs = (p: Array<string | number>): boolean => p[0] === 'hosts' && typeof p[1] === 'number' && p[2] === 'runtime' && p[3] === 'mdevs'
+  if (!e.open || !e.changed.every((c) => c.open || unruled(c.path) || mdevs(c.path))) return false
+  return world.hosts.every((h) => {
+    const touched = mdevsTouched(kept(h))
+    if (touched === undefined) return false
+    // A guest that kept running since the read: one it started would be a change of the guests.
+    return touched.size === 0 || !h.guests.some((g) => g.running && g.device && touched.has(g.device.uuid))
+  })
 }
 
-/** keptMdevs, asked once per host while nothing changes (the check after onlyMdevsAdded). */
-function keptOnce(): (h: Host) => KeptMdevs {
-  const known = new Map<Host, KeptMdevs>()
+/** keptMdevs, asked once per host while nothing changes (the check after onlyMdevsChanged). */
+function keptOnce(): (h: Host) => KeptMdevsRead {
+  const known = new Map<Host, KeptMdevsRead>()
   return (h) => {
     let k = known.get(h)
     if (k === undefined) known.set(h, (k = keptMdevs(h)))
@@ -370,13 +377,13 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
     if (isJson(json, before)) return result
     // Written over the text read, copying from it what has not changed.
     let written = await dataText(after, prev)
-    let kept: ((h: Host) => KeptMdevs) | undefined
-    // A change of fields that no rule reads needs no new check. New mdevs alone reach no guest
-    // (none has them open) and can break only the mdevs' rules (on a host of a thousand mdevs
-    // and a hundred guests, reading the guests to settle and check them was most of the change).
+    let kept: ((h: Host) => KeptMdevsRead) | undefined
+    // A change of fields that no rule reads needs no new check. A change of mdevs that no running
+    // guest has open reaches no guest and can break only the mdevs' rules (on a host of a thousand
+    // mdevs and a hundred guests, settling and checking the guests was most of such a change).
     if (written.emitted && onlyUnruledChanged(written.emitted)) {
       // nothing to check
-    } else if (written.emitted && prev && onlyMdevsAdded(written.emitted, world, (kept = keptOnce()))) mustLoadAgain(place, world, 'the change', 'mdevs', kept)
+    } else if (written.emitted && prev && onlyMdevsChanged(written.emitted, world, (kept = keptOnce()))) mustLoadAgain(place, world, 'the change', 'mdevs', kept)
     else {
       // Settling that changes no guest's kernel leaves the data as made.
       if (prev && settleGuests(world)) {

@@ -165,7 +165,7 @@ describe('changing the state', () => {
     expect((await load(f)).hosts[0].runtime.mdevs.map((m) => m.uuid)).toHaveLength(19)
   })
 
-  it('new mdevs alone are asked only the rules of the mdevs; anything else beside them, every rule', async () => {
+  it('a change of mdevs no running guest has open is asked only the rules of the mdevs; anything else beside it, every rule', async () => {
     const f = join(tmp(), 'state.yaml')
     await replace(f, await largeWorld(), false)
     // APQN fe.00fe reserved for the host's drivers (no mdev has it).
@@ -197,6 +197,12 @@ describe('changing the state', () => {
         w.hosts[0].runtime.mdevs[41].group = 501
         w.hosts[0].runtime.mdevs[41].shadow = {apm: Mask.of([0xf3]), aqm: Mask.empty(), adm: Mask.empty()}
       }, /mdevs\[41\]\.guest_matrix: .*has adapter 0xf3, which is not among the mdev's adapters/],
+      // The mdev a running guest has open, gone behind the kernel's back (removing it unplugs it first).
+      ['an open mdev gone', (w) => void w.hosts[0].runtime.mdevs.splice(w.hosts[0].runtime.mdevs.findIndex((m) => m.uuid === w.hosts[0].guests[2].device!.uuid), 1), /guests\[2\]\.device\.uuid: guest 'guest2' runs with mdev [0-9a-f-]+, which host 'host0' does not have/],
+      // One no guest has open, given an APQN of another in place.
+      ['an mdev changed', (w) => void Object.assign(w.hosts[0].runtime.mdevs[25], {apm: Mask.of([3]), aqm: Mask.of([0])}), /mdevs\[25\]: mdev [0-9a-f-]+: APQN 03\.0000 is also assigned to mdev/],
+      // One gone and one changed, and the host's masks beside them.
+      ['a mask beside a removal', (w) => (w.hosts[0].runtime.mdevs.splice(30, 1), void Object.assign(w.hosts[0].runtime, {apmask: Mask.of([0x27]), aqmask: Mask.of([0x04])})), /APQN 27\.0004 is reserved for the host's drivers/],
     ]
     for (const [what, edit, message] of cases) {
       expect(await stateError(mutate(f, edit)), what).toMatch(message)
@@ -208,6 +214,14 @@ describe('changing the state', () => {
     const w = await load(f)
     expect(w.hosts[0].runtime.mdevs.map((m) => m.uuid)).toContain(V)
     expect(JSON.stringify(w.hosts[0].guests.map((g) => g.runtime))).toBe(guests)
+    // One no guest has open removed and another changed within the rules: saved, the guests as they were.
+    const gone = w.hosts[0].runtime.mdevs[30].uuid
+    await mutate(f, (w) => (w.hosts[0].runtime.mdevs.splice(30, 1), void (w.hosts[0].runtime.mdevs[31].adm = w.hosts[0].runtime.mdevs[31].adm.with(0x50))))
+    const after = await load(f)
+    expect(after.hosts[0].runtime.mdevs.map((m) => m.uuid)).not.toContain(gone)
+    expect(after.hosts[0].runtime.mdevs[31].adm.has(0x50)).toBe(true)
+    expect(JSON.stringify(after.hosts[0].guests.map((g) => g.runtime))).toBe(guests)
+    expect(await serialize(after)).toBe(readFileSync(f, 'utf8'))
   })
 
   it('what a change unplugs from a running guest is forgotten before the state is written', async () => {
