@@ -29,6 +29,13 @@ spawnSync(node, [aplab, 'init'], {env: envOf(states.default)})
   console.log(`big host (max, 1,000 mdevs defined and started, 100 guests) built in-process in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 }
 const UUID = 'b16b0000-0000-4000-8000-000000000005'
+// An mdev on both hosts that no guest has open, for the assign row (vfio_ap loaded on the default host for it).
+const MINE = 'c0ffee00-0000-4000-8000-00000000a551'
+for (const state of Object.values(states))
+  for (const argv of [[tool('modprobe'), 'vfio_ap'], [aplab, 'mdev', 'create', '-u', MINE]]) {
+    const r = spawnSync(process.execPath, argv, {env: envOf(state)})
+    if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${String(r.stderr).trim()}`)
+  }
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null
 const rssFile = join(dir, 'rss')
 
@@ -47,6 +54,7 @@ function once(argv, env) {
 // Per host, so that every call of a mutation changes what the one before it left.
 const flip = {default: 0, big: 0}
 const flop = {default: 0, big: 0}
+const flap = {default: 0, big: 0}
 const cases = [
   ['node -e 0', () => [node, '-e', '0']],
   ['lszcrypt -b', () => [node, tool('lszcrypt'), '-b']],
@@ -66,6 +74,7 @@ const cases = [
   ['lszdev -t ap', () => [node, tool('lszdev'), '-t', 'ap']],
   ['aplab host list', () => [node, aplab, 'host', 'list']],
   ['mutation: aplab mdev create (a new mdev each call)', () => [node, aplab, 'mdev', 'create']],
+  ['mutation: aplab mdev assign, unassign (control domain 0x10)', (h) => [node, aplab, 'mdev', flap[h]++ % 2 ? 'unassign' : 'assign', MINE, '--control-domain', '0x10']],
   ['aplab mdev list', () => [node, aplab, 'mdev', 'list'], true],
   ['aplab guest list', () => [node, aplab, 'guest', 'list'], true],
   ['virsh list --all', () => [node, tool('virsh'), 'list', '--all'], true],

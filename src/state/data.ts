@@ -255,12 +255,17 @@ const valueOf = (d: unknown): unknown => (d instanceof Part ? d.value() : d)
  * whether any guest has a process is told from it without reading them (a
  * Part's text says it: `"process":` is in JSON only as a key).
  */
-export function unreadGuests(h: Host): {hasProcess(): boolean} | undefined {
+export function unreadGuests(h: Host): {hasProcess(): boolean; runWith(uuids: ReadonlySet<string>): boolean} | undefined {
   const d = unread(h, 'guests', true)
   if (d === undefined) return undefined
   return {
     hasProcess: () =>
       (!(d instanceof Part) || d.json.includes('"process":')) && (valueOf(d) as Obj[]).some((g) => g.running === true && g.process !== undefined),
+    // Whether a running guest has one of these mdevs open: none when the JSON has none of the
+    // UUIDs (a string with no character JSON escapes is in it as it is), else as the data says.
+    runWith: (uuids) =>
+      (!(d instanceof Part) || [...uuids].some((u) => d.json.includes(u))) &&
+      (valueOf(d) as Obj[]).some((g) => g.running === true && g.device !== undefined && uuids.has((g.device as Obj).uuid as string)),
   }
 }
 

@@ -274,7 +274,9 @@ function onlyMdevsChanged(e: Emitted, world: World, kept: (h: Host) => KeptMdevs
     const touched = mdevsTouched(kept(h))
     if (touched === undefined) return false
     // A guest that kept running since the read: one it started would be a change of the guests.
-    return touched.size === 0 || !h.guests.some((g) => g.running && g.device && touched.has(g.device.uuid))
+    if (touched.size === 0) return true
+    const unread = unreadGuests(h)
+    return unread ? !unread.runWith(touched) : !h.guests.some((g) => g.running && g.device && touched.has(g.device.uuid))
   })
 }
 

@@ -167,7 +167,10 @@ describe('changing the state', () => {
 
   it('a change of mdevs no running guest has open is asked only the rules of the mdevs; anything else beside it, every rule', async () => {
     const f = join(tmp(), 'state.yaml')
-    await replace(f, await largeWorld(), false)
+    const large = await largeWorld()
+    // A cache past LARGE: its guests are read only when a command uses them.
+    large.hosts[0].persistent.files['/etc/aplab-test-padding'] = 'pad '.repeat(20000)
+    await replace(f, large, false)
     // APQN fe.00fe reserved for the host's drivers (no mdev has it).
     const reserved = {a: 0xfe, d: 0xfe}
     await mutate(f, (w) => void Object.assign(w.hosts[0].runtime, {apmask: w.hosts[0].runtime.apmask.with(0xfe), aqmask: w.hosts[0].runtime.aqmask.with(0xfe)}))
@@ -199,6 +202,8 @@ describe('changing the state', () => {
       }, /mdevs\[41\]\.guest_matrix: .*has adapter 0xf3, which is not among the mdev's adapters/],
       // The mdev a running guest has open, gone behind the kernel's back (removing it unplugs it first).
       ['an open mdev gone', (w) => void w.hosts[0].runtime.mdevs.splice(w.hosts[0].runtime.mdevs.findIndex((m) => m.uuid === w.hosts[0].guests[2].device!.uuid), 1), /guests\[2\]\.device\.uuid: guest 'guest2' runs with mdev [0-9a-f-]+, which host 'host0' does not have/],
+      // The same without reading the guests: their data is asked for the UUID.
+      ['an open mdev gone, the guests not read', (w) => void w.hosts[0].runtime.mdevs.splice(w.hosts[0].runtime.mdevs.findIndex((m) => m.uuid === uuid(2)), 1), /guests\[2\]\.device\.uuid: guest 'guest2' runs with mdev b16b0000-0000-4000-8000-000000000002, which host 'host0' does not have/],
       // One no guest has open, given an APQN of another in place.
       ['an mdev changed', (w) => void Object.assign(w.hosts[0].runtime.mdevs[25], {apm: Mask.of([3]), aqm: Mask.of([0])}), /mdevs\[25\]: mdev [0-9a-f-]+: APQN 03\.0000 is also assigned to mdev/],
       // One gone and one changed, and the host's masks beside them.
