@@ -137,22 +137,30 @@ export function cachedData(real: string, sha: string, stat: fs.Stats): Cached | 
 
 /**
  * The spans of a cache (read only by a write, which copies from them): ones
- * that are not what this build writes (a place as JSON of keys and indices,
- * ascending offsets within the text of `length`) are none, and the text is
- * then written whole.
+ * that are not what this build writes (places as JSON of keys and indices,
+ * each with its offsets as a string or a list) are none, and the text is
+ * then written whole; the offsets of each are checked when a write first
+ * copies from them (emit.ts spanList).
  */
-export function spansOf(text: string, length: number): Spans {
+export function spansOf(text: string): Spans {
   try {
     const spans = JSON.parse(text) as unknown
     if (typeof spans !== 'object' || spans === null || Array.isArray(spans)) return {}
-    for (const [k, v] of Object.entries(spans)) {
-      if (!Array.isArray(JSON.parse(k)) || !Array.isArray(v)) return {}
-      for (let i = 0; i < v.length; i++) if (!Number.isSafeInteger(v[i]) || v[i] < (i > 0 ? v[i - 1] : 0) || v[i] > length) return {}
-    }
+    for (const [k, v] of Object.entries(spans)) if (!Array.isArray(JSON.parse(k)) || (typeof v !== 'string' && !Array.isArray(v))) return {}
     return spans as Spans
   } catch {
     return {}
   }
+}
+
+/** Spans as a cache holds them: each collection's offsets joined by commas (emit.ts SpanList). */
+function spansJson(spans: Spans): string {
+  let out = ''
+  for (const k of Object.keys(spans)) {
+    const v = spans[k]
+    out += (out === '' ? '{' : ',') + JSON.stringify(k) + ':' + JSON.stringify(typeof v === 'string' ? v : v.join(','))
+  }
+  return out === '' ? '{}' : out + '}'
 }
 
 /** A large list in a cache's data: its place from the top, and where its JSON starts and ends in the data's JSON. */
@@ -265,7 +273,7 @@ export function dataJson(data: Record<string, unknown>): DataJson {
  */
 export async function writeCache(real: string, sha: string, {pieces, length, parts}: DataJson, stat: fs.Stats, spans?: Spans): Promise<void> {
   try {
-    const tail = spans && Object.keys(spans).length > 0 ? `,"spans":${JSON.stringify(spans)},"parts":${JSON.stringify(parts)}}` : '}'
+    const tail = spans && Object.keys(spans).length > 0 ? `,"spans":${spansJson(spans)},"parts":${JSON.stringify(parts)}}` : '}'
     // Written straight into one buffer (the head last: it holds the hash of
     // the rest, and its length is known before): joining and encoding the
     // data's JSON apart cost a big host's write twice its copying.

@@ -96,7 +96,35 @@ class GiveUp extends Error {}
  * depends only on the value and its depth, so the next write copies it for
  * an entry whose data has not changed.
  */
-export type Spans = Record<string, number[]>
+export type Spans = Record<string, SpanList>
+
+/**
+ * The offsets of one collection's entries: a list, or the text of one as a
+ * cache holds it (the offsets joined by commas), read when a write first
+ * needs it (a big host's spans are 60 KB, and most of them are carried to
+ * the next text as they are).
+ */
+export type SpanList = number[] | string
+
+/** The spans made good by spanList: read, and found ascending within their text. */
+const CHECKED = new WeakSet<number[]>()
+
+/**
+ * The offsets of prev's collection at `key`, read and checked: ascending
+ * safe integers within its text, else none (a hand on the cache: what they
+ * would have copied is written anew). Kept read in prev.
+ */
+export function spanList(prev: Previous, key: string): number[] | undefined {
+  const v: unknown = Object.hasOwn(prev.spans, key) ? prev.spans[key] : undefined
+  if (Array.isArray(v) && CHECKED.has(v)) return v
+  const list = typeof v === 'string' ? (v === '' ? [] : v.split(',').map(Number)) : Array.isArray(v) ? (v as number[]) : undefined
+  if (list === undefined) return undefined
+  const end = prev.text.length
+  for (let i = 0; i < list.length; i++) if (!Number.isSafeInteger(list[i]) || list[i] < (i > 0 ? list[i - 1] : 0) || list[i] > end) return undefined
+  CHECKED.add(list)
+  prev.spans[key] = list
+  return list
+}
 
 const UNIT = 16
 const SHALLOW = 3
@@ -304,13 +332,25 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
       under.add(JSON.stringify(p.slice(0, n - 1)))
     }
   }
-  /** Keep the spans of the collections inside a value copied from prev (at prevPath, now at path and `by` further on). */
+  /**
+   * Keep the spans of the collections inside a value copied from prev (at
+   * prevPath, now at path and `by` further on): where they did not move, as
+   * they are (a list not read yet is read only when a write copies from it).
+   */
   const carry = (by: number): void => {
     const from = JSON.stringify(prevPath)
     const keys = inside.get(from)
     if (keys === undefined) return
     const to = JSON.stringify(path).slice(0, -1)
-    for (const k of keys) spans[to + k.slice(from.length - 1)] = prev!.spans[k].map((x) => x + by)
+    for (const k of keys) {
+      const v = prev!.spans[k]
+      if (by === 0 && typeof v === 'string') {
+        spans[to + k.slice(from.length - 1)] = v
+        continue
+      }
+      const list = spanList(prev!, k)
+      if (list !== undefined) spans[to + k.slice(from.length - 1)] = by === 0 ? list : list.map((x) => x + by)
+    }
   }
 
   /** For a collection of `n` entries (`m` at the same place in prev): where its spans go, and prev's, when it is large. */
@@ -318,8 +358,8 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
     if (n < UNIT && path.length > SHALLOW) return [undefined, undefined]
     const mine: number[] = (spans[JSON.stringify(path)] = [])
     if (prev === undefined || m === undefined) return [mine, undefined]
-    const theirs = prev.spans[JSON.stringify(prevPath)]
-    return [mine, Array.isArray(theirs) && theirs.length === 2 * m ? theirs : undefined]
+    const theirs = spanList(prev, JSON.stringify(prevPath))
+    return [mine, theirs !== undefined && theirs.length === 2 * m ? theirs : undefined]
   }
 
   try {

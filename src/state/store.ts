@@ -148,7 +148,7 @@ async function loadedOf(r: {bytes?: Buffer; readonly text: string; stat: fs.Stat
     const prev = spansText !== undefined && {
       data: cached.data,
       get spans(): Spans {
-        return (spans ??= spansOf(spansText, r.text.length))
+        return (spans ??= spansOf(spansText))
       },
       get text() {
         return r.text

@@ -144,6 +144,9 @@ describe('emitState over the text written before', () => {
     return c
   }
   const readBack = (x: unknown): unknown => JSON.parse(JSON.stringify(x))
+  // Spans as a cache holds them (offsets joined by commas), and as lists to compare.
+  const asCached = (s: Spans): Spans => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, typeof v === 'string' ? v : v.join(',')]))
+  const lists = (s: Spans) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, typeof v === 'string' ? (v === '' ? [] : v.split(',').map(Number)) : v]))
 
   it('writes what a whole write gives, and says truly what changed', () => {
     let copied = 0
@@ -151,13 +154,13 @@ describe('emitState over the text written before', () => {
       fc.property(tree, edits, edits, (d1, e12, e23) => {
         const first = emitState(d1, YAML, '# h\n', undefined, 0)
         if (first === null) return
-        let prev = {data: readBack(d1), text: first.text, spans: readBack(first.spans) as Spans}
+        let prev = {data: readBack(d1), text: first.text, spans: asCached(first.spans)}
         for (const d of [edit(d1, e12), edit(edit(d1, e12), e23)]) {
           const whole = emitState(d, YAML, '# h\n', undefined, 0)
           const over = emitState(d, YAML, '# h\n', prev, 0)
           expect(over?.text).toBe(whole?.text)
           if (over === null || whole === null) return
-          expect(over.spans).toEqual(whole.spans)
+          expect(lists(over.spans)).toEqual(lists(whole.spans))
           if (over.text.length > 200 && over.changed.length < Object.keys(over.spans).length) copied++
           // Every difference lies inside a changed entry that is not open (the
           // outermost ones: their places are the same in both, through open collections).
@@ -173,7 +176,7 @@ describe('emitState over the text written before', () => {
             }
             expect(b).toEqual(a)
           }
-          prev = {data: readBack(d), text: over.text, spans: readBack(over.spans) as Spans}
+          prev = {data: readBack(d), text: over.text, spans: asCached(over.spans)}
         }
       }),
       {numRuns: 600},

@@ -368,6 +368,8 @@ describe('the parse cache beside the state file', () => {
     await replace(f, await largeWorld(), false)
     await mutate(f, (w) => void (w.hosts[0].runtime.pollTimeout = 250001))
     const text = readFileSync(cache(f), 'utf8')
+    const state = readFileSync(f, 'utf8')
+    const base = await parse(state, f)
     const head = JSON.parse(text.slice(0, text.indexOf(',"data":')) + '}')
     expect(text).toContain(',"spans":{')
     const reseal = (body: string) => {
@@ -375,7 +377,26 @@ describe('the parse cache beside the state file', () => {
       writeFileSync(cache(f), body.replace(`"body":"${head.body}"`, `"body":"${bodyHash(Buffer.from(rest))}"`))
     }
     const spans = text.slice(text.indexOf(',"spans":') + 9, text.lastIndexOf(',"parts":'))
-    for (const bad of ['{]', '{"x":[1]}', '{"[\\"hosts\\"]":[5,3]}', '{"[\\"hosts\\"]":[0,99999999]}', '[]']) {
+    // Every collection's offsets out of order, past the text or not numbers: each is read when a
+    // write first copies from it, and is then none (what it would have copied is written anew).
+    const every = (f: (v: string) => string) => {
+      const all = JSON.parse(spans) as Record<string, string>
+      return JSON.stringify(Object.fromEntries(Object.entries(all).map(([k, v]) => [k, f(v)])))
+    }
+    for (const bad of [
+      '{]',
+      '{"x":[1]}',
+      '{"[\\"hosts\\"]":[5,3]}',
+      '{"[\\"hosts\\"]":[0,99999999]}',
+      '{"[\\"hosts\\"]":"5,3"}',
+      '{"[\\"hosts\\"]":7}',
+      '[]',
+      every((v) => v.split(',').reverse().join(',')),
+      every((v) => (v === '' ? v : v + ',99999999,99999999')),
+      every((v) => v.replace(/\d/g, 'x')),
+    ]) {
+      // The text the cache was made for, and the cache with these spans.
+      writeFileSync(f, state)
       reseal(text.replace(`,"spans":${spans},"parts":`, `,"spans":${bad},"parts":`))
       const t = 250002 + bad.length
       await mutate(f, (w) => void (w.hosts[0].runtime.pollTimeout = t))
@@ -384,6 +405,9 @@ describe('the parse cache beside the state file', () => {
       const w = await load(f)
       expect(w.hosts[0].runtime.pollTimeout, bad).toBe(t)
       expect(written, bad).toBe(await serialize(w))
+      // What a whole write of the state with that change gives.
+      base.hosts[0].runtime.pollTimeout = t
+      expect(written, bad).toBe(await serialize(base))
     }
     // A key between the spans and the parts (an older or newer tail): read whole, as before.
     reseal(text.replace(',"parts":', ',"x":1,"parts":'))
