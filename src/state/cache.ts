@@ -8,6 +8,7 @@ import {fileURLToPath} from 'node:url'
 import {MAX_STATE_BYTES, readOwn, replaceFile} from './files.js'
 import {LARGE, bodyHash, bodyHashLength} from './hash.js'
 import type {Spans} from './emit.js'
+import {spanText} from './spans.js'
 import {Part, STATE_VERSION, partJson} from './data.js'
 
 /**
@@ -153,12 +154,12 @@ export function spansOf(text: string): Spans {
   }
 }
 
-/** Spans as a cache holds them: each collection's offsets joined by commas (emit.ts SpanList). */
+/** Spans as a cache holds them: each collection's offsets as text (emit.ts SpanList). */
 function spansJson(spans: Spans): string {
   let out = ''
   for (const k of Object.keys(spans)) {
     const v = spans[k]
-    out += (out === '' ? '{' : ',') + JSON.stringify(k) + ':' + JSON.stringify(typeof v === 'string' ? v : v.join(','))
+    out += (out === '' ? '{' : ',') + JSON.stringify(k) + ':' + JSON.stringify(typeof v === 'string' ? v : spanText(v))
   }
   return out === '' ? '{}' : out + '}'
 }

@@ -19,6 +19,8 @@
 
 import type YAMLModule from 'yaml'
 
+import {type SpanList, shifted, spanList} from './spans.js'
+
 type Yaml = typeof YAMLModule
 
 /**
@@ -97,34 +99,6 @@ class GiveUp extends Error {}
  * an entry whose data has not changed.
  */
 export type Spans = Record<string, SpanList>
-
-/**
- * The offsets of one collection's entries: a list, or the text of one as a
- * cache holds it (the offsets joined by commas), read when a write first
- * needs it (a big host's spans are 60 KB, and most of them are carried to
- * the next text as they are).
- */
-export type SpanList = number[] | string
-
-/** The spans made good by spanList: read, and found ascending within their text. */
-const CHECKED = new WeakSet<number[]>()
-
-/**
- * The offsets of prev's collection at `key`, read and checked: ascending
- * safe integers within its text, else none (a hand on the cache: what they
- * would have copied is written anew). Kept read in prev.
- */
-export function spanList(prev: Previous, key: string): number[] | undefined {
-  const v: unknown = Object.hasOwn(prev.spans, key) ? prev.spans[key] : undefined
-  if (Array.isArray(v) && CHECKED.has(v)) return v
-  const list = typeof v === 'string' ? (v === '' ? [] : v.split(',').map(Number)) : Array.isArray(v) ? (v as number[]) : undefined
-  if (list === undefined) return undefined
-  const end = prev.text.length
-  for (let i = 0; i < list.length; i++) if (!Number.isSafeInteger(list[i]) || list[i] < (i > 0 ? list[i - 1] : 0) || list[i] > end) return undefined
-  CHECKED.add(list)
-  prev.spans[key] = list
-  return list
-}
 
 const UNIT = 16
 const SHALLOW = 3
@@ -328,7 +302,9 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
     const p = JSON.parse(k) as unknown[]
     for (let n = 1; n <= p.length; n++) {
       const outer = JSON.stringify(p.slice(0, n))
-      inside.set(outer, [...(inside.get(outer) ?? []), k])
+      const keys = inside.get(outer)
+      if (keys === undefined) inside.set(outer, [k])
+      else keys.push(k)
       under.add(JSON.stringify(p.slice(0, n - 1)))
     }
   }
@@ -343,13 +319,9 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
     if (keys === undefined) return
     const to = JSON.stringify(path).slice(0, -1)
     for (const k of keys) {
-      const v = prev!.spans[k]
-      if (by === 0 && typeof v === 'string') {
-        spans[to + k.slice(from.length - 1)] = v
-        continue
-      }
-      const list = spanList(prev!, k)
-      if (list !== undefined) spans[to + k.slice(from.length - 1)] = by === 0 ? list : list.map((x) => x + by)
+      const v = typeof prev!.spans[k] === 'string' ? prev!.spans[k] : spanList(prev!, k)
+      const moved = v === undefined ? undefined : shifted(v, by)
+      if (moved !== undefined) spans[to + k.slice(from.length - 1)] = moved
     }
   }
 

@@ -11,6 +11,7 @@ import {mdevctlOnHost} from '../../src/cli/mdevctl.js'
 import {start} from '../../src/cli/guest.js'
 import {PRESETS} from '../../src/core/presets.js'
 import {type Spans, emitState, emitYaml} from '../../src/state/emit.js'
+import {readSpanText, spanText} from '../../src/state/spans.js'
 import {worldToData} from '../../src/state/schema.js'
 import {newWorld} from '../../src/state/store.js'
 import {maxWorldForMdevs} from '../helpers.js'
@@ -144,9 +145,9 @@ describe('emitState over the text written before', () => {
     return c
   }
   const readBack = (x: unknown): unknown => JSON.parse(JSON.stringify(x))
-  // Spans as a cache holds them (offsets joined by commas), and as lists to compare.
-  const asCached = (s: Spans): Spans => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, typeof v === 'string' ? v : v.join(',')]))
-  const lists = (s: Spans) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, typeof v === 'string' ? (v === '' ? [] : v.split(',').map(Number)) : v]))
+  // Spans as a cache holds them (state/spans.ts), and as lists to compare.
+  const asCached = (s: Spans): Spans => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, typeof v === 'string' ? v : spanText(v)]))
+  const lists = (s: Spans) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, typeof v === 'string' ? readSpanText(v) : v]))
 
   it('writes what a whole write gives, and says truly what changed', () => {
     let copied = 0

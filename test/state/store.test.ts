@@ -391,9 +391,12 @@ describe('the parse cache beside the state file', () => {
       '{"[\\"hosts\\"]":"5,3"}',
       '{"[\\"hosts\\"]":7}',
       '[]',
-      every((v) => v.split(',').reverse().join(',')),
+      // Offsets from the base reversed, past the text, not numbers; a base past the text; no base.
+      every((v) => v.replace(/;(.*)$/, (_, r: string) => ';' + r.split(',').reverse().join(','))),
       every((v) => (v === '' ? v : v + ',99999999,99999999')),
       every((v) => v.replace(/\d/g, 'x')),
+      every((v) => v.replace(/^\d+;/, '99999999;')),
+      every((v) => v.replace(/^\d+;/, '')),
     ]) {
       // The text the cache was made for, and the cache with these spans.
       writeFileSync(f, state)
