@@ -75,9 +75,10 @@ export type KeptMdevs = boolean | {changed: ReadonlySet<Mdev>}
 
 export function worldProblems(w: World, kept?: (h: Host) => KeptMdevs, only?: 'mdevs'): Problem[] {
   const out: Problem[] = []
-  // The caller knows that nothing but new mdevs came since a state that kept
-  // every rule (state/store.ts onlyMdevsAdded): only the rules of the mdevs
-  // (between them, and theirs against the host) can be broken.
+  // The caller knows that nothing but mdevs no running guest has open changed
+  // since a state that kept every rule (state/store.ts onlyMdevsChanged):
+  // only the rules of the mdevs (between them, and theirs against the host)
+  // can be broken.
   if (only === 'mdevs') {
     w.hosts.forEach((h, i) => mdevProblems(h, statePlaces(i), out, kept?.(h) ?? false, true))
     return out

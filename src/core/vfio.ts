@@ -130,7 +130,10 @@ export function removeMdev(host: Host, uuid: string): void {
     klog(host.runtime, KERN_NOTICE, `${prefix(uuid)}Relaying device request to user (#0)`)
     g.device = null
   }
-  host.runtime.mdevs = host.runtime.mdevs.filter((m) => m.uuid !== uuid)
+  // In place: the list stays the one the state was read with, so a write tells the others unchanged.
+  const list = host.runtime.mdevs
+  const i = list.findIndex((m) => m.uuid === uuid)
+  if (i >= 0) list.splice(i, 1)
 }
 
 // --- assignment -----------------------------------------------------------------

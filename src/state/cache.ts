@@ -129,7 +129,7 @@ export function cachedData(real: string, sha: string, stat: fs.Stats): Cached | 
     const spans = typeof t.spans === 'string' ? t.spans : typeof t.spans === 'object' && t.spans !== null ? JSON.stringify(t.spans) : undefined
     // The large lists are parsed when first used (data.ts Part), where the text this build
     // wrote is written over (its spans): a write gives an untouched one back as it is.
-    const data = spans && Array.isArray(t.parts) ? withParts(json, t.parts as CachePart[]) : JSON.parse(json)
+    const data = spans && Array.isArray(t.parts) ? withParts(json, t.parts as CachePart[], cachePath(real)) : JSON.parse(json)
     return {data, json, checked, exact, ...(spans && {spans})}
   } catch {
     return undefined
@@ -168,7 +168,7 @@ function spansJson(spans: Spans): string {
 export type CachePart = [Array<string | number>, number, number]
 
 /** The data of `json` with the lists of `parts` not parsed: each a Part where it was. */
-function withParts(json: string, parts: CachePart[]): unknown {
+function withParts(json: string, parts: CachePart[], cache: string): unknown {
   let skeleton = ''
   let at = 0
   for (const [, start, end] of parts) {
@@ -180,7 +180,7 @@ function withParts(json: string, parts: CachePart[]): unknown {
     let holder = data
     for (const k of place.slice(0, -1)) holder = holder[k] as Record<string, unknown>
     const key = place[place.length - 1] as string
-    holder[key] = new Part(json.slice(start, end), holder, key)
+    holder[key] = new Part(json.slice(start, end), holder, key, cache)
   }
   return data
 }

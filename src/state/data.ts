@@ -6,6 +6,7 @@
 // again as the very data it was read from, which the writer (emit.ts) copies.
 
 import {blacklistFromText, blacklistText, bootBlacklist} from '../core/cio.js'
+import {StateError} from '../core/errors.js'
 import {parseCmdline} from '../core/host.js'
 import {parseTypeName, typeName} from '../core/lpar.js'
 import {type Mask, formatRanges as rangesText, parseRanges} from '../core/mask.js'
@@ -206,6 +207,8 @@ export class Part {
     readonly json: string,
     private readonly holder: Obj,
     private readonly key: string,
+    /** The cache it is in, named when it is not JSON (only a hand that sealed the cache again makes that). */
+    private readonly cache = '',
   ) {}
 
   /** Whether it was parsed (its data is then in its place). */
@@ -215,7 +218,11 @@ export class Part {
 
   value(): unknown {
     if (this.data === undefined) {
-      this.data = JSON.parse(this.json)
+      try {
+        this.data = JSON.parse(this.json)
+      } catch {
+        throw new StateError(this.cache, `${JSON.stringify(this.key)} is not JSON: not what aplab wrote (remove the file)`)
+      }
       this.holder[this.key] = this.data
       PARTS.set(this.data as object, this)
     }
@@ -243,7 +250,7 @@ export function partJson(v: unknown): string | undefined {
   if (json !== undefined) return json
   const from = EXTENDED.get(v)
   const read = from && PARTS.get(from)?.json
-  if (read === undefined || read.length < 2) return undefined
+  if (read === undefined || read.length < 2 || read[read.length - 1] !== ']') return undefined
   // JSON.stringify of the new entries alone, after a comma in place of the `]` of those read.
   return read.slice(0, -1) + ',' + JSON.stringify((v as unknown[]).slice(from!.length)).slice(1)
 }
@@ -289,8 +296,12 @@ function canonicalHost(d: Obj): Host {
   const guests = d.guests
   if (guests !== undefined) field(host, 'guests', guests, () => readList(valueOf(guests) as Obj[], canonicalGuest))
   else host.guests = []
+  READ_FOR.set(host.runtime, host)
   return host
 }
+
+/** The runtime a host's mdev list was read for, and the host a runtime was read for (keptMdevs). */
+const READ_FOR = new WeakMap<object, object>()
 
 function canonicalLpar(d: Obj): Lpar {
   const queues: Record<string, QueueHw> = {}
@@ -363,9 +374,11 @@ const LIST_ORIGIN = new WeakMap<object, Obj[]>()
  */
 export function keptMdevs(h: Host): KeptMdevsRead {
   const rt = h.runtime
+  // Only as read for this very host: a list or a runtime of another (swapped in) is not kept.
+  if (READ_FOR.get(rt) !== h) return false
   if (unread(rt, 'mdevs', true) !== undefined) return true
   const d = LIST_ORIGIN.get(rt.mdevs)
-  if (d === undefined) return false
+  if (d === undefined || READ_FOR.get(rt.mdevs) !== rt) return false
   const list = rt.mdevs
   let i = 0
   while (i < list.length && i < d.length && mdevData(list[i]) === d[i]) i++
@@ -475,7 +488,12 @@ function canonicalRuntime(d: Obj, bootedWith: string): Runtime {
     }),
   } as Runtime
   const mdevs = d.mdevs as Obj[] | Part
-  if (mdevs instanceof Part || mdevs.length > 0) field(rt, 'mdevs', mdevs, () => readList(valueOf(mdevs) as Obj[], canonicalMdev))
+  if (mdevs instanceof Part || mdevs.length > 0)
+    field(rt, 'mdevs', mdevs, () => {
+      const list = readList(valueOf(mdevs) as Obj[], canonicalMdev)
+      READ_FOR.set(list, rt)
+      return list
+    })
   else rt.mdevs = []
   return rt
 }

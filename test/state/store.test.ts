@@ -740,6 +740,42 @@ describe('a large state written over the text before', () => {
   })
 })
 
+describe('mdevs as read for another host', () => {
+  it('are not taken as kept: swapped between hosts, they are asked every rule against their new host', async () => {
+    const f = join(tmp(), 'state.yaml')
+    const u = (h: number, i: number) => `${h}${h}${h}${h}${h}${h}${h}${h}-0000-4000-8000-${String(i).padStart(12, '0')}`
+    const [h0, h1] = [maxWorldForMdevs().host, maxWorldForMdevs().host]
+    h1.name = 'host1'
+    for (let i = 0; i < 20; i++) {
+      create(h0, u(1, i))
+      change(h0, u(1, i), {adapter: [String(i)], domain: ['0']}, false)
+      create(h1, u(2, i))
+      change(h1, u(2, i), {adapter: [String(20 + i)], domain: ['1']}, false)
+    }
+    // Host 0 reserves APQN 14.0001 (host 1's first mdev's) for its drivers.
+    h0.runtime.apmask = h0.runtime.apmask.with(20)
+    h0.runtime.aqmask = h0.runtime.aqmask.with(1)
+    h0.persistent.files['/etc/aplab-test-padding'] = 'pad '.repeat(20000)
+    await replace(f, {current: 'host0', hosts: [h0, h1]}, false)
+    await mutate(f, (w) => void (w.hosts[0].runtime.pollTimeout = 250001))
+    const text = readFileSync(f, 'utf8')
+    const swap = (w: World) => {
+      const a = w.hosts[0].runtime.mdevs
+      w.hosts[0].runtime.mdevs = w.hosts[1].runtime.mdevs
+      w.hosts[1].runtime.mdevs = a
+    }
+    expect(await stateError(mutate(f, swap))).toMatch(/hosts\[0\]\.runtime\.mdevs\[0\]: mdev 22222222-0000-4000-8000-000000000000: APQN 14\.0001 is reserved for the host's drivers/)
+    expect(readFileSync(f, 'utf8')).toBe(text)
+    // The runtimes swapped whole (each with the masks its mdevs keep the rules with, on two
+    // LPARs alike): asked every rule, and saved as a whole write gives it.
+    await mutate(f, (w) => void ([w.hosts[0].runtime, w.hosts[1].runtime] = [w.hosts[1].runtime, w.hosts[0].runtime]))
+    const swapped = readFileSync(f, 'utf8')
+    expect(swapped).not.toBe(text)
+    expect(await serialize(await parse(swapped, f))).toBe(swapped)
+    expect((await load(f)).hosts[0].runtime.mdevs[0].uuid).toBe(u(2, 0))
+  })
+})
+
 describe('new mdevs after those of a large state', () => {
   const cache = (f: string) => join(dirname(f), `.${basename(f)}.cache`)
   it('leave in the cache the JSON a whole write gives: the one read with theirs after it', async () => {
@@ -767,10 +803,19 @@ describe('new mdevs after those of a large state', () => {
     await ok('two at once')
     await mutate(f, (w) => create(w.hosts[0], uuid(93)))
     await ok('one more')
-    // None among them but removed and added: the list is written whole.
+    // One removed and one added.
     await mutate(f, (w) => (remove(w.hosts[0], uuid(90)), create(w.hosts[0], uuid(94))))
     await ok('one gone')
     expect((await load(f)).hosts[0].runtime.mdevs.map((m) => m.uuid).slice(-4)).toEqual([uuid(91), uuid(92), uuid(93), uuid(94)])
+    // A list that is not JSON in a cache sealed again by a hand: named, never a stack trace.
+    const sealed = readFileSync(cache(f), 'utf8')
+    const broken = sealed.replace(`{"uuid":"${uuid(93)}"`, `{"uuid"!"${uuid(93)}"`)
+    expect(broken).not.toBe(sealed)
+    const rest = broken.slice(broken.indexOf(',"data":') + 8)
+    const body = JSON.parse(sealed.slice(0, sealed.indexOf(',"data":')) + '}').body
+    writeFileSync(cache(f), broken.replace(`"body":"${body}"`, `"body":"${bodyHash(Buffer.from(rest))}"`))
+    const w = await load(f)
+    expect(await stateError((async () => w.hosts[0].runtime.mdevs.length)())).toBe(`${cache(f)}: "mdevs" is not JSON: not what aplab wrote (remove the file)`)
   })
 })
 
