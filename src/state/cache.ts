@@ -9,7 +9,7 @@ import {MAX_STATE_BYTES, readOwn, replaceFile} from './files.js'
 import {LARGE, bodyHash, bodyHashLength} from './hash.js'
 import type {Spans} from './emit.js'
 import {spanText} from './spans.js'
-import {Part, STATE_VERSION, partJson} from './data.js'
+import {Part, STATE_VERSION, listJson} from './data.js'
 
 /**
  * Parsing YAML costs a new process more than the rest of a typical call, so
@@ -164,8 +164,12 @@ function spansJson(spans: Spans): string {
   return out === '' ? '{}' : out + '}'
 }
 
-/** A large list in a cache's data: its place from the top, and where its JSON starts and ends in the data's JSON. */
-export type CachePart = [Array<string | number>, number, number]
+/**
+ * A large list in a cache's data: its place from the top, where its JSON
+ * starts and ends in the data's JSON, and for a sequence where each entry
+ * ends in its JSON (data.ts ListJson: offsets joined by commas).
+ */
+export type CachePart = [Array<string | number>, number, number, string?]
 
 /** The data of `json` with the lists of `parts` not parsed: each a Part where it was. */
 function withParts(json: string, parts: CachePart[], cache: string): unknown {
@@ -176,11 +180,11 @@ function withParts(json: string, parts: CachePart[], cache: string): unknown {
     at = end
   }
   const data = JSON.parse(skeleton + json.slice(at)) as Record<string, unknown>
-  for (const [place, start, end] of parts) {
+  for (const [place, start, end, ends] of parts) {
     let holder = data
     for (const k of place.slice(0, -1)) holder = holder[k] as Record<string, unknown>
     const key = place[place.length - 1] as string
-    holder[key] = new Part(json.slice(start, end), holder, key, cache)
+    holder[key] = new Part(json.slice(start, end), holder, key, cache, typeof ends === 'string' ? ends : undefined)
   }
   return data
 }
@@ -258,9 +262,11 @@ export function dataJson(data: Record<string, unknown>): DataJson {
   lists.forEach((l, n) => {
     const i = whole.indexOf(marks[n], at)
     add(whole.slice(at, i))
-    const text = partJson(l.value) ?? JSON.stringify(l.value)
-    parts.push([l.place, length, length + text.length])
-    add(text)
+    const list = listJson(l.value)
+    const part: CachePart = [l.place, length, length + list.length]
+    if (list.ends !== undefined) part.push(typeof list.ends === 'string' ? list.ends : list.ends.join(','))
+    parts.push(part)
+    for (const p of list.pieces) add(p)
     at = i + marks[n].length
   })
   add(whole.slice(at))

@@ -209,7 +209,31 @@ export class Part {
     private readonly key: string,
     /** The cache it is in, named when it is not JSON (only a hand that sealed the cache again makes that). */
     private readonly cache = '',
+    /** Where each entry of a sequence ends in the JSON, as the cache holds it (see ListJson). */
+    readonly ends?: string,
   ) {}
+
+  private bounds: number[] | null | undefined
+
+  /**
+   * Where each of the `n` entries of the sequence ends in its JSON (at the
+   * `,` after it, or the closing `]`), when the cache said so and it fits
+   * that JSON; else null.
+   */
+  entryEnds(n: number): number[] | null {
+    if (this.bounds !== undefined) return this.bounds
+    this.bounds = null
+    const json = this.json
+    if (this.ends === undefined || json[0] !== '[' || json[json.length - 1] !== ']') return null
+    const ends = this.ends === '' ? [] : this.ends.split(',').map(Number)
+    if (ends.length !== n || (n === 0 && json !== '[]')) return null
+    for (let k = 0; k < n; k++) {
+      const e = ends[k]
+      if (!Number.isSafeInteger(e) || e <= (k === 0 ? 1 : ends[k - 1] + 1) || json[e] !== (k === n - 1 ? ']' : ',')) return null
+    }
+    if (n > 0 && ends[n - 1] !== json.length - 1) return null
+    return (this.bounds = ends)
+  }
 
   /** Whether it was parsed (its data is then in its place). */
   get parsed(): boolean {
@@ -239,20 +263,65 @@ export class Part {
 const PARTS = new WeakMap<object, Part>()
 
 /**
- * The JSON of a list as it was read, when it is a Part or the very list
- * parsed from one, or of such a list with new entries after those read
- * (their JSON after its own); else undefined.
+ * The JSON of one of a host's large lists (JSON.stringify's), in pieces,
+ * and for a sequence where each entry ends in it (at the `,` after it, or
+ * the closing `]`): as text when it is the cache's as read, else offsets.
  */
-export function partJson(v: unknown): string | undefined {
-  if (v instanceof Part) return v.json
-  if (typeof v !== 'object' || v === null) return undefined
-  const json = PARTS.get(v)?.json
-  if (json !== undefined) return json
-  const from = EXTENDED.get(v)
-  const read = from && PARTS.get(from)?.json
-  if (read === undefined || read.length < 2 || read[read.length - 1] !== ']') return undefined
-  // JSON.stringify of the new entries alone, after a comma in place of the `]` of those read.
-  return read.slice(0, -1) + ',' + JSON.stringify((v as unknown[]).slice(from!.length)).slice(1)
+export interface ListJson {
+  pieces: string[]
+  length: number
+  ends?: string | number[]
+}
+
+/**
+ * A large list's JSON: the one read when it is a Part or the very list
+ * parsed from one; for a sequence made from one (listData), each run of
+ * entries read, in the order read, as the text they were read from, and
+ * the others as JSON.stringify gives them (an mdev created, assigned or
+ * removed among a thousand costs its own entry).
+ */
+export function listJson(v: unknown): ListJson {
+  if (v instanceof Part) return {pieces: [v.json], length: v.json.length, ...(v.ends !== undefined && {ends: v.ends})}
+  const read = typeof v === 'object' && v !== null ? PARTS.get(v) : undefined
+  if (read) return {pieces: [read.json], length: read.json.length, ...(read.ends !== undefined && {ends: read.ends})}
+  if (!Array.isArray(v)) {
+    const json = JSON.stringify(v)
+    return {pieces: [json], length: json.length}
+  }
+  const from = LIST_READ.get(v)
+  const part = from && PARTS.get(from)
+  const bounds = part?.entryEnds(from!.length) ?? undefined
+  const at = from && bounds ? new Map(from.map((d, j) => [d, j])) : undefined
+  const pieces: string[] = []
+  const ends: number[] = []
+  let length = 0
+  let loose = '['
+  for (let i = 0; i < v.length; i++) {
+    if (i > 0) loose += ','
+    const j = at?.get(v[i] as Obj)
+    if (j === undefined) {
+      loose += JSON.stringify(v[i])
+      ends.push(length + loose.length)
+      continue
+    }
+    // The run of entries read one after another from j on, as read.
+    let k = j
+    while (i + 1 < v.length && k + 1 < from!.length && v[i + 1] === from![k + 1]) {
+      i++
+      k++
+    }
+    pieces.push(loose)
+    length += loose.length
+    loose = ''
+    const start = j === 0 ? 1 : bounds![j - 1] + 1
+    for (let m = j; m <= k; m++) ends.push(length + bounds![m] - start)
+    const text = part!.json.slice(start, bounds![k])
+    pieces.push(text)
+    length += text.length
+  }
+  pieces.push(loose + ']')
+  length += loose.length + 1
+  return {pieces, length, ends}
 }
 
 const valueOf = (d: unknown): unknown => (d instanceof Part ? d.value() : d)
@@ -414,14 +483,13 @@ function listData<T extends object>(list: T[], one: (x: T) => Obj): Obj[] {
   let n = 0
   while (n < out.length && n < d.length && out[n] === d[n]) n++
   if (n === d.length && n === out.length) return d
-  // The entries read, each unchanged, then new ones (an mdev created): its
-  // JSON is the one read with theirs after it (partJson).
-  if (n === d.length && n > 0) EXTENDED.set(out, d)
+  // Made from the list read: its JSON is made from the one read (listJson).
+  LIST_READ.set(out, d)
   return out
 }
 
-/** The data of a list whose first entries are all those of the list it maps to, as they were read. */
-const EXTENDED = new WeakMap<object, Obj[]>()
+/** The data of a list made from the one it maps to, as that was read (its entries, unchanged, are those very data). */
+const LIST_READ = new WeakMap<object, Obj[]>()
 
 /** The data an adapter was read from, when it was worldToData's (see adapterData). */
 const ADAPTER_ORIGIN = new WeakMap<Adapter, Obj>()

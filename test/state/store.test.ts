@@ -778,7 +778,7 @@ describe('mdevs as read for another host', () => {
 
 describe('new mdevs after those of a large state', () => {
   const cache = (f: string) => join(dirname(f), `.${basename(f)}.cache`)
-  it('leave in the cache the JSON a whole write gives: the one read with theirs after it', async () => {
+  it('leave in the cache the JSON a whole write gives, made from the one read, with where each entry ends', async () => {
     const f = join(tmp(), 'state.yaml')
     const world = await largeWorld()
     world.hosts[0].persistent.files['/etc/aplab-test-padding'] = 'pad '.repeat(20000)
@@ -789,13 +789,18 @@ describe('new mdevs after those of a large state', () => {
       expect(JSON.stringify(c.data), what).toBe(JSON.stringify(worldToData(await parse(readFileSync(f, 'utf8'), f))))
       // The large lists are where the cache says, so that the next read finds them.
       const json = JSON.stringify(c.data)
-      for (const [place, start, end] of c.parts as Array<[Array<string | number>, number, number]>) {
+      for (const [place, start, end, ends] of c.parts as Array<[Array<string | number>, number, number, string?]>) {
         let v: unknown = c.data
         for (const k of place) v = (v as Record<string, unknown>)[k]
         expect(json.slice(start, end), what).toBe(JSON.stringify(v))
+        // A sequence's entries each end where the cache says.
+        if (!Array.isArray(v)) continue
+        const at = ends === '' ? [] : ends!.split(',').map(Number)
+        expect(at.map((e, k) => JSON.parse(json.slice(start + (k === 0 ? 1 : at[k - 1] + 1), start + e))), what).toEqual(v)
       }
       expect(await serialize(await load(f)), what).toBe(readFileSync(f, 'utf8'))
     }
+    await ok('as replaced')
     expect(readFileSync(cache(f), 'utf8').length).toBeGreaterThan(LARGE)
     await mutate(f, (w) => create(w.hosts[0], uuid(90)))
     await ok('one')
@@ -807,6 +812,36 @@ describe('new mdevs after those of a large state', () => {
     await mutate(f, (w) => (remove(w.hosts[0], uuid(90)), create(w.hosts[0], uuid(94))))
     await ok('one gone')
     expect((await load(f)).hosts[0].runtime.mdevs.map((m) => m.uuid).slice(-4)).toEqual([uuid(91), uuid(92), uuid(93), uuid(94)])
+    // Changed among the others, gone from among them, in another order, and the guests.
+    const others: Array<[string, (w: World) => unknown]> = [
+      ['assigned', (w) => change(w.hosts[0], uuid(35), {domain: ['200']}, false)],
+      ['removed', (w) => remove(w.hosts[0], uuid(31))],
+      ['the first and the last removed', (w) => (remove(w.hosts[0], w.hosts[0].runtime.mdevs[0].uuid), remove(w.hosts[0], uuid(94)))],
+      ['reversed', (w) => void w.hosts[0].runtime.mdevs.reverse()],
+      ['two moved', (w) => void w.hosts[0].runtime.mdevs.push(...w.hosts[0].runtime.mdevs.splice(3, 2))],
+      ['a guest stopped', (w) => stop(w, 'guest3')],
+      ['the first guest stopped', (w) => stop(w, 'guest0')],
+    ]
+    for (const [what, c] of others) {
+      await mutate(f, c)
+      await ok(what)
+    }
+    // The mdevs' ends not fitting their list (a hand that sealed the cache again): the list is made whole.
+    const reseal = (text: string) => {
+      const head = JSON.parse(text.slice(0, text.indexOf(',"data":')) + '}')
+      const rest = text.slice(text.indexOf(',"data":') + 8)
+      writeFileSync(cache(f), text.replace(`"body":"${head.body}"`, `"body":"${bodyHash(Buffer.from(rest))}"`))
+    }
+    const good = readFileSync(cache(f), 'utf8')
+    const goodState = readFileSync(f, 'utf8')
+    const partsAt = good.lastIndexOf(',"parts":')
+    const table = JSON.parse(good.slice(partsAt + 9, -1)) as Array<[unknown, number, number, string?]>
+    for (const [k, garble] of [(e: string) => e.replace(/\d+$/, (n) => String(+n - 1)), (e: string) => e.replace(/^\d+/, (n) => String(+n + 1)), () => 'x', (e: string) => e + ',9'].entries()) {
+      writeFileSync(f, goodState)
+      reseal(good.slice(0, partsAt + 9) + JSON.stringify(table.map((p) => (JSON.stringify(p[0]).endsWith('"mdevs"]') ? [p[0], p[1], p[2], garble(p[3]!)] : p))) + '}')
+      await mutate(f, (w) => change(w.hosts[0], uuid(36), {domain: [String(201 + k)]}, false))
+      await ok(`garbled ${k}`)
+    }
     // A list that is not JSON in a cache sealed again by a hand: named, never a stack trace.
     const sealed = readFileSync(cache(f), 'utf8')
     const broken = sealed.replace(`{"uuid":"${uuid(93)}"`, `{"uuid"!"${uuid(93)}"`)
