@@ -28,8 +28,9 @@ spawnSync(node, [aplab, 'init'], {env: envOf(states.default)})
   await saveBigHost(states.big, 1000, 100)
   console.log(`big host (max, 1,000 mdevs defined and started, 100 guests) built in-process in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 }
-const UUID = 'b16b0000-0000-4000-8000-000000000005'
-// An mdev on both hosts that no guest has open, for the assign row (vfio_ap loaded on the default host for it).
+// An mdev on both hosts that no guest has open, for the rows that name one (vfio_ap loaded on
+// the default host for it): `mdevctl list -u` of an mdev the default host lacked printed nothing
+// there, and ran no callout.
 const MINE = 'c0ffee00-0000-4000-8000-00000000a551'
 for (const state of Object.values(states))
   for (const argv of [[tool('modprobe'), 'vfio_ap'], [aplab, 'mdev', 'create', '-u', MINE]]) {
@@ -69,7 +70,7 @@ const cases = [
   ['chzdev -t ap apmask=-0 -a', () => [node, tool('chzdev'), '-t', 'ap', 'apmask=-0', '-a']],
   ['modprobe vfio_ap', () => [node, tool('modprobe'), 'vfio_ap']],
   ['lsmod', () => [node, tool('lsmod')]],
-  ['mdevctl list -u UUID', () => [node, tool('mdevctl'), 'list', '-u', UUID]],
+  ['mdevctl list -u UUID', () => [node, tool('mdevctl'), 'list', '-u', MINE]],
   ['mdevctl list', () => [node, tool('mdevctl'), 'list'], true],
   ['lszdev -t ap', () => [node, tool('lszdev'), '-t', 'ap']],
   ['aplab host list', () => [node, aplab, 'host', 'list']],
