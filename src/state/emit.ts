@@ -212,32 +212,61 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
   const prevPath: Array<string | number> = []
 
   /**
-   * The value of one entry, its `key:` or `- ` written: `v` at the
-   * indentation `indent` of its collection's entries, `old` what the same
-   * place held in prev (undefined: nothing known). A large collection's
-   * entries record their spans (`mine`), and copy those of an equal `old` (`theirs[j]`).
+   * The value of one entry, its `key:` or `- ` written, written anew: `v`
+   * at the indentation `indent` of its collection's entries, `old` what the
+   * same place held in prev (undefined: nothing known). A large
+   * collection's entries record their spans (`mine`), and are listed as
+   * changed where prev has those of the collection (`theirs`); unchanged
+   * ones are copied (see copied).
    */
-  const entry = (v: unknown, indent: string, dash: boolean, old: unknown, mine: number[] | undefined, theirs: number[] | undefined, j: number, carries: boolean): void => {
+  const entry = (v: unknown, indent: string, dash: boolean, old: unknown, mine: number[] | undefined, theirs: boolean): void => {
     const start = out.length
-    if (theirs !== undefined && j >= 0 && same(v, old)) {
-      out += prev!.text.slice(theirs[2 * j], theirs[2 * j + 1])
-      if (carries) carry(start - theirs[2 * j])
-    } else {
-      // A value that is its JSON's (a list the state's cache did not parse: data.ts Part) as that.
-      if (typeof v === 'object' && v !== null && typeof (v as {toJSON?: unknown}).toJSON === 'function') v = (v as {toJSON(): unknown}).toJSON()
-      let open = false
-      if (Array.isArray(v) || isMap(v)) {
-        const empty = Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0
-        if (dash) open = collection(v, indent + '  ', '', old)
-        else if (empty) open = collection(v, indent + '  ', ' ', old)
-        else {
-          out += '\n'
-          open = collection(v, indent + '  ', indent + '  ', old)
-        }
-      } else out += (dash ? '' : ' ') + scalar(v, indent)
-      if (theirs !== undefined) changed.push({path: [...path], open})
-    }
+    // A value that is its JSON's (a list the state's cache did not parse: data.ts Part) as that.
+    if (typeof v === 'object' && v !== null && typeof (v as {toJSON?: unknown}).toJSON === 'function') v = (v as {toJSON(): unknown}).toJSON()
+    let open = false
+    if (Array.isArray(v) || isMap(v)) {
+      const empty = Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0
+      if (dash) open = collection(v, indent + '  ', '', old)
+      else if (empty) open = collection(v, indent + '  ', ' ', old)
+      else {
+        out += '\n'
+        open = collection(v, indent + '  ', indent + '  ', old)
+      }
+    } else out += (dash ? '' : ' ') + scalar(v, indent)
+    if (theirs) changed.push({path: [...path], open})
     mine?.push(start, out.length)
+  }
+
+  /** Whether prev's text between the values of its entries `k` and `k + 1` (spans `theirs`) is `sep`. */
+  const between = (theirs: number[], k: number, sep: string): boolean =>
+    theirs[2 * k + 2] - theirs[2 * k + 1] === sep.length && prev!.text.startsWith(sep, theirs[2 * k + 1])
+
+  /**
+   * Copy the values of prev's entries `j` to `k` of a collection (spans
+   * `theirs`), and what lies between them, as one piece: each entry's span
+   * recorded (`mine`), and where `carried` says an entry is now (its key or
+   * index; undefined when nothing inside them has spans), those inside it
+   * carried (`was`: its place in prev).
+   */
+  const copied = (
+    theirs: number[],
+    j: number,
+    k: number,
+    mine: number[] | undefined,
+    carried: ((q: number) => string | number) | undefined,
+    was: (q: number) => string | number,
+  ): void => {
+    const by = out.length - theirs[2 * j]
+    out += prev!.text.slice(theirs[2 * j], theirs[2 * k + 1])
+    for (let q = j; q <= k; q++) {
+      mine?.push(theirs[2 * q] + by, theirs[2 * q + 1] + by)
+      if (carried === undefined) continue
+      path.push(carried(q))
+      prevPath.push(was(q))
+      carry(by)
+      path.pop()
+      prevPath.pop()
+    }
   }
 
   /**
@@ -254,12 +283,24 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
       const [mine, theirs] = large(x.length, olds?.length)
       const carries = theirs !== undefined && under.has(JSON.stringify(prevPath))
       const at = olds ? aligned(x, olds) : undefined
+      const dash = indent + '- '
       for (let i = 0; i < x.length; i++) {
         out += (i === 0 ? first : indent) + '- '
         const j = at ? at(i) : -1
+        if (theirs !== undefined && j >= 0 && same(x[i], olds![j])) {
+          // The run of unchanged entries from here that follow one another in prev too, with
+          // this writer's `- ` between each two there: one piece of prev's text.
+          let k = j
+          while (i + 1 < x.length && k + 1 < olds!.length && at!(i + 1) === k + 1 && between(theirs, k, dash) && same(x[i + 1], olds![k + 1])) {
+            i++
+            k++
+          }
+          copied(theirs, j, k, mine, carries ? (q) => i - k + q : undefined, (q) => q)
+          continue
+        }
         path.push(i)
         prevPath.push(j)
-        entry(x[i], indent, true, j >= 0 ? olds![j] : undefined, mine, theirs, j, carries)
+        entry(x[i], indent, true, j >= 0 ? olds![j] : undefined, mine, theirs !== undefined)
         path.pop()
         prevPath.pop()
       }
@@ -283,9 +324,21 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
         if (v === undefined) throw new GiveUp()
         out += (i === 0 ? first : indent) + key(k) + ':'
         const o = olds && Object.hasOwn(olds, k) ? olds[k] : undefined
+        const j = index?.get(k) ?? -1
+        if (theirs !== undefined && j >= 0 && same(v, o)) {
+          // As for a sequence: the run of unchanged entries in prev's order, with `KEY:` between.
+          const i0 = i
+          let q = j
+          while (i + 1 < ks.length && index!.get(ks[i + 1]) === q + 1 && x[ks[i + 1]] !== undefined && between(theirs, q, indent + key(ks[i + 1]) + ':') && same(x[ks[i + 1]], olds![ks[i + 1]])) {
+            i++
+            q++
+          }
+          copied(theirs, j, q, mine, carries ? (r) => ks[i0 + r - j] : undefined, (r) => ks[i0 + r - j])
+          continue
+        }
         path.push(k)
         prevPath.push(k)
-        entry(v, indent, false, o, mine, theirs, index?.get(k) ?? -1, carries)
+        entry(v, indent, false, o, mine, theirs !== undefined)
         path.pop()
         prevPath.pop()
       }
@@ -300,12 +353,16 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
   const under = new Set<string>()
   for (const k of Object.keys(prev?.spans ?? {})) {
     const p = JSON.parse(k) as unknown[]
+    // Each place from the top to this one as JSON (a list of keys and indices), made a step at a time.
+    let outer = '[]'
+    let steps = '['
     for (let n = 1; n <= p.length; n++) {
-      const outer = JSON.stringify(p.slice(0, n))
+      under.add(outer)
+      steps += (n > 1 ? ',' : '') + JSON.stringify(p[n - 1])
+      outer = steps + ']'
       const keys = inside.get(outer)
       if (keys === undefined) inside.set(outer, [k])
       else keys.push(k)
-      under.add(JSON.stringify(p.slice(0, n - 1)))
     }
   }
   /**
