@@ -102,8 +102,6 @@ export type Spans = Record<string, SpanList>
 
 const UNIT = 16
 const SHALLOW = 3
-/** A text shorter than this is written whole each time, and has no spans. */
-const SPANNED = 32 * 1024
 
 /** The text last written, its data (as read back) and its spans, for emitState to copy from. */
 export interface Previous {
@@ -133,12 +131,13 @@ export interface Emitted {
 }
 
 /**
- * emitYaml's text after `head`, with its spans (none for a text shorter
- * than `spanned`); the entries of large collections whose data equals that
- * of the same place in `prev` are copied from `prev.text` instead of being
- * written again.
+ * emitYaml's text after `head`, with its spans; the entries of large
+ * collections whose data equals that of the same place in `prev` are copied
+ * from `prev.text` instead of being written again. A small text has spans
+ * too: writing a default host's whole, cold, cost its write 1.3 ms, and
+ * the write is about 1.7% faster copying from the one before.
  */
-export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous, spanned = SPANNED): Emitted | null {
+export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous): Emitted | null {
   const values = new Map<string, {head: string; lines: string[]}>()
   const keys = new Map<string, string>()
 
@@ -394,7 +393,7 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous,
   try {
     if (!isMap(data) || Object.keys(data).length === 0) return null
     const open = collection(data, '', '', prev?.data)
-    return {text: out, spans: out.length < spanned ? {} : spans, open, changed}
+    return {text: out, spans, open, changed}
   } catch (e) {
     if (e instanceof GiveUp) return null
     throw e

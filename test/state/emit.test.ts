@@ -153,12 +153,12 @@ describe('emitState over the text written before', () => {
     let copied = 0
     fc.assert(
       fc.property(tree, edits, edits, (d1, e12, e23) => {
-        const first = emitState(d1, YAML, '# h\n', undefined, 0)
+        const first = emitState(d1, YAML, '# h\n')
         if (first === null) return
         let prev = {data: readBack(d1), text: first.text, spans: asCached(first.spans)}
         for (const d of [edit(d1, e12), edit(edit(d1, e12), e23)]) {
-          const whole = emitState(d, YAML, '# h\n', undefined, 0)
-          const over = emitState(d, YAML, '# h\n', prev, 0)
+          const whole = emitState(d, YAML, '# h\n')
+          const over = emitState(d, YAML, '# h\n', prev)
           expect(over?.text).toBe(whole?.text)
           if (over === null || whole === null) return
           expect(lists(over.spans)).toEqual(lists(whole.spans))

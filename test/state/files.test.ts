@@ -228,12 +228,13 @@ describe('modes and owners', () => {
 })
 
 describe('the cache', () => {
-  it('is about the size of the data, not the text and the data', async () => {
+  it('holds the data and where the text has what, not the text and the data', async () => {
     const {dir, state} = sandbox()
     await replace(state, newWorld('vfio-ap-doc'), false)
     const text = readFileSync(state, 'utf8')
     const cache = readFileSync(join(dir, '.state.yaml.cache'), 'utf8')
-    expect(cache.length).toBeLessThan(text.length)
+    expect(JSON.stringify(JSON.parse(cache).data).length).toBeLessThan(text.length)
+    expect(cache.length).toBeLessThan(1.5 * text.length)
     expect(cache).not.toContain(text.slice(0, 40))
   })
 })

@@ -298,10 +298,11 @@ describe('the parse cache beside the state file', () => {
   it('is written with the state and used only for the very same text', async () => {
     const f = join(tmp(), 'state.yaml')
     await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
-    // The cache holds a hash of the text, not the text: about the size of the data.
+    // The cache holds a hash of the text, not the text: the data, and where the text's entries
+    // are (the spans, which the next write copies from) and its lists in the data (the parts).
     const sha = (t: string) => textHash(t)
     const c = JSON.parse(readFileSync(cache(f), 'utf8'))
-    expect(Object.keys(c).sort()).toEqual(['body', 'build', 'data', 'hash', 'schema', 'size'])
+    expect(Object.keys(c).sort()).toEqual(['body', 'build', 'data', 'hash', 'parts', 'schema', 'size', 'spans'])
     expect(c.hash).toBe(sha(readFileSync(f, 'utf8')))
     expect(readFileSync(cache(f), 'utf8')).not.toContain('# aplab state')
     // What the cache gives is what parsing the YAML gives.
@@ -317,6 +318,9 @@ describe('the parse cache beside the state file', () => {
   it("is checked against the kernel's rules again unless this very build wrote it; a hand edit never goes through it", async () => {
     const f = join(tmp(), 'state.yaml')
     await mutate(f, (w) => echo(hostVfs(w.hosts[0]), '/sys/bus/ap/apmask', '-1\n'))
+    // The cache a read writes (a write's has the text's spans too).
+    rmSync(cache(f))
+    await load(f)
     const written = JSON.parse(readFileSync(cache(f), 'utf8'))
     expect(typeof written.build).toBe('string')
     // The same text, and data that breaks a rule between objects (no host of that name), with
