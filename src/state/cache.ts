@@ -6,7 +6,7 @@ import * as path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {MAX_STATE_BYTES, readOwn, replaceFile} from './files.js'
-import {LARGE, bodyHash, bodyHashLength} from './hash.js'
+import {bodyHash, bodyHashLength} from './hash.js'
 import type {Spans} from './emit.js'
 import {spanText} from './spans.js'
 import {Part, STATE_VERSION, listJson} from './data.js'
@@ -72,6 +72,9 @@ function buildId(): string {
  * the large lists are read only when a command uses them (data.ts later); a
  * smaller cache is read whole at once.
  */
+/** From this many bytes after its head, a cache's large lists are read only when a command uses them. */
+export const LARGE = 64 * 1024
+
 const cacheHead = (sha: string, body: string, size: number): string =>
   `{"schema":${STATE_VERSION},"build":${JSON.stringify(buildId())},"hash":"${sha}","body":"${body}","size":${size},"data":`
 
@@ -287,7 +290,7 @@ export async function writeCache(real: string, sha: string, {pieces, length, par
     let dataBytes = 0
     for (const p of pieces) dataBytes += Buffer.byteLength(p)
     const bodyBytes = dataBytes + Buffer.byteLength(tail)
-    const headBytes = cacheHead(sha, '0'.repeat(bodyHashLength(bodyBytes)), length).length
+    const headBytes = cacheHead(sha, '0'.repeat(bodyHashLength()), length).length
     const text = Buffer.allocUnsafe(headBytes + bodyBytes)
     let at = headBytes
     for (const p of pieces) at += text.write(p, at)

@@ -8,21 +8,19 @@
 // job, but loading Node's crypto module cost a call of a drop-in more than
 // the rest of reading a default host's state.
 //
-// A text shorter than LARGE: two lanes of MurmurHash3's x86 32-bit mixing
-// with different seeds, over the bytes read four at a time in the machine's
-// byte order (a cache made on a machine of the other order is simply no
-// cache), each finished with fmix32: 16 hex digits. A larger one (a host with
-// a thousand mdevs: 830 KB, and its cache) cost that, run cold in a new
-// process, about 4 ms, and Node's SHA-1 about 5 (its module and the modules
-// it loads): it is hashed with MurmurHash3_x64_128, whose loop of 16 bytes a
-// step runs as a few lines of WebAssembly made here (V8 compiles them at
-// once; no JavaScript loop gets that fast before the text is done), seed
-// S1, its 16 bytes as hex: 32 digits. The length chooses, so writer and
-// reader agree; where WebAssembly is off (node --jitless), a large text too
-// is hashed the small way, and a cache written the other way is no cache.
-
-/** The length from which a text is hashed with MurmurHash3_x64_128. */
-export const LARGE = 64 * 1024
+// It is MurmurHash3_x64_128, whose loop of 16 bytes a step runs as a few
+// lines of WebAssembly made here (V8 compiles them at once; no JavaScript
+// loop gets that fast before the text is done), seed S1, its 16 bytes as
+// hex: 32 digits. A big host's 830 KB, and its cache, cost a JavaScript
+// hash run cold about 4 ms, and Node's SHA-1 about 5 (its module and the
+// modules it loads); a default host's few KB cost it half a millisecond
+// each and 3 MB of memory (V8 compiled the mixing optimized in every call),
+// where the module costs a fifth of a millisecond once. Where WebAssembly is
+// off (node --jitless), a text is hashed with two lanes of MurmurHash3's
+// x86 32-bit mixing with different seeds, over the bytes read four at a
+// time in the machine's byte order (a cache made on a machine of the other
+// order is simply no cache), each finished with fmix32: 16 hex digits, and
+// a cache written the other way is no cache.
 
 const C1 = 0xcc9e2d51
 const C2 = 0x1b873593
@@ -57,9 +55,9 @@ function finish(h: number, tail: Uint8Array, length: number): number {
   return h >>> 0
 }
 
-/** The number of hex digits of textHash of `bytes` bytes. */
-export function hashLength(bytes: number): number {
-  return bytes >= LARGE && blocksRun() ? 32 : 16
+/** The number of hex digits of textHash: 32, or 16 where WebAssembly is off. */
+export function hashLength(): number {
+  return blocksRun() ? 32 : 16
 }
 
 /** Whether MurmurHash3_x64_128 can run here (WebAssembly). */
@@ -68,13 +66,15 @@ function blocksRun(): boolean {
   return blocks !== null
 }
 
-/** The hash of a text's UTF-8 bytes (or of the bytes as read): 16 hex digits, or 32 from LARGE bytes on. */
+/** The hash of a text's UTF-8 bytes (or of the bytes as read): MurmurHash3_x64_128, else `lanes`. */
 export function textHash(text: string | Uint8Array): string {
-  let bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text
-  if (bytes.length >= LARGE) {
-    const wide = x64(bytes)
-    if (wide !== null) return wide
-  }
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text
+  return x64(bytes) ?? lanes(bytes)
+}
+
+/** Two lanes of MurmurHash3 x86_32 (seeds S1 and S2): 16 hex digits, the first 8 MurmurHash3_x86_32's. */
+export function lanes(of: Uint8Array): string {
+  let bytes = of
   const whole = bytes.length & ~3
   // A Uint32Array over the bytes needs them aligned to 4: a Buffer from Node's pool may not be.
   if (bytes.byteOffset % 4 !== 0) bytes = Uint8Array.prototype.slice.call(bytes)
@@ -207,16 +207,15 @@ function makeBlocks(): Blocks | null {
 
 /**
  * The hash of a state cache's body (all after its head, cache.ts): as
- * textHash from LARGE bytes on; below, one lane of MurmurHash3's 32-bit
- * mixing (seed S1), 8 hex digits, with the mixing written out in the loop.
- * A default host's read hashes its text and then its cache: through `mix`
- * both, that made V8 compile `mix` optimized in every call, which cost the
- * call 3 MB of memory; this loop stays below that. A body is hashed only to
- * tell a hand or a fault on the cache from what aplab wrote, by chance, as
- * the text's hash is.
+ * textHash; where WebAssembly is off, one lane of MurmurHash3's 32-bit
+ * mixing (seed S1), 8 hex digits, with the mixing written out in the loop
+ * (through `mix`, the text's hash and then this one made V8 compile `mix`
+ * optimized in every call). A body is hashed only to tell a hand or a fault
+ * on the cache from what aplab wrote, by chance, as the text's hash is.
  */
 export function bodyHash(bytes: Uint8Array): string {
-  if (bytes.length >= LARGE) return textHash(bytes)
+  const wide = x64(bytes)
+  if (wide !== null) return wide
   let b = bytes
   const whole = b.length & ~3
   if (b.byteOffset % 4 !== 0) b = Uint8Array.prototype.slice.call(b)
@@ -232,7 +231,7 @@ export function bodyHash(bytes: Uint8Array): string {
   return finish(h, b.subarray(whole), b.length).toString(16).padStart(8, '0')
 }
 
-/** The number of hex digits of bodyHash of `bytes` bytes. */
-export function bodyHashLength(bytes: number): number {
-  return bytes >= LARGE ? hashLength(bytes) : 8
+/** The number of hex digits of bodyHash: 32, or 8 where WebAssembly is off. */
+export function bodyHashLength(): number {
+  return blocksRun() ? 32 : 8
 }
