@@ -52,7 +52,8 @@ export function findMdev(host: Host, uuid: string): Mdev | undefined {
   // checked, and a miss or a stale hit makes the index again.
   if (i !== undefined && list[i]?.uuid === u) return list[i]
   if (at === undefined || i !== undefined || at.size !== list.length) {
-    at = new Map(list.map((m, k) => [m.uuid, k]))
+    at = new Map()
+    for (let k = 0; k < list.length; k++) at.set(list[k].uuid, k)
     positions.set(list, at)
     i = at.get(u)
     return i === undefined ? undefined : list[i]
@@ -95,7 +96,8 @@ export function createMdev(host: Host, buf: string): Mdev {
   const uuid = text.toLowerCase()
   if (findMdev(host, uuid)) throw new KernelError('EEXIST')
   if (availableInstances(host) <= 0) throw new KernelError('EUSERS')
-  const used = new Set(host.runtime.mdevs.map((m) => m.group))
+  const used = new Set<number>()
+  for (const m of host.runtime.mdevs) used.add(m.group)
   let group = 0
   while (used.has(group)) group++
   const m: Mdev = {uuid, apm: Mask.empty(), aqm: Mask.empty(), adm: Mask.empty(), shadow: {apm: Mask.empty(), aqm: Mask.empty(), adm: Mask.empty()}, group}

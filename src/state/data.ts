@@ -291,7 +291,11 @@ export function listJson(v: unknown): ListJson {
   const from = LIST_READ.get(v)
   const part = from && PARTS.get(from)
   const bounds = part?.entryEnds(from!.length) ?? undefined
-  const at = from && bounds ? new Map(from.map((d, j) => [d, j])) : undefined
+  let at: Map<Obj, number> | undefined
+  if (from && bounds) {
+    at = new Map()
+    for (let j = 0; j < from.length; j++) at.set(from[j], j)
+  }
   const pieces: string[] = []
   const ends: number[] = []
   let length = 0

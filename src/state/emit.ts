@@ -316,7 +316,10 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous)
       const [mine, theirs] = large(ks.length, oldKeys?.length)
       const carries = theirs !== undefined && under.has(JSON.stringify(prevPath))
       let index: Map<string, number> | undefined
-      if (theirs) index = new Map(oldKeys!.map((k, j) => [k, j]))
+      if (theirs) {
+        index = new Map()
+        for (let j = 0; j < oldKeys!.length; j++) index.set(oldKeys![j], j)
+      }
       for (let i = 0; i < ks.length; i++) {
         const k = ks[i]
         const v = x[k]

@@ -19,9 +19,9 @@ const CHECKED = new WeakSet<number[]>()
 export function spanText(list: readonly number[]): string {
   if (list.length === 0) return ''
   const base = list[0]
-  let out = `${base};`
-  for (let i = 0; i < list.length; i++) out += (i === 0 ? '' : ',') + (list[i] - base)
-  return out
+  const rel = new Array<number>(list.length)
+  for (let i = 0; i < list.length; i++) rel[i] = list[i] - base
+  return `${base};${rel.join(',')}`
 }
 
 /** The offsets of a span list's text, or undefined when it is not one. */
