@@ -286,15 +286,17 @@ export async function writeCache(real: string, sha: string, {pieces, length, par
     const tail = spans && Object.keys(spans).length > 0 ? `,"spans":${spansJson(spans)},"parts":${JSON.stringify(parts)}}` : '}'
     // Written straight into one buffer (the head last: it holds the hash of
     // the rest, and its length is known before): joining and encoding the
-    // data's JSON apart cost a big host's write twice its copying.
-    let dataBytes = 0
-    for (const p of pieces) dataBytes += Buffer.byteLength(p)
-    const bodyBytes = dataBytes + Buffer.byteLength(tail)
+    // data's JSON apart cost a big host's write twice its copying. The
+    // buffer has room for UTF-8's three bytes a UTF-16 unit, so no piece is
+    // measured first (the pages past what is written are never touched).
+    let units = tail.length
+    for (const p of pieces) units += p.length
     const headBytes = cacheHead(sha, '0'.repeat(bodyHashLength()), length).length
-    const text = Buffer.allocUnsafe(headBytes + bodyBytes)
+    const room = Buffer.allocUnsafe(headBytes + 3 * units)
     let at = headBytes
-    for (const p of pieces) at += text.write(p, at)
-    text.write(tail, at)
+    for (const p of pieces) at += room.write(p, at)
+    at += room.write(tail, at)
+    const text = room.subarray(0, at)
     text.write(cacheHead(sha, bodyHash(text.subarray(headBytes)), length), 0)
     await replaceFile(cachePath(real), text, {like: stat, durable: false})
   } catch {

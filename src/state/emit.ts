@@ -124,7 +124,10 @@ export function emitYaml(data: unknown, Y: Yaml): string | null {
  * changed when the top is open.
  */
 export interface Emitted {
-  text: string
+  /** The text (the pieces joined, when first asked). */
+  readonly text: string
+  /** The text as the pieces it was made of: a copied run of prev's text is one (no joined copy of the whole is made to encode it). */
+  pieces: string[]
   spans: Spans
   open: boolean
   changed: Array<{path: Array<string | number>; open: boolean}>
@@ -203,7 +206,11 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous)
     throw new GiveUp()
   }
 
+  // The text so far: pieces, and the short strings written since the last copied run.
+  const pieces: string[] = []
+  let done = 0
   let out = head
+  const length = (): number => done + out.length
   const spans: Spans = {}
   const changed: Emitted['changed'] = []
   // The place being written, and the same place in prev (its sequences' indices may differ).
@@ -219,7 +226,7 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous)
    * ones are copied (see copied).
    */
   const entry = (v: unknown, indent: string, dash: boolean, old: unknown, mine: number[] | undefined, theirs: boolean): void => {
-    const start = out.length
+    const start = length()
     // A value that is its JSON's (a list the state's cache did not parse: data.ts Part) as that.
     if (typeof v === 'object' && v !== null && typeof (v as {toJSON?: unknown}).toJSON === 'function') v = (v as {toJSON(): unknown}).toJSON()
     let open = false
@@ -233,7 +240,7 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous)
       }
     } else out += (dash ? '' : ' ') + scalar(v, indent)
     if (theirs) changed.push({path: [...path], open})
-    mine?.push(start, out.length)
+    mine?.push(start, length())
   }
 
   /** Whether prev's text between the values of its entries `k` and `k + 1` (spans `theirs`) is `sep`. */
@@ -255,8 +262,10 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous)
     carried: ((q: number) => string | number) | undefined,
     was: (q: number) => string | number,
   ): void => {
-    const by = out.length - theirs[2 * j]
-    out += prev!.text.slice(theirs[2 * j], theirs[2 * k + 1])
+    const by = length() - theirs[2 * j]
+    pieces.push(out, prev!.text.slice(theirs[2 * j], theirs[2 * k + 1]))
+    done += out.length + theirs[2 * k + 1] - theirs[2 * j]
+    out = ''
     for (let q = j; q <= k; q++) {
       mine?.push(theirs[2 * q] + by, theirs[2 * q + 1] + by)
       if (carried === undefined) continue
@@ -396,7 +405,17 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous)
   try {
     if (!isMap(data) || Object.keys(data).length === 0) return null
     const open = collection(data, '', '', prev?.data)
-    return {text: out, spans, open, changed}
+    if (out !== '') pieces.push(out)
+    let text: string | undefined
+    return {
+      get text() {
+        return (text ??= pieces.join(''))
+      },
+      pieces,
+      spans,
+      open,
+      changed,
+    }
   } catch (e) {
     if (e instanceof GiveUp) return null
     throw e

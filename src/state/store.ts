@@ -48,7 +48,7 @@ export async function serialize(w: World): Promise<string> {
  * cost on a big host, copying from `prev` what has not changed, with the
  * spans the next write copies from), or yaml's where that one cannot say.
  */
-async function dataText(data: unknown, prev?: Previous): Promise<{text: string; spans?: Spans; emitted?: Emitted}> {
+async function dataText(data: unknown, prev?: Previous): Promise<{readonly text: string; pieces: string[]; spans?: Spans; emitted?: Emitted}> {
   const {emitState} = await import('./emit.js')
   // yaml is loaded only for a string the writer cannot say itself (most states have none):
   // the writer is first run without it, and again with it when it asked.
@@ -58,14 +58,26 @@ async function dataText(data: unknown, prev?: Previous): Promise<{text: string; 
   }} as unknown as Parameters<typeof emitState>[1]
   try {
     const e = emitState(data, noYaml, HEADER, prev)
-    if (e) return {text: e.text, spans: e.spans, emitted: e}
+    if (e) return emittedText(e)
   } catch (err) {
     if (err !== needsYaml) throw err
   }
   const {default: YAML} = await import('yaml')
   const e = emitState(data, YAML, HEADER, prev)
-  return e ? {text: e.text, spans: e.spans, emitted: e} : {text: HEADER + YAML.stringify(data, {lineWidth: 0})}
+  if (e) return emittedText(e)
+  const text = HEADER + YAML.stringify(data, {lineWidth: 0})
+  return {text, pieces: [text]}
 }
+
+/** dataText's answer for a text emitState wrote. */
+const emittedText = (e: Emitted): {readonly text: string; pieces: string[]; spans: Spans; emitted: Emitted} => ({
+  get text() {
+    return e.text
+  },
+  pieces: e.pieces,
+  spans: e.spans,
+  emitted: e,
+})
 
 /** The YAML text as plain data of the current version; StateError names the file and the place. */
 async function parseData(text: string, file: string): Promise<unknown> {
@@ -224,8 +236,16 @@ async function writeData(place: Place, data: unknown, like: fs.Stats | undefined
 }
 
 /** Write a state's text (dataText's) and its cache; `json` is its data's JSON (dataJson). */
-async function writeText(place: Place, {text, spans}: {text: string; spans?: Spans}, like: fs.Stats | undefined, json: DataJson): Promise<void> {
-  const bytes = Buffer.from(text)
+async function writeText(place: Place, {pieces, spans}: {pieces: string[]; spans?: Spans}, like: fs.Stats | undefined, json: DataJson): Promise<void> {
+  // Encoded piece by piece into one buffer: a copied run is a slice of the text before, written as it
+  // lies. The buffer has room for three bytes a UTF-16 unit (UTF-8's most), so no piece is measured
+  // first; the pages past what is written are never touched.
+  let units = 0
+  for (const p of pieces) units += p.length
+  const room = Buffer.allocUnsafe(3 * units)
+  let at = 0
+  for (const p of pieces) at += room.write(p, at)
+  const bytes = room.subarray(0, at)
   let st: fs.Stats
   try {
     st = await replaceFile(place.real, bytes, {like, durable: true})

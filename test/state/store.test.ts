@@ -745,6 +745,35 @@ describe('a large state written over the text before', () => {
   })
 })
 
+describe('a state with text beyond ASCII', () => {
+  const cache = (f: string) => join(dirname(f), `.${basename(f)}.cache`)
+  it('is written as UTF-8 piece by piece, copied from the text before and read back the same', async () => {
+    const f = join(tmp(), 'state.yaml')
+    const world = await largeWorld()
+    const odd = 'caf\u00e9 \u20ac 5 \u{1f600} \u00fcber\n'
+    world.hosts[0].persistent.files['/etc/aplab-test-odd'] = odd
+    world.hosts[0].persistent.files['/etc/aplab-test-padding'] = 'pad '.repeat(20000)
+    await replace(f, world, false)
+    for (const t of [250001, 250002]) {
+      await mutate(f, (w) => void (w.hosts[0].runtime.pollTimeout = t))
+      const bytes = readFileSync(f)
+      const text = bytes.toString('utf8')
+      expect(Buffer.from(text, 'utf8').equals(bytes)).toBe(true)
+      expect(text).toBe(await serialize(await parse(text, f)))
+      expect(await serialize(await load(f))).toBe(text)
+      expect(JSON.parse(readFileSync(cache(f), 'utf8')).data.hosts[0].persistent.files['/etc/aplab-test-odd']).toBe(odd)
+    }
+    // A change of the file itself, and one after it.
+    await mutate(f, (w) => void (w.hosts[0].persistent.files['/etc/aplab-test-odd'] = odd + '\u00e9\u00e9\n'))
+    await mutate(f, (w) => void (w.hosts[0].runtime.pollTimeout = 250003))
+    rmSync(cache(f))
+    const w = await load(f)
+    expect(w.hosts[0].persistent.files['/etc/aplab-test-odd']).toBe(odd + '\u00e9\u00e9\n')
+    expect(w.hosts[0].runtime.pollTimeout).toBe(250003)
+    expect(await serialize(w)).toBe(readFileSync(f, 'utf8'))
+  })
+})
+
 describe('mdevs as read for another host', () => {
   it('are not taken as kept: swapped between hosts, they are asked every rule against their new host', async () => {
     const f = join(tmp(), 'state.yaml')
