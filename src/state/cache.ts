@@ -184,6 +184,10 @@ function withParts(json: string, parts: CachePart[], cache: string): unknown {
   }
   const data = JSON.parse(skeleton + json.slice(at)) as Record<string, unknown>
   for (const [place, start, end, ends] of parts) {
+    // Only a host's large lists, where this build puts them (a hand that sealed the cache again
+    // could name any place): anything else is no cache.
+    const list = LARGE_LISTS.find((l) => place.length === l.length + 2 && l.every((k, i) => place[i + 2] === k))
+    if (place[0] !== 'hosts' || !Number.isSafeInteger(place[1]) || list === undefined || json[start] !== (list[0] === 'persistent' ? '{' : '[')) throw new Error('not a list')
     let holder = data
     for (const k of place.slice(0, -1)) holder = holder[k] as Record<string, unknown>
     const key = place[place.length - 1] as string
@@ -297,7 +301,10 @@ export async function writeCache(real: string, sha: string, {pieces, length, par
     for (const p of pieces) at += room.write(p, at)
     at += room.write(tail, at)
     const text = room.subarray(0, at)
-    text.write(cacheHead(sha, bodyHash(text.subarray(headBytes)), length), 0)
+    const head = cacheHead(sha, bodyHash(text.subarray(headBytes)), length)
+    // A hash of another length than the room made for it (WebAssembly without the memory): no cache.
+    if (head.length !== headBytes) return
+    text.write(head, 0)
     await replaceFile(cachePath(real), text, {like: stat, durable: false})
   } catch {
     // no cache this time

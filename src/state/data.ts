@@ -226,10 +226,12 @@ export class Part {
     const json = this.json
     if (this.ends === undefined || json[0] !== '[' || json[json.length - 1] !== ']') return null
     const ends = this.ends === '' ? [] : this.ends.split(',').map(Number)
-    if (ends.length !== n || (n === 0 && json !== '[]')) return null
+    if (ends.length !== n || (n === 0 && json !== '[]') || (n > 0 && json[1] !== '{')) return null
+    // Each entry is an object: it ends with `}` at the `,` before the next one's `{` (the commas
+    // inside an entry have a key or a value about them).
     for (let k = 0; k < n; k++) {
       const e = ends[k]
-      if (!Number.isSafeInteger(e) || e <= (k === 0 ? 1 : ends[k - 1] + 1) || json[e] !== (k === n - 1 ? ']' : ',')) return null
+      if (!Number.isSafeInteger(e) || e <= (k === 0 ? 1 : ends[k - 1] + 1) || json[e - 1] !== '}' || json[e] !== (k === n - 1 ? ']' : ',') || (k < n - 1 && json[e + 1] !== '{')) return null
     }
     if (n > 0 && ends[n - 1] !== json.length - 1) return null
     return (this.bounds = ends)

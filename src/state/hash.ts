@@ -140,7 +140,12 @@ export function x64(bytes: Uint8Array): string | null {
   const whole = n - (n % 16)
   const {memory, h1: g1, h2: g2, run} = blocks
   const pages = Math.ceil(whole / 65536) - memory.buffer.byteLength / 65536
-  if (pages > 0) memory.grow(pages)
+  try {
+    if (pages > 0) memory.grow(pages)
+  } catch {
+    // No memory for it: the lanes (a cache hashed so is simply no cache to a reader with the memory).
+    return null
+  }
   new Uint8Array(memory.buffer, 0, whole).set(bytes.subarray(0, whole))
   g1.value = BigInt(S1)
   g2.value = BigInt(S1)

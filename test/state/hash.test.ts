@@ -115,6 +115,36 @@ describe('the text hash of a large state', () => {
     }
   })
 
+  it('is the lanes where the module cannot have the memory for a text, and says so', async () => {
+    const wasm = Object.getOwnPropertyDescriptor(globalThis, 'WebAssembly')!
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const real = (globalThis as any).WebAssembly
+    vi.resetModules()
+    Object.defineProperty(globalThis, 'WebAssembly', {
+      configurable: true,
+      value: {
+        Module: real.Module,
+        Instance: class {
+          exports: Record<string, unknown>
+          constructor(m: object) {
+            const e = new real.Instance(m).exports as Record<string, unknown> & {m: {buffer: ArrayBuffer}}
+            this.exports = {...e, m: {buffer: e.m.buffer, grow: () => { throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded') }}}
+          }
+        },
+      },
+    })
+    try {
+      const fresh = await import('../../src/state/hash.js')
+      const big = Buffer.alloc(3 * 65536, 'a')
+      expect(fresh.x64(Buffer.from('The quick brown fox jumps over the lazy dog'))).toBe('213163d23b7f8a73e516c07e727345f9')
+      expect(fresh.x64(big)).toBeNull()
+      expect(fresh.textHash(big)).toBe(lanes(big))
+    } finally {
+      Object.defineProperty(globalThis, 'WebAssembly', wasm)
+      vi.resetModules()
+    }
+  })
+
   it('says how long a hash is', () => {
     for (const n of [0, 1, LARGE - 1, LARGE, LARGE + 17]) {
       expect(hashLength()).toBe(textHash(Buffer.alloc(n, 'q')).length)

@@ -876,6 +876,18 @@ describe('new mdevs after those of a large state', () => {
       await mutate(f, (w) => change(w.hosts[0], uuid(36), {domain: [String(201 + k)]}, false))
       await ok(`garbled ${k}`)
     }
+    // An end moved onto a comma inside an entry (its count and its `,` kept): none either.
+    {
+      writeFileSync(f, goodState)
+      const data = good.slice(good.indexOf(',"data":') + 8)
+      const mdevs = table.find((p) => JSON.stringify(p[0]).endsWith('"mdevs"]'))!
+      const json = data.slice(mdevs[1], mdevs[2])
+      const at = mdevs[3]!.split(',').map(Number)
+      at[at.length - 3] = json.indexOf(',', at[at.length - 4] + 2)
+      reseal(good.slice(0, partsAt + 9) + JSON.stringify(table.map((p) => (p === mdevs ? [p[0], p[1], p[2], at.join(',')] : p))) + '}')
+      await mutate(f, (w) => remove(w.hosts[0], w.hosts[0].runtime.mdevs.at(-1)!.uuid))
+      await ok('an end inside an entry')
+    }
     // A list that is not JSON in a cache sealed again by a hand: named, never a stack trace.
     const sealed = readFileSync(cache(f), 'utf8')
     const broken = sealed.replace(`{"uuid":"${uuid(93)}"`, `{"uuid"!"${uuid(93)}"`)
@@ -885,6 +897,21 @@ describe('new mdevs after those of a large state', () => {
     writeFileSync(cache(f), broken.replace(`"body":"${body}"`, `"body":"${bodyHash(Buffer.from(rest))}"`))
     const w = await load(f)
     expect(await stateError((async () => w.hosts[0].runtime.mdevs.length)())).toBe(`${cache(f)}: "mdevs" is not JSON: not what aplab wrote (remove the file)`)
+    // Parts that name a place this build keeps no list at: no cache (the YAML is read).
+    {
+      rmSync(cache(f))
+      await mutate(f, (w) => void (w.hosts[0].runtime.pollTimeout = 250777))
+      const state = readFileSync(f, 'utf8')
+      const sealed = readFileSync(cache(f), 'utf8')
+      const at = sealed.lastIndexOf(',"parts":')
+      const parts = JSON.parse(sealed.slice(at + 9, -1)) as Array<[Array<string | number>, number, number, string?]>
+      const c = JSON.parse(sealed)
+      const json = JSON.stringify(c.data)
+      const name = json.indexOf('"name":"host0"') + 7
+      reseal(sealed.slice(0, at + 9) + JSON.stringify([...parts, [['hosts', 0, 'name'], name, name + 7]]) + '}')
+      expect((await load(f)).hosts[0].name).toBe('host0')
+      expect(await serialize(await load(f))).toBe(state)
+    }
   })
 })
 
