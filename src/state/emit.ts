@@ -263,7 +263,8 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous)
     was: (q: number) => string | number,
   ): void => {
     const by = length() - theirs[2 * j]
-    pieces.push(out, prev!.text.slice(theirs[2 * j], theirs[2 * k + 1]))
+    if (out !== '') pieces.push(out)
+    pieces.push(prev!.text.slice(theirs[2 * j], theirs[2 * k + 1]))
     done += out.length + theirs[2 * k + 1] - theirs[2 * j]
     out = ''
     for (let q = j; q <= k; q++) {
