@@ -9,7 +9,8 @@ import {MAX_STATE_BYTES, readOwn, replaceFile} from './files.js'
 import {bodyHash, bodyHashLength} from './hash.js'
 import type {Spans} from './emit.js'
 import {spanText} from './spans.js'
-import {Part, STATE_VERSION, listJson} from './data.js'
+import {STATE_VERSION} from './data.js'
+import {Part, listJson} from './parts.js'
 
 /**
  * Parsing YAML costs a new process more than the rest of a typical call, so
@@ -130,7 +131,7 @@ export function cachedData(real: string, sha: string, stat: fs.Stats): Cached | 
       return {data, json: JSON.stringify(data), checked}
     }
     const spans = typeof t.spans === 'string' ? t.spans : typeof t.spans === 'object' && t.spans !== null ? JSON.stringify(t.spans) : undefined
-    // The large lists are parsed when first used (data.ts Part), where the text this build
+    // The large lists are parsed when first used (parts.ts Part), where the text this build
     // wrote is written over (its spans): a write gives an untouched one back as it is.
     const data = spans && Array.isArray(t.parts) ? withParts(json, t.parts as CachePart[], cachePath(real)) : JSON.parse(json)
     return {data, json, checked, exact, ...(spans && {spans})}
@@ -170,7 +171,7 @@ function spansJson(spans: Spans): string {
 /**
  * A large list in a cache's data: its place from the top, where its JSON
  * starts and ends in the data's JSON, and for a sequence where each entry
- * ends in its JSON (data.ts ListJson: offsets joined by commas).
+ * ends in its JSON (parts.ts ListJson: offsets joined by commas).
  */
 export type CachePart = [Array<string | number>, number, number, string?]
 

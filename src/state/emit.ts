@@ -227,7 +227,7 @@ export function emitState(data: unknown, Y: Yaml, head: string, prev?: Previous)
    */
   const entry = (v: unknown, indent: string, dash: boolean, old: unknown, mine: number[] | undefined, theirs: boolean): void => {
     const start = length()
-    // A value that is its JSON's (a list the state's cache did not parse: data.ts Part) as that.
+    // A value that is its JSON's (a list the state's cache did not parse: parts.ts Part) as that.
     if (typeof v === 'object' && v !== null && typeof (v as {toJSON?: unknown}).toJSON === 'function') v = (v as {toJSON(): unknown}).toJSON()
     let open = false
     if (Array.isArray(v) || isMap(v)) {

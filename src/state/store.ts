@@ -393,7 +393,7 @@ export async function mutate<T>(file: string, change: (w: World) => T | Promise<
     // rule reads cannot reach a guest: it is settled only after any other.
     const prev = loaded?.prev
     if (!prev) settleGuests(world)
-    // The lists never read are given back as read (data.ts Part), where the text is written over.
+    // The lists never read are given back as read (parts.ts Part), where the text is written over.
     let after = worldToData(world, prev !== undefined)
     let json = dataJson(after)
     if (isJson(json, before)) return result
