@@ -62,17 +62,18 @@ const id2 = adapterId
 const id4 = domainId
 
 /**
- * Every problem of a world: the world-wide rules (unique host names, the
- * current host exists, guest names unique across hosts), then each host's.
- * Empty when the world is one a real set of hosts can be in.
- */
-/**
  * Of a host's mdevs, those that are as a state that kept every rule was read
  * with, each unchanged: all of them (true), none known (false), or all but
  * those `changed` holds (new ones among them).
  */
 export type KeptMdevs = boolean | {changed: ReadonlySet<Mdev>}
 
+/**
+ * Every problem of a world: the world-wide rules (unique host names, the
+ * current host exists, guest names unique across hosts), then each host's.
+ * Empty when the world is one a real set of hosts can be in. `kept` says
+ * which of a host's mdevs are as read; `only` 'mdevs': see below.
+ */
 export function worldProblems(w: World, kept?: (h: Host) => KeptMdevs, only?: 'mdevs'): Problem[] {
   const out: Problem[] = []
   // The caller knows that nothing but mdevs no running guest has open changed

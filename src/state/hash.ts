@@ -55,11 +55,6 @@ function finish(h: number, tail: Uint8Array, length: number): number {
   return h >>> 0
 }
 
-/** The number of hex digits of textHash: 32, or 16 where WebAssembly is off. */
-export function hashLength(): number {
-  return blocksRun() ? 32 : 16
-}
-
 /** Whether MurmurHash3_x64_128 can run here (WebAssembly). */
 function blocksRun(): boolean {
   blocks ??= makeBlocks()
